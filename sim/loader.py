@@ -1,0 +1,139 @@
+"""Reading scenario files and ``--set`` overrides into a validated :class:`Scenario`.
+
+Every problem becomes one line that names the file (or option), the key and what is
+allowed, so that a user never has to read a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .params import Scenario, describe, flat, iter_fields
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_SCENARIO = "baseline"
+
+
+class ScenarioError(Exception):
+    """Bad input; ``problems`` holds one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def resolve_path(name: str | Path) -> Path:
+    """A path as given, or a shipped scenario by name (``baseline`` -> scenarios/baseline.toml)."""
+    path = Path(name)
+    if path.exists() or path.suffix:
+        return path
+    return SCENARIO_DIR / f"{name}.toml"
+
+
+def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
+    """Parse a TOML file, turning every way it can fail into a ScenarioError."""
+    if not path.exists():
+        raise ScenarioError([f"{path}: no such file (a {what} is a TOML file; "
+                             f"shipped ones are in {SCENARIO_DIR})"])
+    if path.is_dir():
+        raise ScenarioError([f"{path}: is a directory, expected a TOML {what} file"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}: cannot be read as UTF-8 text ({exc})"]) from None
+    if not text.strip():
+        raise ScenarioError([f"{path}: the file is empty; a {what} needs at least one table, "
+                             f"e.g. [run] steps = 100"])
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _explain(source: str, err: dict[str, Any]) -> str:
+    """One line for one pydantic error."""
+    loc = [str(x) for x in err["loc"]]
+    key = ".".join(loc)
+    sections = list(Scenario.model_fields)
+    if err["type"] == "extra_forbidden":
+        if len(loc) == 1:
+            return (f"{source}: unknown table [{key}]{_suggest(key, sections)} "
+                    f"(allowed: {', '.join(sections)})")
+        keys = list(Scenario.model_fields[loc[0]].annotation.model_fields)  # type: ignore[union-attr]
+        return (f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
+                f"(allowed in [{loc[0]}]: {', '.join(keys)})")
+    if len(loc) == 2:
+        given = err.get("input")
+        return f"{source}: {key} = {given!r} is not allowed: must be {describe(loc[0], loc[1])}"
+    if len(loc) == 1 and err["type"] == "model_type":
+        return f"{source}: [{key}] must be a table of key = value pairs"
+    return f"{source}: {key or 'scenario'}: {err['msg']}"
+
+
+def validate(data: dict[str, Any], source: str) -> Scenario:
+    """Build a Scenario from nested dicts or raise ScenarioError naming every problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([_explain(source, e) for e in exc.errors()]) from None
+
+
+def parse_value(text: str) -> Any:
+    """A --set value as a TOML literal (42, 0.5, true, "x"); bare words stay strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` strings to nested scenario data (a new dict)."""
+    known = [f"{s}.{k}" for s, k, _ in iter_fields()]
+    out = {s: dict(v) if isinstance(v, dict) else v for s, v in data.items()}
+    problems = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in known:
+            why = ("expected KEY=VALUE" if not sep else
+                   f"no such parameter{_suggest(key, known)}")
+            problems.append(f"--set {item}: {why} (keys look like population.n_customers; "
+                            f"`trustsim params` lists them)")
+            continue
+        section, name = key.split(".")
+        table = out.setdefault(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"--set {item}: [{section}] in the scenario is not a table")
+            continue
+        table[name] = parse_value(value.strip())
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def load_scenario(name: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
+    """Load a scenario file (default: baseline), apply --set overrides, validate."""
+    path = resolve_path(name or DEFAULT_SCENARIO)
+    data = read_toml(path)
+    data = apply_overrides(data, overrides or [])
+    source = str(path) + (" with --set" if overrides else "")
+    return validate(data, source)
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """Nested plain dict of a scenario (for run.json and TOML round trips)."""
+    return scenario.model_dump()
+
+
+__all__ = ["ScenarioError", "load_scenario", "validate", "apply_overrides", "read_toml",
+           "resolve_path", "SCENARIO_DIR", "flat"]

@@ -1,0 +1,303 @@
+"""The parameter schema: the one place that names every parameter, its default, range,
+unit and help text.
+
+Scenario files, the CLI's ``--set``, the numba core (through :func:`param_record`) and
+the classroom controls all read this module; nothing else lists parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def P(default: Any, lo: float | None = None, hi: float | None = None, unit: str = "",
+      help: str = "") -> Any:
+    """A parameter: default, closed range [lo, hi], unit and a one-line help text."""
+    return Field(default, ge=lo, le=hi, description=help, json_schema_extra={"unit": unit})
+
+
+class Section(BaseModel):
+    """A scenario table: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Run(Section):
+    steps: int = P(200, 1, 1_000_000, "steps", "Number of steps (one step = one week).")
+    seed: int = P(1, 0, 2**62, "", "Master seed; every random draw is keyed by it.")
+    history: bool = P(False, help="Record the per-relationship event log (large).")
+
+
+class Population(Section):
+    n_customers: int = P(500, 2, 5_000_000, "customers", "Number of customers.")
+    n_salespeople: int = P(20, 1, 1_000_000, "salespeople", "Number of salespeople.")
+    n_firms: int = P(4, 1, 10_000, "firms", "Number of firms.")
+    propensity_mean: float = P(0.5, 0, 1, "trust", "Mean trust propensity of customers.")
+    propensity_spread: float = P(0.2, 0, 0.5, "trust", "Half-width of the uniform spread of propensity.")
+    risk_mean: float = P(0.5, 0, 1, "", "Mean risk perception of customers.")
+    risk_spread: float = P(0.2, 0, 0.5, "", "Half-width of the spread of risk perception.")
+    purchase_rate: float = P(0.25, 0, 1, "1/step", "Probability that a customer needs to buy in a step.")
+    kin_share: float = P(0.03, 0, 1, "share", "Share of customers with a salesperson among their kin.")
+
+
+class Network(Section):
+    household_size: int = P(4, 1, 50, "customers", "Size of a family (family ties form a clique).")
+    insider_degree: int = P(6, 0, 200, "ties", "Insider ties per customer (Watts-Strogatz lattice degree).")
+    rewire: float = P(0.1, 0, 1, "", "Watts-Strogatz rewiring probability of insider ties.")
+    outsider_degree: int = P(4, 0, 200, "ties", "Mean number of outsider (acquaintance) ties per customer.")
+
+
+class Culture(Section):
+    ring_gradient: float = P(0.7, 0, 1, "", "Steepness of the 差序格局 rings: 0 universalistic, 1 particularistic.")
+    stranger_wariness: float = P(0.6, 0, 1, "", "Share of propensity withheld from strangers at full gradient.")
+    insider_loyalty: float = P(0.3, 0, 1, "trust", "Extra forgiveness and exit barrier for insiders at full gradient.")
+
+
+class Firms(Section):
+    quality: float = P(0.7, 0, 1, "", "Mean product quality.")
+    failure_rate: float = P(0.05, 0, 1, "1/trade", "Probability of a service failure per trade.")
+    recovery: float = P(0.5, 0, 1, "", "After-sales recovery: how well failures are repaired.")
+    transparency: float = P(0.5, 0, 1, "", "Transparency: how fast information asymmetry falls.")
+    consistency: float = P(0.7, 0, 1, "", "Consistency across channels: 1 removes outcome noise.")
+    price: float = P(1.0, 0.5, 2.0, "relative", "Price relative to the market.")
+    social_responsibility: float = P(0.5, 0, 1, "", "Social responsibility, seen in organizational trust.")
+    heterogeneity: float = P(0.1, 0, 0.5, "", "Half-width of the spread of firm attributes around their means.")
+
+
+class Salespeople(Section):
+    competence: float = P(0.65, 0, 1, "", "Mean ability.")
+    integrity: float = P(0.85, 0, 1, "", "Mean integrity/benevolence (1 = never opportunistic).")
+    empathy: float = P(0.5, 0, 1, "", "Mean empathy: chance to uncover a deeper need.")
+    capacity: int = P(40, 1, 1_000_000, "customers/step", "Encounters a salesperson can serve per step.")
+    heterogeneity: float = P(0.15, 0, 0.5, "", "Half-width of the spread of salesperson attributes.")
+    instrumental_share: float = P(0.5, 0, 1, "share", "Share of salespeople with an instrumental (gift/favour) strategy.")
+    strategy_purity: float = P(0.8, 0.5, 1, "", "Weight of a salesperson's own strategy in its mix.")
+
+
+class Trust(Section):
+    learn_instrumental: float = P(0.25, 0, 1, "1/trade", "Learning rate of ability (instrumental) trust.")
+    learn_emotional: float = P(0.08, 0, 1, "1/trade", "Learning rate of character (emotional) trust.")
+    weight_ability_early: float = P(0.8, 0, 1, "", "Weight of ability trust in a new relationship.")
+    weight_ability_late: float = P(0.3, 0, 1, "", "Weight of ability trust in an old relationship.")
+    age_scale: float = P(8.0, 0.1, 1000, "trades", "Trades over which the weight shifts from ability to character.")
+    character_weight: float = P(0.6, 0, 1, "", "Weight of shown integrity in the emotional signal.")
+    respect_effect: float = P(0.3, 0, 1, "", "Emotional signal of respect and shared values (emotional strategy).")
+    org_weight: float = P(0.3, 0, 1, "", "Weight of organizational trust in the decision to buy.")
+    org_learn: float = P(0.1, 0, 1, "1/trade", "Learning rate of organizational trust.")
+    social_weight: float = P(0.2, 0, 1, "", "Weight of social responsibility in organizational trust.")
+    outcome_noise: float = P(0.3, 0, 1, "", "Outcome noise at zero consistency.")
+    kin_trust: float = P(0.8, 0, 1, "trust", "Initial trust in a kin salesperson.")
+    referral_warmth: float = P(0.5, 0, 1, "", "Share of the referrer's extra trust passed to a referred contact.")
+
+
+class Rings(Section):
+    insider_threshold: float = P(0.6, 0, 1, "trust", "Trust at which an outsider becomes an insider.")
+    outsider_threshold: float = P(0.45, 0, 1, "trust", "Trust below which an insider falls back out (hysteresis).")
+    insider_min_trades: int = P(3, 0, 1000, "trades", "Trades needed before an outsider can become an insider.")
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> "Rings":
+        if self.outsider_threshold > self.insider_threshold:
+            raise ValueError(
+                f"outsider_threshold ({self.outsider_threshold}) must be <= "
+                f"insider_threshold ({self.insider_threshold})")
+        return self
+
+
+class Sales(Section):
+    stage_slope: float = P(10.0, 0, 100, "", "Slope of the logistic that gates each sales stage.")
+    contact_threshold: float = P(0.15, 0, 1, "trust", "Decision trust at which half of contacts proceed.")
+    consult_threshold: float = P(0.25, 0, 1, "trust", "Same, for consultative communication.")
+    objection_threshold: float = P(0.3, 0, 1, "trust", "Same, for objection handling.")
+    closing_threshold: float = P(0.35, 0, 1, "trust", "Same, for closing.")
+    price_sensitivity: float = P(0.3, 0, 2, "trust", "Rise of the closing threshold per unit of relative price above 1.")
+    risk_weight: float = P(0.2, 0, 1, "trust", "Decision trust lost per unit of risk perception times asymmetry.")
+
+
+class Needs(Section):
+    depth_outsider: int = P(2, 1, 5, "levels", "Need levels an outsider is shown (1 stated ... 5 secret).")
+    depth_insider: int = P(4, 1, 5, "levels", "Need levels an insider is shown.")
+    depth_family: int = P(5, 1, 5, "levels", "Need levels kin are shown.")
+    uncover_decay: float = P(0.7, 0, 1, "", "Chance to uncover each further level, relative to the one before.")
+    value_base: float = P(0.05, 0, 1, "trust", "Emotional signal from uncovering the real need (level 2).")
+    value_growth: float = P(1.5, 1, 5, "", "Growth of that signal per deeper level.")
+
+
+class Gifts(Section):
+    size: float = P(0.08, 0, 1, "trust", "Instrumental trust bought by gifts per trade at full instrumental strategy.")
+    decay: float = P(0.85, 0, 1, "1/step", "Share of the gift effect left after one step.")
+    unbacked_loss: float = P(0.5, 0, 1, "", "Share of the gift effect lost when performance disappoints.")
+
+
+class Breach(Section):
+    opportunism: float = P(0.1, 0, 1, "1/trade", "Breach probability per trade at zero integrity.")
+    loss_instrumental: float = P(0.6, 0, 1, "", "Share of ability trust lost in a breach.")
+    loss_emotional: float = P(0.5, 0, 1, "", "Share of character trust lost in a breach.")
+    scar: float = P(0.7, 0, 1, "", "Learning slowdown right after a breach (wariness).")
+    scar_recovery: float = P(0.85, 0, 1, "1/trade", "Share of the scar left after each further trade.")
+    scheduled_step: int = P(-1, -1, 1_000_000, "step", "Step at which one salesperson breaches every trade (-1: none).")
+    scheduled_salesperson: int = P(0, 0, 1_000_000, "id", "Salesperson who breaches at scheduled_step.")
+
+
+class Failures(Section):
+    forgive_threshold: float = P(0.5, 0, 1, "trust", "Trust at which half of failures are forgiven.")
+    forgive_slope: float = P(8.0, 0, 100, "", "Slope of the forgiveness logistic.")
+    recovery_weight: float = P(1.0, 0, 10, "", "Effect of the firm's after-sales recovery on forgiveness.")
+    loss_forgiven: float = P(0.05, 0, 1, "", "Share of trust lost in a forgiven failure.")
+    loss_unforgiven: float = P(0.3, 0, 1, "", "Share of trust lost in an unforgiven failure.")
+    complaint_prob: float = P(0.7, 0, 1, "", "Probability of a complaint after an unforgiven failure.")
+    exit_prob: float = P(0.6, 0, 1, "", "Exit probability after an unforgiven failure at zero trust.")
+
+
+class Competition(Section):
+    offer_rate: float = P(0.02, 0, 1, "1/step", "Probability that a customer gets a competitor's offer in a step.")
+    max_discount: float = P(0.4, 0, 1, "price", "Largest discount a competitor offers.")
+    barrier_base: float = P(0.05, 0, 1, "price", "Discount needed to move a customer with no trust.")
+    barrier_trust: float = P(0.4, 0, 2, "price", "Extra discount needed per unit of trust.")
+    barrier_noise: float = P(0.05, 0, 1, "price", "Noise of the exit barrier.")
+
+
+class Wom(Section):
+    positive_threshold: float = P(0.05, -1, 1, "", "Satisfaction above which a customer may praise.")
+    positive_prob: float = P(0.3, 0, 1, "", "Probability to praise when satisfied.")
+    negative_prob: float = P(0.8, 0, 1, "", "Probability to warn after a breach or an unforgiven failure.")
+    influence: float = P(0.1, 0, 1, "", "Pull of one message on organizational trust at full ring weight.")
+    referral_prob: float = P(0.3, 0, 1, "", "Probability that a tie passes on its salesperson at full ring weight.")
+    referral_min_trust: float = P(0.6, 0, 1, "trust", "Trust a customer needs in a salesperson to refer them.")
+
+
+class Turnover(Section):
+    rate: float = P(0.0, 0, 1, "1/step", "Probability that a salesperson moves to a rival firm in a step.")
+    scheduled_step: int = P(-1, -1, 1_000_000, "step", "Step at which one salesperson moves (-1: none).")
+    scheduled_salesperson: int = P(0, 0, 1_000_000, "id", "Salesperson who moves at scheduled_step.")
+    follow_slope: float = P(10.0, 0, 100, "", "Slope of the follow-the-person logistic.")
+    follow_margin: float = P(0.0, -1, 1, "trust", "Personal-minus-organizational trust at which half follow.")
+    handover_weight: float = P(0.5, 0, 1, "", "Share of organizational trust given to a replacement salesperson.")
+
+
+class Costs(Section):
+    base: float = P(1.0, 0, 100, "cost/trade", "Negotiation cost of a trade with no trust.")
+    trust_saving: float = P(0.6, 0, 1, "", "Share of negotiation cost saved at full trust.")
+    checking: float = P(0.5, 0, 100, "cost/trade", "Checking cost at full information asymmetry.")
+    asym_learning: float = P(0.3, 0, 1, "1/trade", "Fall of information asymmetry per trade at full transparency.")
+    asym_clarity: float = P(0.5, 0, 1, "", "Learning lost to information asymmetry (signal blur).")
+
+
+class Measurement(Section):
+    survey_rate: float = P(0.05, 0, 1, "1/step", "Share of customers asked in the survey each step.")
+    survey_noise: float = P(0.15, 0, 1, "", "Noise of a survey answer.")
+    survey_bias: float = P(0.1, -1, 1, "", "Social-desirability bias of survey answers.")
+    nonresponse_bias: float = P(0.5, 0, 1, "", "How much low trust lowers the chance to answer.")
+    interview_rate: float = P(0.01, 0, 1, "1/step", "Share of customers interviewed each step.")
+    interview_noise: float = P(0.05, 0, 1, "", "Noise of an interview judgement.")
+    social_visibility: float = P(0.2, 0, 1, "", "Share of positive word of mouth visible on social media.")
+    negative_visibility: float = P(2.0, 0, 10, "", "How many times more visible a warning is than praise.")
+
+
+class Mechanisms(Section):
+    """Ablation switches: each turns one mechanism of the brief off."""
+
+    ring_gradient: bool = P(True, help="差序格局 gradient (off: universalistic weights).")
+    age_shift: bool = P(True, help="Weight moves from ability to character as a relationship ages.")
+    needs: bool = P(True, help="Uncovering deeper needs (off: stated needs only).")
+    gifts: bool = P(True, help="Gifts and favours buy instrumental trust.")
+    emotional_strategy: bool = P(True, help="Respect and shared values feed character trust.")
+    breaches: bool = P(True, help="Opportunistic breaches.")
+    breach_scar: bool = P(True, help="Slowed learning after a breach.")
+    service_failures: bool = P(True, help="Service failures.")
+    forgiveness: bool = P(True, help="Trust buys forgiveness of failures.")
+    competitor_offers: bool = P(True, help="Competitors' discount offers.")
+    exit_barrier: bool = P(True, help="Trust raises the discount needed to switch.")
+    word_of_mouth: bool = P(True, help="Praise and warnings along the rings.")
+    referral: bool = P(True, help="Customers pass their salesperson to family and insiders.")
+    turnover: bool = P(True, help="Salespeople move to rival firms.")
+    transaction_cost: bool = P(True, help="Trust lowers negotiation cost.")
+    transparency: bool = P(True, help="Transparency lowers information asymmetry.")
+    org_trust: bool = P(True, help="Organizational trust in firms.")
+    capacity: bool = P(True, help="Salespeople serve at most `capacity` encounters per step.")
+    ring_migration: bool = P(True, help="Salespeople move between outsider and insider rings.")
+    risk_perception: bool = P(True, help="Risk perception lowers decision trust.")
+    measurement_noise: bool = P(True, help="Noise and bias of simulated measurements.")
+
+
+class Scenario(BaseModel):
+    """A whole scenario: one table per section, every key optional (defaults above)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    run: Run = Field(default_factory=Run)
+    population: Population = Field(default_factory=Population)
+    network: Network = Field(default_factory=Network)
+    culture: Culture = Field(default_factory=Culture)
+    firms: Firms = Field(default_factory=Firms)
+    salespeople: Salespeople = Field(default_factory=Salespeople)
+    trust: Trust = Field(default_factory=Trust)
+    rings: Rings = Field(default_factory=Rings)
+    sales: Sales = Field(default_factory=Sales)
+    needs: Needs = Field(default_factory=Needs)
+    gifts: Gifts = Field(default_factory=Gifts)
+    breach: Breach = Field(default_factory=Breach)
+    failures: Failures = Field(default_factory=Failures)
+    competition: Competition = Field(default_factory=Competition)
+    wom: Wom = Field(default_factory=Wom)
+    turnover: Turnover = Field(default_factory=Turnover)
+    costs: Costs = Field(default_factory=Costs)
+    measurement: Measurement = Field(default_factory=Measurement)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+
+
+# ---------------------------------------------------------------------------- views
+
+def iter_fields() -> Iterator[tuple[str, str, Any]]:
+    """Yield (section, key, FieldInfo) for every parameter, in schema order."""
+    for section, sfield in Scenario.model_fields.items():
+        for key, finfo in sfield.annotation.model_fields.items():  # type: ignore[union-attr]
+            yield section, key, finfo
+
+
+def field_range(finfo: Any) -> tuple[float | None, float | None]:
+    """The closed range [lo, hi] declared for a parameter (None where open)."""
+    lo = hi = None
+    for m in finfo.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return lo, hi
+
+
+def describe(section: str, key: str) -> str:
+    """What is allowed for ``section.key``, in words (for error messages and help)."""
+    finfo = getattr(Scenario.model_fields[section].annotation, "model_fields")[key]
+    kind = finfo.annotation.__name__
+    if kind == "bool":
+        return "true or false"
+    lo, hi = field_range(finfo)
+    noun = "an integer" if kind == "int" else "a number"
+    unit = (finfo.json_schema_extra or {}).get("unit", "")
+    return f"{noun} in [{lo}, {hi}]" + (f" ({unit})" if unit else "")
+
+
+def flat(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as ``{"section.key": value}``."""
+    return {f"{s}.{k}": getattr(getattr(scenario, s), k) for s, k, _ in iter_fields()}
+
+
+def _record_names() -> list[tuple[str, str, str]]:
+    """(section, key, record field) for every numeric parameter the rules read."""
+    return [(s, k, f"{s}_{k}") for s, k, _ in iter_fields() if s not in ("run",)]
+
+
+RECORD_DTYPE = np.dtype([(name, np.float64) for _, _, name in _record_names()], align=True)
+
+
+def param_record(scenario: Scenario) -> np.ndarray:
+    """The parameters as a one-element structured array, the form numba rules read.
+
+    Field ``section_key`` holds ``scenario.section.key`` as float64 (switches as 0/1).
+    """
+    rec = np.zeros(1, dtype=RECORD_DTYPE)
+    for s, k, name in _record_names():
+        rec[0][name] = float(getattr(getattr(scenario, s), k))
+    return rec

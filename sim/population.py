@@ -1,0 +1,92 @@
+"""Initial attributes of customers, salespeople and firms (ODD 5, Initialization).
+
+Drawn once from the scenario seed with numpy's SeedSequence; both engines start from
+the same :class:`World`, so they differ only in how they step.
+"""
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from .codes import D_INIT, NO_SALESPERSON
+from .network import CSR, build_graph, to_csr
+from .params import Scenario
+
+
+@dataclass
+class World:
+    """Everything fixed at initialization; arrays are indexed by agent id."""
+
+    graph: nx.Graph
+    csr: CSR
+    # customers
+    propensity: np.ndarray
+    risk: np.ndarray
+    kin_salesperson: np.ndarray
+    # salespeople
+    sp_firm: np.ndarray
+    competence: np.ndarray
+    integrity: np.ndarray
+    empathy: np.ndarray
+    strategy: np.ndarray  # instrumental share of the mix: 1 = gifts/favours, 0 = emotional
+    capacity: np.ndarray
+    # firms
+    quality: np.ndarray
+    failure_rate: np.ndarray
+    recovery: np.ndarray
+    transparency: np.ndarray
+    consistency: np.ndarray
+    price: np.ndarray
+    social: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.propensity)
+
+    @property
+    def n_salespeople(self) -> int:
+        return len(self.sp_firm)
+
+    @property
+    def n_firms(self) -> int:
+        return len(self.quality)
+
+
+def _around(rng: np.random.Generator, mean: float, spread: float, n: int,
+            lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """Uniform draws in [mean - spread, mean + spread], clipped to [lo, hi]."""
+    return np.clip(rng.uniform(mean - spread, mean + spread, n), lo, hi)
+
+
+def build_world(scenario: Scenario, seed: int) -> World:
+    """Draw the initial world for ``seed`` (the network included)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, D_INIT]))
+    pop, sp, fm = scenario.population, scenario.salespeople, scenario.firms
+    nc, ns, nf = pop.n_customers, pop.n_salespeople, pop.n_firms
+    graph = build_graph(scenario, rng)
+    has_kin = rng.random(nc) < pop.kin_share
+    kin = np.where(has_kin, rng.integers(0, ns, nc), NO_SALESPERSON).astype(np.int64)
+    instrumental = np.zeros(ns, dtype=bool)
+    instrumental[rng.permutation(ns)[: int(round(sp.instrumental_share * ns))]] = True
+    purity = sp.strategy_purity
+    hf = fm.heterogeneity
+    return World(
+        graph=graph, csr=to_csr(graph),
+        propensity=_around(rng, pop.propensity_mean, pop.propensity_spread, nc),
+        risk=_around(rng, pop.risk_mean, pop.risk_spread, nc),
+        kin_salesperson=kin,
+        sp_firm=np.arange(ns, dtype=np.int64) % nf,
+        competence=_around(rng, sp.competence, sp.heterogeneity, ns),
+        integrity=_around(rng, sp.integrity, sp.heterogeneity, ns),
+        empathy=_around(rng, sp.empathy, sp.heterogeneity, ns),
+        strategy=np.where(instrumental, purity, 1.0 - purity),
+        capacity=np.full(ns, sp.capacity, dtype=np.int64),
+        quality=_around(rng, fm.quality, hf, nf),
+        failure_rate=_around(rng, fm.failure_rate, hf * fm.failure_rate, nf),
+        recovery=_around(rng, fm.recovery, hf, nf),
+        transparency=_around(rng, fm.transparency, hf, nf),
+        consistency=_around(rng, fm.consistency, hf, nf),
+        price=_around(rng, fm.price, hf, nf, 0.5, 2.0),
+        social=_around(rng, fm.social_responsibility, hf, nf),
+    )

@@ -1,0 +1,138 @@
+"""Running a scenario on either engine and storing what it produced, with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .kernel import CoreModel
+from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
+from .model import TrustModel
+from .params import Scenario
+
+ENGINES: dict[str, type] = {"mesa": TrustModel, "core": CoreModel}
+DEPENDENCIES = ("mesa", "numba", "numpy", "networkx", "pandas", "pyarrow", "pydantic")
+
+
+@dataclass
+class RunResult:
+    """What one run produced: per-step metrics, optional event log, and its inputs."""
+
+    scenario: Scenario
+    engine: str
+    seed: int
+    timeseries: pd.DataFrame
+    events: pd.DataFrame | None = None
+    wall_time: float = 0.0
+    model: object = field(default=None, repr=False)
+
+
+def make_model(scenario: Scenario, engine: str = "core", seed: int | None = None):
+    """A fresh model of the chosen engine."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return ENGINES[engine](scenario, seed)
+
+
+def timeseries_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
+    """One row per step, columns in METRICS order, counters as integers."""
+    df = pd.DataFrame(rows)
+    df.insert(0, "step", np.arange(1, len(df) + 1, dtype=np.int64))
+    df = df[list(METRICS)]
+    return df.astype({k: np.int64 for k in COUNTERS})
+
+
+def events_frame(model) -> pd.DataFrame | None:
+    """The relationship event log of a model run with run.history on."""
+    if not model.history:
+        return None
+    if isinstance(model, CoreModel):
+        data = np.concatenate(model.events) if model.events else np.zeros((0, len(LOG_COLUMNS)))
+    else:
+        data = np.array(model.events, dtype=float).reshape(-1, len(LOG_COLUMNS))
+    df = pd.DataFrame(data, columns=list(LOG_COLUMNS)).astype({k: np.int64 for k in LOG_INT_COLUMNS})
+    return df.sort_values(["step", "kind", "customer"], kind="stable").reset_index(drop=True)
+
+
+def model_rows(model) -> list[dict[str, float]]:
+    """Per-step metric rows collected so far (Mesa: from its DataCollector)."""
+    if isinstance(model, TrustModel):
+        return model.datacollector.get_model_vars_dataframe().to_dict("records")
+    return model.rows
+
+
+def simulate(scenario: Scenario, engine: str = "core", seed: int | None = None,
+             steps: int | None = None, on_step: Callable[[int], None] | None = None) -> RunResult:
+    """Run ``scenario`` for ``steps`` (default run.steps) and collect its outputs."""
+    seed = scenario.run.seed if seed is None else seed
+    steps = scenario.run.steps if steps is None else steps
+    start = time.perf_counter()
+    model = make_model(scenario, engine, seed)
+    for _ in range(steps):
+        model.step()
+        if on_step:
+            on_step(model.steps)
+    return RunResult(scenario, engine, seed, timeseries_frame(model_rows(model)),
+                     events_frame(model), time.perf_counter() - start, model)
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree, when it is a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance() -> dict[str, object]:
+    """Package, dependency and platform versions plus the git commit."""
+    versions = {}
+    for dist in DEPENDENCIES:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"trustsim": __version__, "python": platform.python_version(),
+            "dependencies": versions, "git_commit": git_commit()}
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temporary file in the same folder, then rename: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[str, Path]:
+    """Write timeseries.parquet, events.parquet (with history) and run.json into ``out``."""
+    out = Path(out)
+    paths = {"timeseries": out / "timeseries.parquet", "run": out / "run.json"}
+    atomic_write(paths["timeseries"], lambda p: result.timeseries.to_parquet(p, index=False))
+    if result.events is not None:
+        paths["events"] = out / "events.parquet"
+        atomic_write(paths["events"], lambda p: result.events.to_parquet(p, index=False))
+    meta = {"scenario_file": source, "engine": result.engine, "seed": result.seed,
+            "steps": len(result.timeseries), "wall_time_s": round(result.wall_time, 4),
+            "parameters": result.scenario.model_dump(), **provenance()}
+    atomic_write(paths["run"], lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False)))
+    return paths
