@@ -149,14 +149,11 @@ class Customer(mesa.Agent):
     def consider_offer(self) -> None:
         """Phase 2: a competitor's discount against my exit barrier."""
         sp, m = self.salesperson, self.model
-        if sp is None or m.n_firms < 2:
+        if sp is None or m.n_firms < 2 or not rules.offer_arrives(m.seed, m.steps, self.idx, m.P):
             return
         rel = self.relationships[sp.idx]
         trust = rel.trust(m.steps, m.P)
-        offered, discount, switched = rules.competitor_offer(m.seed, m.steps, self.idx, trust,
-                                                             rel.ring, m.P)
-        if not offered:
-            return
+        discount, switched = rules.competitor_offer(m.seed, m.steps, self.idx, trust, rel.ring, m.P)
         m.count("offers")
         if switched:
             rival = rules.rival_firm(m.seed, m.steps, self.idx, 0, sp.firm.idx, m.n_firms)
@@ -180,10 +177,10 @@ class Customer(mesa.Agent):
             return
         for tie, ring in self.ties:
             sp = tie.salesperson
-            if sp is None:
+            if sp is None or not rules.refers(m.seed, m.steps, self.idx, tie.idx, ring, m.P):
                 continue
             tie_trust = tie.relationships[sp.idx].trust(m.steps, m.P)
-            if rules.refers(m.seed, m.steps, self.idx, tie.idx, ring, tie_trust, m.P):
+            if rules.trusted_enough_to_refer(tie_trust, m.P):
                 self.choice, self.origin = sp, REFERRAL
                 self.referrer_trust, self.referrer_ring = tie_trust, ring
                 return

@@ -171,12 +171,10 @@ def step(seed, t, P, history,
     # Phase 2: competitor offers against the exit barrier.
     for c in range(nc):
         s = primary[c]
-        if s < 0 or nf < 2:
+        if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
         trust = rules.combined_trust(ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P)
-        offered, discount, switched = rules.competitor_offer(seed, t, c, trust, ring[c, s], P)
-        if not offered:
-            continue
+        discount, switched = rules.competitor_offer(seed, t, c, trust, ring[c, s], P)
         counts[I_OFFERS] += 1
         if switched:
             rival = rules.rival_firm(seed, t, c, 0, sp_firm[s], nf)
@@ -204,10 +202,10 @@ def step(seed, t, P, history,
         for k in range(indptr[c], indptr[c + 1]):
             j = indices[k]
             sj = primary[j]
-            if sj < 0:
+            if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
             tj = rules.combined_trust(ti[j, sj], te[j, sj], rules.gift_now(gift[j, sj], last[j, sj], t, P), ntr[j, sj], P)
-            if rules.refers(seed, t, c, j, tie_ring[k], tj, P):
+            if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL
                 ref_trust[c] = tj

@@ -96,8 +96,11 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``section.key=value`` strings to nested scenario data (a new dict)."""
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Apply ``section.key=value`` strings to nested scenario data.
+
+    Returns a new dict and one problem line per override that names nothing.
+    """
     known = [f"{s}.{k}" for s, k, _ in iter_fields()]
     out = {s: dict(v) if isinstance(v, dict) else v for s, v in data.items()}
     problems = []
@@ -116,18 +119,21 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             problems.append(f"--set {item}: [{section}] in the scenario is not a table")
             continue
         table[name] = parse_value(value.strip())
-    if problems:
-        raise ScenarioError(problems)
-    return out
+    return out, problems
 
 
 def load_scenario(name: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
     """Load a scenario file (default: baseline), apply --set overrides, validate."""
     path = resolve_path(name or DEFAULT_SCENARIO)
-    data = read_toml(path)
-    data = apply_overrides(data, overrides or [])
+    data, problems = apply_overrides(read_toml(path), overrides or [])
     source = str(path) + (" with --set" if overrides else "")
-    return validate(data, source)
+    try:
+        scenario = validate(data, source)
+    except ScenarioError as exc:
+        problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, dict[str, Any]]:

@@ -20,9 +20,10 @@ def P(default: Any, lo: float | None = None, hi: float | None = None, unit: str 
 
 
 class Section(BaseModel):
-    """A scenario table: unknown keys are errors, values are checked on assignment."""
+    """A scenario table: unknown keys are errors, no silent type coercion ("5" is not 5),
+    values are checked on assignment too."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 class Run(Section):

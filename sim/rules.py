@@ -324,27 +324,37 @@ def wom_receive(org, sign, ring, P):
 
 
 @njit(cache=True)
-def refers(seed, step, c, tie, tie_ring, tie_trust, P):
-    """Does neighbour ``tie`` pass its salesperson to customer ``c``?"""
+def refers(seed, step, c, tie, tie_ring, P):
+    """Would neighbour ``tie`` pass its salesperson to customer ``c`` (if it trusts them)?"""
     p = P[0]
-    if p.mechanisms_referral < 0.5 or tie_trust < p.wom_referral_min_trust:
+    if p.mechanisms_referral < 0.5:
         return False
     return uniform(seed, step, c, tie, D_REFERRAL) < p.wom_referral_prob * ring_weight(tie_ring, P)
+
+
+@njit(cache=True)
+def trusted_enough_to_refer(tie_trust, P):
+    return tie_trust >= P[0].wom_referral_min_trust
 
 
 # ------------------------------------------------------------- competition and turnover
 
 @njit(cache=True)
-def competitor_offer(seed, step, c, trust, ring, P):
-    """Returns (offered, discount, switched): a rival's discount against the exit barrier."""
+def offer_arrives(seed, step, c, P):
+    """Does a competitor make customer ``c`` an offer this step?"""
     p = P[0]
-    if p.mechanisms_competitor_offers < 0.5 or uniform(seed, step, c, 0, D_OFFER) >= p.competition_offer_rate:
-        return False, 0.0, False
+    return p.mechanisms_competitor_offers > 0.5 and uniform(seed, step, c, 0, D_OFFER) < p.competition_offer_rate
+
+
+@njit(cache=True)
+def competitor_offer(seed, step, c, trust, ring, P):
+    """An arrived offer: returns (discount, switched), the discount against the exit barrier."""
+    p = P[0]
     discount = p.competition_max_discount * uniform(seed, step, c, 0, D_DISCOUNT)
     barrier = p.competition_barrier_base + p.competition_barrier_noise * normal(seed, step, c, 0, D_BARRIER)
     if p.mechanisms_exit_barrier > 0.5:
         barrier += p.competition_barrier_trust * trust + loyalty_bonus(ring, P)
-    return True, discount, discount > barrier
+    return discount, discount > barrier
 
 
 @njit(cache=True)
