@@ -46,13 +46,14 @@ def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{path}: cannot be read as UTF-8 text ({exc})"]) from None
-    if not text.strip():
-        raise ScenarioError([f"{path}: the file is empty; a {what} needs at least one table, "
-                             f"e.g. [run] steps = 100"])
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    if not data:
+        raise ScenarioError([f"{path}: the file is empty; a {what} needs at least one table, "
+                             f"e.g. [run] steps = 100"])
+    return data
 
 
 def _suggest(word: str, choices: list[str]) -> str:

@@ -1,0 +1,71 @@
+"""Invariants as property tests: whatever the parameters, the state stays meaningful."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.kernel import CoreModel
+from sim.metrics import COUNTERS
+from sim.run import simulate
+
+from .conftest import small
+
+# A few influential parameters over their whole schema range.
+knobs = st.fixed_dictionaries({
+    "culture.ring_gradient": st.floats(0, 1),
+    "salespeople.integrity": st.floats(0, 1),
+    "salespeople.instrumental_share": st.floats(0, 1),
+    "firms.failure_rate": st.floats(0, 1),
+    "population.purchase_rate": st.floats(0, 1),
+    "competition.offer_rate": st.floats(0, 1),
+    "turnover.rate": st.floats(0, 0.2),
+    "salespeople.capacity": st.integers(1, 30),
+    "population.n_firms": st.integers(1, 4),
+})
+
+
+def _overrides(values: dict) -> list[str]:
+    return [f"{k}={v}" for k, v in values.items()]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=knobs, seed=st.integers(0, 2**31))
+def test_state_stays_in_range_and_customers_are_conserved(values, seed):
+    scenario = small("baseline", *_overrides(values), "run.steps=25")
+    model = CoreModel(scenario, seed)
+    n = scenario.population.n_customers
+    for _ in range(scenario.run.steps):
+        model.step()
+        known = model.met
+        for arr in (model.ti, model.te, model.org):
+            assert np.all((arr >= 0) & (arr <= 1))
+        assert np.all(model.gift >= 0) and np.all(model.gift <= 1)
+        assert np.all((model.asym[known] > 0) & (model.asym[known] <= 1))
+        assert np.all((model.scar >= 0) & (model.scar <= 1))
+        # a customer's salesperson is always someone it has met
+        has = model.primary >= 0
+        assert np.all(known[np.flatnonzero(has), model.primary[has]])
+        assert model.primary.shape == (n,) and np.all(model.primary < scenario.population.n_salespeople)
+        assert np.all((model.sp_firm >= 0) & (model.sp_firm < scenario.population.n_firms))
+        m = model.metrics
+        assert all(m[k] >= 0 for k in COUNTERS)
+        stops = m["stop_contact"] + m["stop_consult"] + m["stop_objection"] + m["stop_closing"]
+        assert stops + m["trades"] == m["encounters"]
+        assert m["failures"] == m["forgiven"] + (m["failures"] - m["forgiven"])
+        assert m["forgiven"] <= m["failures"] and m["complaints"] <= m["failures"] - m["forgiven"]
+        assert 0 <= m["with_salesperson"] <= n and m["with_salesperson_start"] <= n
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=knobs, seed=st.integers(0, 2**31))
+def test_metric_means_are_probabilities_or_nan(values, seed):
+    ts = simulate(small("baseline", *_overrides(values), "run.steps=15"), "core", seed=seed).timeseries
+    for col in ("mean_trust", "mean_instrumental_trust", "mean_emotional_trust", "mean_org_trust",
+                "insider_share", "repurchase_rate", "brand_awareness", "survey_trust",
+                "survey_response_rate", "interview_trust"):
+        x = ts[col].dropna()
+        assert ((x >= 0) & (x <= 1)).all(), col
+    s = ts["wom_sentiment"].dropna()
+    assert ((s >= -1) & (s <= 1)).all()
+    d = ts["mean_needs_depth"].dropna()
+    assert ((d >= 1) & (d <= 5)).all()

@@ -1,0 +1,200 @@
+"""Unit tests of the shared rule functions (ODD section 7)."""
+
+import numpy as np
+import pytest
+
+from sim import rules
+from sim.codes import (CLOSED, COLD, FAMILY, HANDOVER, INSIDER, KIN, OUTSIDER, REFERRAL)
+from sim.params import Scenario, param_record
+from sim.rng import index, normal, uniform
+
+
+def rec(**changes):
+    """Parameter record of the default scenario with ``section__key=value`` changes."""
+    sc = Scenario()
+    for name, value in changes.items():
+        section, key = name.split("__")
+        setattr(getattr(sc, section), key, value)
+    return param_record(sc)
+
+
+P = rec()
+
+
+# ----------------------------------------------------------------------- random numbers
+
+def test_uniform_is_a_pure_function_of_its_key():
+    assert uniform(7, 3, 11, 2, 5) == uniform(7, 3, 11, 2, 5)
+    base = uniform(7, 3, 11, 2, 5)
+    for key in [(8, 3, 11, 2, 5), (7, 4, 11, 2, 5), (7, 3, 12, 2, 5), (7, 3, 11, 3, 5),
+                (7, 3, 11, 2, 6)]:
+        assert uniform(*key) != base
+
+
+def test_uniform_and_normal_have_the_right_moments():
+    u = np.array([uniform(1, t, c, 0, 9) for t in range(50) for c in range(200)])
+    assert u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.01 and abs(u.var() - 1 / 12) < 0.005
+    z = np.array([normal(1, t, c, 0, 9) for t in range(50) for c in range(200)])
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
+
+
+def test_index_covers_its_range_uniformly():
+    k = np.array([index(3, 1, c, 0, 2, 5) for c in range(5000)])
+    counts = np.bincount(k, minlength=5)
+    assert counts.size == 5 and counts.min() > 900
+
+
+# ------------------------------------------------------------------------ rings, culture
+
+def test_ring_weights_fall_outward_in_a_steep_culture_and_are_flat_when_switched_off():
+    w = [rules.ring_weight(r, P) for r in (FAMILY, INSIDER, OUTSIDER)]
+    assert w[0] > w[1] > w[2] > 0
+    off = rec(mechanisms__ring_gradient=False)
+    assert [rules.ring_weight(r, off) for r in (FAMILY, INSIDER, OUTSIDER)] == [1.0, 1.0, 1.0]
+
+
+def test_first_meeting_trust_by_origin():
+    cold = rules.initial_trust(COLD, 0.6, 0.0, OUTSIDER, 0.0, P)
+    assert cold == pytest.approx(0.6 * (1 - 0.7 * 0.6))
+    assert rules.initial_trust(KIN, 0.6, 0.0, OUTSIDER, 0.0, P) == 0.8
+    via_family = rules.initial_trust(REFERRAL, 0.6, 0.9, FAMILY, 0.0, P)
+    via_outsider = rules.initial_trust(REFERRAL, 0.6, 0.9, OUTSIDER, 0.0, P)
+    assert via_family > via_outsider > cold
+    assert rules.initial_trust(HANDOVER, 0.6, 0.0, OUTSIDER, 0.9, P) > cold
+    steep, flat = rec(culture__ring_gradient=1.0), rec(culture__ring_gradient=0.0)
+    assert rules.initial_trust(COLD, 0.6, 0, OUTSIDER, 0, steep) < rules.initial_trust(COLD, 0.6, 0, OUTSIDER, 0, flat)
+    assert rules.initial_ring(KIN) == FAMILY and rules.initial_ring(COLD) == OUTSIDER
+
+
+def test_ring_migration_has_hysteresis_and_breach_throws_out():
+    # thresholds: in at 0.6 after 3 trades, out below 0.45
+    assert rules.ring_after(OUTSIDER, 0.65, 3, False, P) == INSIDER
+    assert rules.ring_after(OUTSIDER, 0.65, 2, False, P) == OUTSIDER
+    assert rules.ring_after(OUTSIDER, 0.55, 9, False, P) == OUTSIDER
+    assert rules.ring_after(INSIDER, 0.55, 9, False, P) == INSIDER   # between thresholds: stays
+    assert rules.ring_after(INSIDER, 0.40, 9, False, P) == OUTSIDER
+    assert rules.ring_after(INSIDER, 0.90, 9, True, P) == OUTSIDER
+    assert rules.ring_after(FAMILY, 0.10, 9, True, P) == FAMILY
+    frozen = rec(mechanisms__ring_migration=False)
+    assert rules.ring_after(OUTSIDER, 0.9, 9, False, frozen) == OUTSIDER
+
+
+# ---------------------------------------------------------------------------- trust
+
+def test_ability_weight_shifts_from_ability_to_character_with_age():
+    w = [rules.ability_weight(n, P) for n in (0, 5, 20, 100)]
+    assert w[0] == pytest.approx(0.8) and w[-1] == pytest.approx(0.3, abs=1e-4)
+    assert all(a > b for a, b in zip(w, w[1:]))
+    off = rec(mechanisms__age_shift=False)
+    assert rules.ability_weight(0, off) == rules.ability_weight(50, off) == pytest.approx(0.55)
+
+
+def test_combined_trust_lies_between_its_components_and_gifts_count_only_when_on():
+    t = rules.combined_trust(0.2, 0.8, 0.0, 4, P)
+    assert 0.2 < t < 0.8
+    assert rules.combined_trust(0.2, 0.8, 0.3, 4, P) > t
+    assert rules.combined_trust(0.2, 0.8, 0.3, 4, rec(mechanisms__gifts=False)) == t
+    assert rules.instrumental_now(0.9, 0.5, P) == 1.0
+
+
+def test_gift_effect_decays_geometrically():
+    assert rules.gift_now(0.2, 10, 10, P) == 0.2
+    assert rules.gift_now(0.2, 10, 12, P) == pytest.approx(0.2 * 0.85 ** 2)
+    assert rules.gift_now(0.0, 0, 5, P) == 0.0
+
+
+def test_learning_moves_trust_toward_what_was_shown():
+    ti, te, gift, scar, asym = rules.learn(0.3, 0.3, 0.0, 0.0, 1.0, 0.9, 1, 0.9, 0.0, 0.5, P)
+    assert 0.3 < ti < 0.9 and te > 0.3 and asym < 1.0 and gift == 0.0
+    low, *_ = rules.learn(0.8, 0.3, 0.0, 0.0, 1.0, 0.2, 1, 0.9, 0.0, 0.5, P)
+    assert low < 0.8
+    # a scar slows learning; transparency removes asymmetry faster
+    scarred, *_ = rules.learn(0.3, 0.3, 0.0, 1.0, 1.0, 0.9, 1, 0.9, 0.0, 0.5, P)
+    assert scarred < ti
+    *_, asym_clear = rules.learn(0.3, 0.3, 0.0, 0.0, 1.0, 0.9, 1, 0.9, 0.0, 1.0, P)
+    assert asym_clear < asym
+
+
+def test_gifts_buy_instrumental_trust_and_fade_when_performance_disappoints():
+    _, _, gift, _, _ = rules.learn(0.5, 0.5, 0.1, 0.0, 1.0, 0.9, 1, 0.9, 1.0, 0.5, P)
+    assert gift == pytest.approx(0.1 + 0.08)
+    _, _, gift_bad, _, _ = rules.learn(0.5, 0.5, 0.1, 0.0, 1.0, 0.1, 1, 0.9, 1.0, 0.5, P)
+    assert gift_bad == pytest.approx(0.1 * 0.5 + 0.08)
+
+
+def test_deeper_needs_give_a_larger_emotional_signal():
+    values = [rules.needs_value(d, P) for d in range(1, 6)]
+    assert values[0] == 0.0 and all(a < b for a, b in zip(values, values[1:]))
+    te_shallow = rules.learn(0.5, 0.3, 0, 0, 0, 0.7, 1, 0.8, 0.5, 0.5, P)[1]
+    te_deep = rules.learn(0.5, 0.3, 0, 0, 0, 0.7, 5, 0.8, 0.5, 0.5, P)[1]
+    assert te_deep > te_shallow
+
+
+def test_needs_depth_is_limited_by_the_ring():
+    for ring, limit in ((OUTSIDER, 2), (INSIDER, 4), (FAMILY, 5)):
+        depths = [rules.needs_depth(1, t, c, 0, ring, 1.0, P) for t in range(20) for c in range(20)]
+        assert max(depths) == limit
+    assert rules.needs_depth(1, 1, 1, 0, FAMILY, 1.0, rec(mechanisms__needs=False)) == 1
+
+
+def test_a_breach_costs_more_than_a_good_trade_builds():
+    ti, te = 0.7, 0.7
+    gain = rules.learn(ti, te, 0, 0, 0, 1.0, 1, 1.0, 0.5, 1.0, P)[0] - ti
+    bti, bte, bgift, bscar = rules.breach_loss(ti, te, P)
+    assert ti - bti > 3 * gain and bte < te and bgift == 0.0 and bscar == 1.0
+
+
+# ------------------------------------------------------------------- sales, failures, WOM
+
+def test_sales_stages_pass_more_often_with_more_trust():
+    def closed(d):
+        return np.mean([rules.sales_stages(1, t, c, 0, d, 1.0, P) == CLOSED
+                        for t in range(30) for c in range(30)])
+    assert closed(0.1) < closed(0.4) < closed(0.8)
+
+
+def test_forgiveness_rises_with_trust():
+    def forgiven(trust):
+        return np.mean([rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, OUTSIDER, 0.5, P)[0]
+                        for t in range(30) for c in range(30)])
+    assert forgiven(0.2) < forgiven(0.5) < forgiven(0.8)
+    none = rec(mechanisms__forgiveness=False)
+    assert not any(rules.failure_response(1, t, 0, 0, 0.99, 0.5, 0.5, INSIDER, 1.0, none)[0]
+                   for t in range(50))
+
+
+def test_transaction_cost_falls_with_trust_only_when_the_mechanism_is_on():
+    assert rules.transaction_cost(0.9, 0.5, P) < rules.transaction_cost(0.1, 0.5, P)
+    off = rec(mechanisms__transaction_cost=False)
+    assert rules.transaction_cost(0.9, 0.5, off) == rules.transaction_cost(0.1, 0.5, off)
+
+
+def test_switching_needs_a_larger_discount_when_trust_is_higher():
+    def switch_rate(trust):
+        return np.mean([rules.competitor_offer(1, t, c, trust, OUTSIDER, P)[1]
+                        for t in range(30) for c in range(30)])
+    assert switch_rate(0.1) > switch_rate(0.5) > switch_rate(0.9)
+    flat = rec(mechanisms__exit_barrier=False)
+    assert (np.mean([rules.competitor_offer(1, t, 0, 0.9, INSIDER, flat)[1] for t in range(300)])
+            == np.mean([rules.competitor_offer(1, t, 0, 0.1, INSIDER, flat)[1] for t in range(300)]))
+
+
+def test_word_of_mouth_moves_org_trust_by_ring_weight():
+    fam = rules.wom_receive(0.5, 1, FAMILY, P)
+    out = rules.wom_receive(0.5, 1, OUTSIDER, P)
+    assert fam > out > 0.5
+    assert rules.wom_receive(0.5, -1, FAMILY, P) < 0.5
+    assert rules.wom_receive(0.5, 0, FAMILY, P) == 0.5
+
+
+def test_customers_follow_a_departing_salesperson_when_personal_trust_dominates():
+    def follow(personal, org):
+        return np.mean([rules.follows(1, t, c, 0, personal, org, P) for t in range(20) for c in range(20)])
+    assert follow(0.9, 0.3) > 0.9 and follow(0.3, 0.9) < 0.1
+
+
+def test_capacity_rations_requests_without_order():
+    accepted = np.mean([rules.capacity_accept(1, 1, c, 0, 80, 40, P) for c in range(4000)])
+    assert accepted == pytest.approx(0.5, abs=0.03)
+    assert all(rules.capacity_accept(1, 1, c, 0, 80, 40, rec(mechanisms__capacity=False)) for c in range(50))
