@@ -45,7 +45,8 @@ def print_summary(result: RunResult, paths: dict[str, Path]) -> None:
 def save_figure(result: RunResult, path: Path) -> Path:
     """Four panels: trust components, insider share, events, transaction cost."""
     ts = result.timeseries
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.9, wspace=0.18, hspace=0.35)
     ax = axes[0, 0]
     for name, label in (("mean_instrumental_trust", "instrumental (ability)"),
                         ("mean_emotional_trust", "emotional (character)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -17,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .kernel import CoreModel
 from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
-from .model import TrustModel
 from .params import Scenario
 
-ENGINES: dict[str, type] = {"mesa": TrustModel, "core": CoreModel}
+# Engine name -> (module, class). Imported on demand: a core run need not load Mesa.
+ENGINES: dict[str, tuple[str, str]] = {"mesa": ("sim.model", "TrustModel"),
+                                       "core": ("sim.kernel", "CoreModel")}
 DEPENDENCIES = ("mesa", "numba", "numpy", "networkx", "pandas", "pyarrow", "pydantic")
 
 
@@ -43,7 +44,8 @@ def make_model(scenario: Scenario, engine: str = "core", seed: int | None = None
     """A fresh model of the chosen engine."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    return ENGINES[engine](scenario, seed)
+    module, name = ENGINES[engine]
+    return getattr(importlib.import_module(module), name)(scenario, seed)
 
 
 def timeseries_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
@@ -58,9 +60,9 @@ def events_frame(model) -> pd.DataFrame | None:
     """The relationship event log of a model run with run.history on."""
     if not model.history:
         return None
-    if isinstance(model, CoreModel):
-        data = np.concatenate(model.events) if model.events else np.zeros((0, len(LOG_COLUMNS)))
-    else:
+    if model.events and isinstance(model.events[0], np.ndarray):  # core: blocks per step
+        data = np.concatenate(model.events)
+    else:  # mesa: one tuple per row
         data = np.array(model.events, dtype=float).reshape(-1, len(LOG_COLUMNS))
     df = pd.DataFrame(data, columns=list(LOG_COLUMNS)).astype({k: np.int64 for k in LOG_INT_COLUMNS})
     return df.sort_values(["step", "kind", "customer"], kind="stable").reset_index(drop=True)
@@ -68,7 +70,7 @@ def events_frame(model) -> pd.DataFrame | None:
 
 def model_rows(model) -> list[dict[str, float]]:
     """Per-step metric rows collected so far (Mesa: from its DataCollector)."""
-    if isinstance(model, TrustModel):
+    if hasattr(model, "datacollector"):
         return model.datacollector.get_model_vars_dataframe().to_dict("records")
     return model.rows
 
