@@ -1,0 +1,76 @@
+"""Speed of the two engines on the same scenario, with a check that they dock.
+
+    .venv/bin/python benchmarks/bench_engines.py [--customers 10000] [--steps 30]
+
+Prints customer-steps per second for each engine and their ratio, and the warm-start
+wall time of `trustsim run` (numba cache loaded from disk). Targets (issue 2): core at
+least 100x Mesa; warm start under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from sim.loader import load_scenario
+from sim.run import make_model, model_rows, timeseries_frame
+
+
+def timed_run(scenario, engine: str, steps: int, seed: int):
+    """Seconds for ``steps`` steps (world built and compiled code loaded beforehand)."""
+    warm = make_model(scenario, engine, seed)
+    warm.step()  # loads compiled rules in this process
+    model = make_model(scenario, engine, seed)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    return time.perf_counter() - start, timeseries_frame(model_rows(model))
+
+
+def identical(a, b) -> bool:
+    x, y = a.to_numpy(float), b.to_numpy(float)
+    return bool(np.all(np.isclose(x, y, rtol=0, atol=1e-12) | (np.isnan(x) & np.isnan(y))))
+
+
+def warm_start() -> float:
+    """Median wall time of `trustsim run --steps 200` in a fresh process, cache warm."""
+    times = []
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "sim.cli", "run", "--out", out]
+        subprocess.run(cmd, check=True, capture_output=True)  # fills the cache if needed
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, default=10_000)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    scenario = load_scenario("baseline", [f"population.n_customers={args.customers}"])
+    results = {}
+    for engine in ("core", "mesa"):
+        seconds, ts = timed_run(scenario, engine, args.steps, args.seed)
+        results[engine] = (seconds, ts)
+        rate = args.customers * args.steps / seconds
+        print(f"{engine:>5}: {seconds:8.3f} s  {rate:14,.0f} customer-steps/s")
+    same = identical(results["core"][1], results["mesa"][1])
+    ratio = results["mesa"][0] / results["core"][0]
+    print(f"outputs identical: {same}")
+    print(f"core / mesa speed: {ratio:.1f}x (target >= 100x)")
+    print(f"warm start of `trustsim run` (baseline, 200 steps, figure): {warm_start():.2f} s (target < 2 s)")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
