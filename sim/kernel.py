@@ -299,14 +299,17 @@ def step(seed, t, P, history,
                         perf, depth, tcost, breach, failed, forgiven, complained, exited,
                         wom[c], NAN, 0, 0)
 
-    # Phase 5: word of mouth along the ties, weighted by ring.
-    for c in range(nc):
-        for k in range(indptr[c], indptr[c + 1]):
-            j = indices[k]
-            if wom[j] != 0:
-                fj = wom_firm[j]
-                org[c, fj] = rules.wom_receive(org[c, fj], wom[j], tie_ring[k], P)
-                aware[c] = True
+    # Phase 5: word of mouth along the ties, weighted by ring. Pushed from the few
+    # speakers, in speaker-id order: each listener hears its speakers in the same order as
+    # when it pulls from its sorted tie list (Customer.listen), so results are identical.
+    for j in range(nc):
+        if wom[j] == 0:
+            continue
+        fj = wom_firm[j]
+        for k in range(indptr[j], indptr[j + 1]):
+            c = indices[k]
+            org[c, fj] = rules.wom_receive(org[c, fj], wom[j], tie_ring[k], P)
+            aware[c] = True
 
     # Measurement.
     has_sp = primary >= 0
