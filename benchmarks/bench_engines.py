@@ -1,6 +1,6 @@
 """Speed of the two engines on the same scenario, with a check that they dock.
 
-    .venv/bin/python benchmarks/bench_engines.py [--customers 10000] [--steps 30]
+    .venv/bin/python benchmarks/bench_engines.py [--customers 10000] [--steps 60]
 
 Prints customer-steps per second for each engine and their ratio, and the warm-start
 wall time of `trustsim run` (numba cache loaded from disk). Targets (issue 2): core at
@@ -10,6 +10,7 @@ least 100x Mesa; warm start under 2 s.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,20 +54,24 @@ def warm_start() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=10_000)
-    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     scenario = load_scenario("baseline", [f"population.n_customers={args.customers}"])
     results = {}
-    for engine in ("core", "mesa"):
+    for label, engine, nthreads in (("core, 1 thread", "core", "1"),
+                                    (f"core, {os.cpu_count()} threads", "core", str(os.cpu_count())),
+                                    ("mesa", "mesa", "1")):
+        os.environ["TRUSTSIM_THREADS"] = nthreads
         seconds, ts = timed_run(scenario, engine, args.steps, args.seed)
-        results[engine] = (seconds, ts)
+        results[label] = (seconds, ts)
         rate = args.customers * args.steps / seconds
-        print(f"{engine:>5}: {seconds:8.3f} s  {rate:14,.0f} customer-steps/s")
-    same = identical(results["core"][1], results["mesa"][1])
-    ratio = results["mesa"][0] / results["core"][0]
+        print(f"{label:>16}: {seconds:8.3f} s  {rate:14,.0f} customer-steps/s")
+    same = all(identical(ts, results["mesa"][1]) for _, ts in results.values())
     print(f"outputs identical: {same}")
-    print(f"core / mesa speed: {ratio:.1f}x (target >= 100x)")
+    for label in list(results)[:2]:
+        ratio = results["mesa"][0] / results[label][0]
+        print(f"{label} / mesa speed: {ratio:.1f}x (target >= 100x)")
     print(f"warm start of `trustsim run` (baseline, 200 steps, figure): {warm_start():.2f} s (target < 2 s)")
     if not same:
         sys.exit(1)

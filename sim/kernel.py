@@ -6,8 +6,11 @@ customer x salesperson arrays, ties a CSR. ``CoreModel`` drives it step by step.
 
 from __future__ import annotations
 
+import os
+
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from . import rules
 from .codes import (CLOSED, COLD, CONTACT, D_CHOOSE, D_NEED, D_REPLACE, HANDOVER, KIN,
@@ -22,6 +25,13 @@ from .population import World, build_world
 from .rng import index, uniform
 
 NAN = np.nan
+
+
+def threads() -> int:
+    """Threads for the customer loops: TRUSTSIM_THREADS (default 1, because sweeps run one
+    process per core and threads only pay off on an otherwise idle machine)."""
+    wanted = int(os.environ.get("TRUSTSIM_THREADS", "1"))
+    return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
 
 
 @njit(cache=True)
@@ -45,13 +55,12 @@ def _staff_at(sp_firm, f, k):
 
 
 @njit(cache=True)
-def _log(buf, n, step, kind, c, s, firm, origin, stage, ring_before, ring_after, n_trades,
+def _log(buf, logged, n, step, kind, c, s, firm, origin, stage, ring_before, ring_after, n_trades,
          trust_before, trust_after, ti_before, te_before, ti_after, te_after, gift, org_trust,
          asym, perf, depth, cost, breach, failed, forgiven, complained, exited, wom, discount,
          switched, followed):
-    """Write one event row in LOG_COLUMNS order; returns the new row count."""
-    if n >= buf.shape[0]:
-        return n
+    """Write event row ``n`` (the slot of one phase and customer) in LOG_COLUMNS order."""
+    logged[n] = True
     buf[n, 0] = step
     buf[n, 1] = kind
     buf[n, 2] = c
@@ -83,7 +92,6 @@ def _log(buf, n, step, kind, c, s, firm, origin, stage, ring_before, ring_after,
     buf[n, 28] = discount
     buf[n, 29] = switched
     buf[n, 30] = followed
-    return n + 1
 
 
 @njit(cache=True)
@@ -105,7 +113,7 @@ def _ensure(c, s, origin, ref_trust, ref_ring, org, t, propensity, met, ti, te, 
     ntr[c, s] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def step(seed, t, P, history,
          # world (fixed)
          indptr, indices, tie_ring, propensity, risk, kin, competence, integrity, empathy,
@@ -113,13 +121,20 @@ def step(seed, t, P, history,
          price, social,
          # state (mutable)
          sp_firm, primary, org, aware, met, ti, te, ring, rorigin, last, gift, scar, asym, ntr,
-         # scratch
-         log):
-    """Advance the world one step; returns (counts, means, rows logged)."""
-    p = P[0]
+         # scratch: one log slot per (phase, customer), and which slots were written
+         log, logged):
+    """Advance the world one step; returns (counts, means).
+
+    Customer loops are numba ``prange`` loops: each iteration writes only its own
+    customer's state and log slot, and events are counted by reduction, so the result
+    does not depend on the number of threads (NUMBA_NUM_THREADS).
+    """
     nc, ns, nf = propensity.shape[0], sp_firm.shape[0], quality.shape[0]
+    # record fields cannot enter a parallel loop: read them here
+    purchase_rate = P[0].population_purchase_rate
+    breach_step, breach_sp = P[0].breach_scheduled_step, P[0].breach_scheduled_salesperson
     counts = np.zeros(len(COUNTERS), dtype=np.int64)
-    nlog = 0
+    logged[:] = False
     choice = np.full(nc, -1, dtype=np.int64)
     origin = np.full(nc, COLD, dtype=np.int64)
     ref_trust = np.zeros(nc)
@@ -130,9 +145,7 @@ def step(seed, t, P, history,
     perf_c = np.full(nc, NAN)
     depth_c = np.zeros(nc, dtype=np.int64)
     repeat = np.zeros(nc, dtype=np.bool_)
-    for c in range(nc):
-        if primary[c] >= 0:
-            counts[I_WITH_START] += 1
+    counts[I_WITH_START] = np.sum(primary >= 0)
 
     # Phase 1: turnover. Salespeople move, then their customers follow or stay.
     moved_from = np.full(ns, -1, dtype=np.int64)
@@ -143,7 +156,8 @@ def step(seed, t, P, history,
                 moved_from[s] = sp_firm[s]
                 sp_firm[s] = to
                 counts[I_MOVES] += 1
-    for c in range(nc):
+    n_followed = n_stayed = 0
+    for c in prange(nc):
         s = primary[c]
         if s < 0 or moved_from[s] < 0:
             continue
@@ -152,9 +166,9 @@ def step(seed, t, P, history,
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
         if followed:
-            counts[I_FOLLOWED] += 1
+            n_followed += 1
         else:
-            counts[I_STAYED] += 1
+            n_stayed += 1
             primary[c] = -1
             k = _staff_count(sp_firm, f_old)
             if k > 0:
@@ -163,19 +177,22 @@ def step(seed, t, P, history,
                         rorigin, last, gift, scar, asym, ntr, P)
                 primary[c] = new
         if history:
-            nlog = _log(log, nlog, t, EV_TURNOVER, c, s, f_old, rorigin[c, s], -1, ring[c, s],
+            _log(log, logged, c, t, EV_TURNOVER, c, s, f_old, rorigin[c, s], -1, ring[c, s],
                         ring[c, s], ntr[c, s], personal, NAN, ti[c, s], te[c, s], ti[c, s],
                         te[c, s], gift[c, s], o, asym[c, s], NAN, 0, NAN, 0, 0, 0, 0, 0, 0,
                         NAN, 0, followed)
 
+    counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
+
     # Phase 2: competitor offers against the exit barrier.
-    for c in range(nc):
+    n_offers = n_switches = 0
+    for c in prange(nc):
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
         trust = rules.combined_trust(ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P)
         discount, switched = rules.competitor_offer(seed, t, c, trust, ring[c, s], P)
-        counts[I_OFFERS] += 1
+        n_offers += 1
         if switched:
             rival = rules.rival_firm(seed, t, c, 0, sp_firm[s], nf)
             k = _staff_count(sp_firm, rival)
@@ -185,16 +202,18 @@ def step(seed, t, P, history,
                 _ensure(c, new, COLD, 0.0, OUTSIDER, 0.0, t, propensity, met, ti, te, ring,
                         rorigin, last, gift, scar, asym, ntr, P)
                 primary[c] = new
-                counts[I_SWITCHES] += 1
+                n_switches += 1
         if history:
-            nlog = _log(log, nlog, t, EV_OFFER, c, s, sp_firm[s], rorigin[c, s], -1, ring[c, s],
+            _log(log, logged, nc + c, t, EV_OFFER, c, s, sp_firm[s], rorigin[c, s], -1, ring[c, s],
                         ring[c, s], ntr[c, s], trust, NAN, ti[c, s], te[c, s], ti[c, s], te[c, s],
                         gift[c, s], NAN, asym[c, s], NAN, 0, NAN, 0, 0, 0, 0, 0, 0, discount,
                         switched, 0)
 
+    counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
+
     # Phase 3: who needs to buy, and from whom.
-    for c in range(nc):
-        if uniform(seed, t, c, 0, D_NEED) >= p.population_purchase_rate:
+    for c in prange(nc):
+        if uniform(seed, t, c, 0, D_NEED) >= purchase_rate:
             continue
         if primary[c] >= 0:
             choice[c] = primary[c]
@@ -224,19 +243,23 @@ def step(seed, t, P, history,
             demand[choice[c]] += 1
 
     # Phase 4: encounters through the sales stages; trades.
-    for c in range(nc):
+    stage_of = np.full(nc, -1, dtype=np.int64)
+    n_unserved = n_served = n_referrals = n_cold = 0
+    n_trades = n_failures = n_breaches = n_complaints = n_forgiven = n_churned = 0
+    n_wom_pos = n_wom_neg = 0
+    for c in prange(nc):
         s = choice[c]
         if s < 0:
             continue
         if not rules.capacity_accept(seed, t, c, s, demand[s], capacity[s], P):
-            counts[I_UNSERVED] += 1
+            n_unserved += 1
             continue
-        counts[I_ENCOUNTERS] += 1
+        n_served += 1
         if not met[c, s]:
             if origin[c] == REFERRAL:
-                counts[I_REFERRALS] += 1
+                n_referrals += 1
             elif origin[c] == COLD:
-                counts[I_COLD] += 1
+                n_cold += 1
         f = sp_firm[s]
         _ensure(c, s, origin[c], ref_trust[c], ref_ring[c], org[c, f], t, propensity, met, ti,
                 te, ring, rorigin, last, gift, scar, asym, ntr, P)
@@ -246,17 +269,17 @@ def step(seed, t, P, history,
         o = org[c, f]
         dtrust = rules.decision_trust(trust, o, risk[c], asym[c, s], P)
         stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
+        stage_of[c] = stage
         if stage < CLOSED:
-            counts[I_STOP_CONTACT + stage - CONTACT] += 1
             if history:
-                nlog = _log(log, nlog, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], stage,
+                _log(log, logged, 2 * nc + c, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], stage,
                             ring[c, s], ring[c, s], ntr[c, s], trust, trust, ti[c, s], te[c, s],
                             ti[c, s], te[c, s], gift[c, s], o, asym[c, s], NAN, 0, NAN, 0, 0, 0,
                             0, 0, 0, NAN, 0, 0)
             continue
         # the trade
         depth = rules.needs_depth(seed, t, c, s, ring[c, s], empathy[s], P)
-        forced = t == p.breach_scheduled_step and s == p.breach_scheduled_salesperson
+        forced = t == breach_step and s == breach_sp
         perf, breach, failed = rules.trade_outcome(seed, t, c, s, competence[s], integrity[s],
                                                    quality[f], consistency[f], failure_rate[f],
                                                    forced, P)
@@ -285,19 +308,27 @@ def step(seed, t, P, history,
         wom_firm[c] = f
         primary[c] = -1 if exited else s
         cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, n0 > 0
-        counts[I_TRADES] += 1
-        counts[I_FAILURES] += failed
-        counts[I_BREACHES] += breach
-        counts[I_COMPLAINTS] += complained
-        counts[I_FORGIVEN] += forgiven
-        counts[I_CHURNED] += exited
-        counts[I_WOM_POS] += wom[c] > 0
-        counts[I_WOM_NEG] += wom[c] < 0
+        n_trades += 1
+        n_failures += 1 if failed else 0
+        n_breaches += 1 if breach else 0
+        n_complaints += 1 if complained else 0
+        n_forgiven += 1 if forgiven else 0
+        n_churned += 1 if exited else 0
+        n_wom_pos += 1 if wom[c] > 0 else 0
+        n_wom_neg += 1 if wom[c] < 0 else 0
         if history:
-            nlog = _log(log, nlog, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], CLOSED, ring0,
-                        ring[c, s], n0 + 1, trust, after, ti0, te0, nti, nte, ngift, o, asym0,
-                        perf, depth, tcost, breach, failed, forgiven, complained, exited,
-                        wom[c], NAN, 0, 0)
+            _log(log, logged, 2 * nc + c, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], CLOSED, ring0,
+                 ring[c, s], n0 + 1, trust, after, ti0, te0, nti, nte, ngift, o, asym0, perf,
+                 depth, tcost, breach, failed, forgiven, complained, exited, wom[c], NAN, 0, 0)
+    for k, n in ((I_UNSERVED, n_unserved), (I_ENCOUNTERS, n_served), (I_REFERRALS, n_referrals),
+                 (I_COLD, n_cold), (I_TRADES, n_trades), (I_FAILURES, n_failures),
+                 (I_BREACHES, n_breaches), (I_COMPLAINTS, n_complaints),
+                 (I_FORGIVEN, n_forgiven), (I_CHURNED, n_churned), (I_WOM_POS, n_wom_pos),
+                 (I_WOM_NEG, n_wom_neg)):
+        counts[k] = n
+    for c in range(nc):
+        if 0 <= stage_of[c] < CLOSED:
+            counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
 
     # Phase 5: word of mouth along the ties, weighted by ring. Pushed from the few
     # speakers, in speaker-id order: each listener hears its speakers in the same order as
@@ -319,7 +350,7 @@ def step(seed, t, P, history,
     asym_c = np.full(nc, NAN)
     porg = np.full(nc, NAN)
     ring_c = np.full(nc, OUTSIDER, dtype=np.int64)
-    for c in range(nc):
+    for c in prange(nc):
         s = primary[c]
         if s < 0:
             continue
@@ -332,7 +363,7 @@ def step(seed, t, P, history,
         porg[c] = org[c, sp_firm[s]]
     means = summarize(seed, t, counts, has_sp, trust_c, ti_c, te_c, ring_c, asym_c, porg, org,
                       cost, perf_c, depth_c, repeat, wom, aware, P)
-    return counts, means, nlog
+    return counts, means
 
 
 class CoreModel:
@@ -357,24 +388,27 @@ class CoreModel:
         self.rorigin = np.zeros((nc, ns), dtype=np.int64)
         self.last = np.zeros((nc, ns), dtype=np.int64)
         self.ntr = np.zeros((nc, ns), dtype=np.int64)
-        self._log = np.zeros((3 * nc if self.history else 1, len(LOG_COLUMNS)))
+        slots = 3 * nc if self.history else 1  # turnover, offer and encounter slot per customer
+        self._log = np.zeros((slots, len(LOG_COLUMNS)))
+        self._logged = np.zeros(slots, dtype=np.bool_)
         self.rows: list[dict[str, float]] = []
         self.events: list[np.ndarray] = []
         self.metrics: dict[str, float] = {}
 
     def step(self) -> None:
         self.steps += 1
+        numba.set_num_threads(threads())
         w = self.world
-        counts, means, nlog = step(
+        counts, means = step(
             self.seed, self.steps, self.P, self.history,
             w.csr.indptr, w.csr.indices, w.csr.ring, w.propensity, w.risk, w.kin_salesperson,
             w.competence, w.integrity, w.empathy, w.strategy, w.capacity, w.quality,
             w.failure_rate, w.recovery, w.transparency, w.consistency, w.price, w.social,
             self.sp_firm, self.primary, self.org, self.aware, self.met, self.ti, self.te,
             self.ring, self.rorigin, self.last, self.gift, self.scar, self.asym, self.ntr,
-            self._log)
-        if nlog:
-            self.events.append(self._log[:nlog].copy())
+            self._log, self._logged)
+        if self.history:
+            self.events.append(self._log[self._logged])
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         self.metrics = out

@@ -34,3 +34,15 @@ def test_seed_in_the_scenario_is_the_default_seed():
     sc = small("baseline", "run.seed=77")
     pd.testing.assert_frame_equal(simulate(sc, "core").timeseries,
                                   simulate(sc, "core", seed=77).timeseries)
+
+
+def test_core_result_does_not_depend_on_the_number_of_threads(monkeypatch):
+    sc = small("breach", "run.history=true", "population.n_customers=300", "run.steps=60",
+               "turnover.rate=0.02")
+    monkeypatch.setenv("TRUSTSIM_THREADS", "1")
+    one = simulate(sc, "core", seed=3)
+    monkeypatch.setenv("TRUSTSIM_THREADS", "2")
+    two = simulate(sc, "core", seed=3)
+    assert one.events.shape[0] > 100
+    assert_frames_equal(one.timeseries, two.timeseries, atol=0)
+    assert_frames_equal(one.events, two.events, atol=0)
