@@ -7,6 +7,7 @@ customer x salesperson arrays, ties a CSR. ``CoreModel`` drives it step by step.
 from __future__ import annotations
 
 import os
+import types
 
 import numba
 import numpy as np
@@ -28,8 +29,8 @@ NAN = np.nan
 
 
 def threads() -> int:
-    """Threads for the customer loops: TRUSTSIM_THREADS (default 1, because sweeps run one
-    process per core and threads only pay off on an otherwise idle machine)."""
+    """Threads for the customer loops: TRUSTSIM_THREADS (default 1: sweeps run one process
+    per core, and threads only pay off on an otherwise idle machine)."""
     wanted = int(os.environ.get("TRUSTSIM_THREADS", "1"))
     return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
 
@@ -113,7 +114,6 @@ def _ensure(c, s, origin, ref_trust, ref_ring, org, t, propensity, met, ti, te, 
     ntr[c, s] = 0
 
 
-@njit(cache=True, parallel=True)
 def step(seed, t, P, history,
          # world (fixed)
          indptr, indices, tie_ring, propensity, risk, kin, competence, integrity, empathy,
@@ -366,6 +366,23 @@ def step(seed, t, P, history,
     return counts, means
 
 
+def _compiled(parallel: bool):
+    """``step`` compiled serially or with parallel customer loops.
+
+    Two compiled copies under different names, so that their on-disk caches never mix.
+    The serial one never starts numba's thread pool, so a process that only uses it can
+    fork (process pools) and run in several threads at once (dask workers).
+    """
+    name = "step_parallel" if parallel else "step_serial"
+    fn = types.FunctionType(step.__code__, step.__globals__, name, step.__defaults__)
+    fn.__qualname__ = name
+    return njit(cache=True, parallel=parallel)(fn)
+
+
+step_serial = _compiled(parallel=False)
+step_parallel = _compiled(parallel=True)
+
+
 class CoreModel:
     """Array state plus a step driver: the fast engine, with the Mesa model's interface."""
 
@@ -397,9 +414,11 @@ class CoreModel:
 
     def step(self) -> None:
         self.steps += 1
-        numba.set_num_threads(threads())
+        n = threads()
+        if n > 1:
+            numba.set_num_threads(n)
         w = self.world
-        counts, means = step(
+        counts, means = (step_parallel if n > 1 else step_serial)(
             self.seed, self.steps, self.P, self.history,
             w.csr.indptr, w.csr.indices, w.csr.ring, w.propensity, w.risk, w.kin_salesperson,
             w.competence, w.integrity, w.empathy, w.strategy, w.capacity, w.quality,
