@@ -1,0 +1,125 @@
+"""Where batches run: in this process, a local process pool, or a dask.distributed cluster.
+
+All three offer the same three calls (submit, wait for some, stop), so the sweep loop
+does not know which one it drives.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import re
+from typing import Any, Callable, Iterable
+
+from sim.cli import UsageError
+
+POLL_SECONDS = 0.5  # wake-up interval for the progress display and Ctrl-C
+
+
+def machine_workers() -> int:
+    """Cores this process may use (the default pool size)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class InProcess:
+    """Runs each batch when it is waited for: one worker, no pickling, no start-up cost."""
+
+    workers = 1
+    window = 1
+
+    def __init__(self) -> None:
+        self._calls: dict[cf.Future, tuple[Callable, Any]] = {}
+
+    def submit(self, fn: Callable, arg: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        self._calls[future] = (fn, arg)
+        return future
+
+    def wait(self, pending: set) -> tuple[set, set]:
+        future = next(f for f in self._calls if f in pending)  # submission order
+        fn, arg = self._calls.pop(future)
+        future.set_result(fn(arg))
+        return {future}, pending - {future}
+
+    def result(self, future: cf.Future) -> Any:
+        return future.result()
+
+    def stop(self, pending: Iterable) -> None:
+        self._calls.clear()
+
+
+class LocalPool:
+    """A process pool of fresh (spawned) interpreters: no forked numba or thread state."""
+
+    def __init__(self, workers: int) -> None:
+        from .batch import init_local_worker
+        self.workers = workers
+        self.window = 3 * workers  # batches in flight: enough to keep every process busy
+        self._pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=init_local_worker, initargs=(os.getpid(),))
+
+    def submit(self, fn: Callable, arg: Any) -> cf.Future:
+        return self._pool.submit(fn, arg)
+
+    def wait(self, pending: set) -> tuple[set, set]:
+        done, rest = cf.wait(pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def result(self, future: cf.Future) -> Any:
+        return future.result()
+
+    def stop(self, pending: Iterable) -> None:
+        """Drop queued batches; batches already running finish (they are short)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster:
+    """An existing dask.distributed scheduler; lost workers' batches are rerun by dask."""
+
+    def __init__(self, address: str, timeout: float = 15.0) -> None:
+        if not re.fullmatch(r"(tcp|tls|ws|wss)://[^\s:/]+:\d+", address):
+            raise UsageError(f"--cluster {address}: expected a scheduler address like tcp://HOST:PORT")
+        from distributed import Client
+        try:
+            self._client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"--cluster {address}: cannot reach a dask scheduler there ({exc})") from None
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in
+                                  self._client.scheduler_info()["workers"].values()))
+        self.window = max(3 * self.workers, 16)  # workers may still be joining
+
+    def submit(self, fn: Callable, arg: Any):
+        return self._client.submit(fn, arg, pure=False)
+
+    def wait(self, pending: set) -> tuple[set, set]:
+        from distributed import wait
+        try:
+            done, rest = wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return set(), pending
+        return set(done), set(rest)
+
+    def result(self, future) -> Any:
+        return future.result()
+
+    def stop(self, pending: Iterable) -> None:
+        pending = list(pending)
+        if pending:
+            self._client.cancel(pending)
+        self._client.close()
+
+
+def open_executor(workers: int | None = None, cluster: str | None = None):
+    """The executor for ``--workers``/``--cluster`` (default: a pool sized to the machine)."""
+    if cluster and workers is not None:
+        raise UsageError("--workers and --cluster exclude each other (a cluster has its own workers)")
+    if cluster:
+        return DaskCluster(cluster)
+    workers = machine_workers() if workers is None else workers
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    return InProcess() if workers == 1 else LocalPool(workers)
