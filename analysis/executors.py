@@ -1,6 +1,6 @@
 """Where batches run: in this process, a local process pool, or a dask.distributed cluster.
 
-All three offer the same three calls (submit, wait for some, stop), so the sweep loop
+All three offer the same calls (submit, wait for some, result, stop), so the sweep loop
 does not know which one it drives.
 """
 
@@ -48,8 +48,9 @@ class InProcess:
     def result(self, future: cf.Future) -> Any:
         return future.result()
 
-    def stop(self, pending: Iterable) -> None:
+    def stop(self, pending: Iterable) -> list:
         self._calls.clear()
+        return []
 
 
 class LocalPool:
@@ -72,9 +73,11 @@ class LocalPool:
     def result(self, future: cf.Future) -> Any:
         return future.result()
 
-    def stop(self, pending: Iterable) -> None:
-        """Drop queued batches; batches already running finish (they are short)."""
+    def stop(self, pending: Iterable) -> list:
+        """Drop queued batches, let running ones finish (they are short); return their results."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        return [f.result() for f in pending
+                if f.done() and not f.cancelled() and f.exception() is None]
 
 
 class DaskCluster:
@@ -106,11 +109,15 @@ class DaskCluster:
     def result(self, future) -> Any:
         return future.result()
 
-    def stop(self, pending: Iterable) -> None:
+    def stop(self, pending: Iterable) -> list:
+        """Cancel what has not finished; return the results of what has."""
         pending = list(pending)
-        if pending:
-            self._client.cancel(pending)
+        finished = [f.result() for f in pending if f.status == "finished"]
+        rest = [f for f in pending if f.status != "finished"]
+        if rest:
+            self._client.cancel(rest)
         self._client.close()
+        return finished
 
 
 def open_executor(workers: int | None = None, cluster: str | None = None):

@@ -10,9 +10,9 @@ only what is missing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -20,7 +20,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -29,7 +28,7 @@ from sim.run import atomic_write, provenance
 
 from .batch import Batch, BatchResult, run_batch
 from .design import ID_COLUMNS, plan
-from .executors import LocalPool, open_executor
+from .executors import open_executor
 from .experiment import Experiment, load_experiment
 from .progress import SweepProgress
 
@@ -202,25 +201,34 @@ def make_batches(experiment: Experiment, todo: pd.DataFrame, size: int) -> list[
 
 # ----------------------------------------------------------------------------- running
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a batch system's stop) ends a sweep as cleanly as Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class StopRequest:
+    """Ctrl-C or SIGTERM during a sweep: the first asks to stop after the running batches
+    (queued ones are dropped, finished ones kept); a second stops at once."""
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "StopRequest":
+        if threading.current_thread() is threading.main_thread():  # only it may set handlers
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> float:
-    """Keep ``executor.window`` batches in flight; write each result as it arrives."""
+    """Keep ``executor.window`` batches in flight and write each result as it arrives;
+    raise KeyboardInterrupt once a requested stop has saved what finished."""
     queue, pending, sim_seconds = deque(batches), {}, 0.0
 
     def collect(result: BatchResult) -> None:
@@ -229,9 +237,9 @@ def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> flo
         sim_seconds += result.sim_seconds
         bar.advance(len(result.runs))
 
-    try:
-        with _sigterm_as_interrupt():
-            while queue or pending:
+    with StopRequest() as stop:
+        try:
+            while (queue or pending) and not stop.requested:
                 while queue and len(pending) < executor.window:
                     batch = queue.popleft()
                     pending[executor.submit(run_batch, batch)] = batch
@@ -239,20 +247,20 @@ def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> flo
                 for future in done:
                     del pending[future]
                     collect(executor.result(future))
-    except KeyboardInterrupt:
-        executor.stop(pending)
-        if isinstance(executor, LocalPool):  # batches that were running have finished: keep them
-            for future in pending:
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    collect(future.result())
-        raise
-    except BrokenProcessPool as exc:
-        executor.stop(pending)
-        raise SweepError(f"a worker process died ({exc}); finished runs are kept in {out}, "
-                         f"run the same command again to resume") from None
-    except BaseException:
-        executor.stop(pending)
-        raise
+        except BrokenProcessPool as exc:
+            executor.stop(pending)
+            raise SweepError(f"a worker process died ({exc}); finished runs are kept in {out}, "
+                             f"run the same command again to resume") from None
+        except BaseException:
+            executor.stop(pending)
+            raise
+        if stop.requested:
+            if bar.enabled:
+                print("stopping: saving the batches that are running (Ctrl-C again to stop now)",
+                      file=sys.stderr, flush=True)
+            for result in executor.stop(pending):
+                collect(result)
+            raise KeyboardInterrupt
     executor.stop([])
     return sim_seconds
 

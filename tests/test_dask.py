@@ -1,0 +1,120 @@
+"""A real dask.distributed cluster on 127.0.0.1 (a scheduler and two worker processes,
+started here and torn down after) gives the local table, even when a worker dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.sweep import execute, load_timeseries
+
+from .test_sweep_support import ROOT, assert_same_runs, cli, experiment_text, write
+
+DESIGN = ('[design]\nmethod = "lhs"\nsamples = 120\n[design.parameters]\n'
+          '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n')
+TEXT = experiment_text(DESIGN, metrics=("mean_trust", "trades"), extra="timeseries_every = 10\n",
+                       base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"])
+WAIT = 60.0
+
+
+def _start(module: str, *args: str, log: Path) -> subprocess.Popen:
+    with open(log, "w") as handle:
+        return subprocess.Popen([sys.executable, "-m", f"distributed.cli.{module}", *args], cwd=ROOT,
+                                stdout=handle, stderr=subprocess.STDOUT)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """(scheduler address, worker processes): one thread each, no nanny, loopback only."""
+    from distributed import Client
+    tmp = tmp_path_factory.mktemp("dask")
+    info = tmp / "scheduler.json"
+    procs = [_start("dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                    "--scheduler-file", str(info), log=tmp / "scheduler.log")]
+    try:
+        deadline = time.monotonic() + WAIT
+        while not (info.exists() and info.stat().st_size):
+            assert procs[0].poll() is None and time.monotonic() < deadline, (tmp / "scheduler.log").read_text()
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [_start("dask_worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                          "--host", "127.0.0.1", "--name", f"w{i}", log=tmp / f"worker{i}.log")
+                   for i in range(2)]
+        procs += workers
+        with Client(address, timeout=WAIT) as client:
+            client.wait_for_workers(2, timeout=WAIT)
+        yield address, workers
+    finally:
+        _stop(procs)
+
+
+@pytest.fixture(scope="module")
+def exp_path(tmp_path_factory) -> Path:
+    return write(tmp_path_factory.mktemp("exp"), TEXT)
+
+
+@pytest.fixture(scope="module")
+def reference(exp_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "sweep"
+    return execute(exp_path, out, workers=1).runs, load_timeseries(out)
+
+
+def test_cluster_gives_the_local_table(cluster, exp_path, reference, tmp_path):
+    address, _ = cluster
+    out = tmp_path / "sweep"
+    done = cli("sweep", str(exp_path), "--out", str(out), "--cluster", address, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "on 2 workers" in done.stdout
+    assert_same_runs(pd.read_parquet(out / "runs.parquet"), reference[0])
+    pd.testing.assert_frame_equal(load_timeseries(out), reference[1], check_exact=True)
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert sessions[-1]["cluster"] == address
+
+
+def test_worker_killed_mid_sweep_changes_nothing(cluster, exp_path, reference, tmp_path):
+    address, workers = cluster
+    out = tmp_path / "sweep"
+    victim = workers[0]
+    killed_at: list[int] = []
+
+    def kill_after_some_chunks() -> None:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            chunks = list((out / "chunks").glob("runs-*.parquet")) if (out / "chunks").exists() else []
+            if len(chunks) >= 8:
+                os.kill(victim.pid, signal.SIGKILL)
+                killed_at.append(len(chunks))
+                return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=kill_after_some_chunks, daemon=True)
+    watcher.start()
+    report = execute(exp_path, out, cluster=address, batch=2)
+    watcher.join(timeout=WAIT)
+    assert victim.wait(timeout=WAIT) == -signal.SIGKILL
+    assert killed_at and killed_at[0] < len(reference[0]) // 2  # it died mid-sweep
+    assert report.runs["run_id"].is_unique
+    assert_same_runs(report.runs, reference[0])
+    pd.testing.assert_frame_equal(load_timeseries(out), reference[1], check_exact=True)
