@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sim.run import simulate
 
 from .design import point_data
 
-_parent_pid: int | None = None  # set in local pool workers: stop when orphaned
+ORPHAN_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,18 @@ class BatchResult:
     sim_seconds: float
 
 
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """An idle pool worker waits on a queue whose writing end it holds itself, so it would
+    never notice that the sweep process was killed: watch the parent instead."""
+    while os.getppid() == parent_pid:
+        time.sleep(ORPHAN_POLL_SECONDS)
+    os._exit(1)
+
+
 def init_local_worker(parent_pid: int) -> None:
-    """Pool worker setup: Ctrl-C is the parent's to handle, and an orphan stops early."""
-    global _parent_pid
-    _parent_pid = parent_pid
+    """Pool worker setup: Ctrl-C is the parent's to handle, and an orphan exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
 def _final(ts: pd.DataFrame, metric: str, window: int) -> Any:
@@ -66,8 +74,6 @@ def run_batch(batch: Batch) -> BatchResult:
     rows, series = [], []
     sim_seconds = 0.0
     for ids, values in batch.runs:
-        if _parent_pid is not None and os.getppid() != _parent_pid:
-            os._exit(1)  # the sweep process is gone: nobody will collect this
         scenario = validate(point_data(batch.base, values), f"{batch.source}: run {ids['run_id']}")
         start = time.perf_counter()
         ts = simulate(scenario, engine="core", seed=ids["seed"]).timeseries

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 
 from analysis.sweep import execute, load_timeseries, read_chunks
 
-from .test_sweep_support import assert_same_runs, cli, cli_process, experiment_text, write
+from .test_sweep_support import ROOT, assert_same_runs, cli, cli_process, experiment_text, write
 
 # 300 runs in batches of 3: about 100 chunk files, so kills land mid-sweep.
 DESIGN = ('[design]\nmethod = "lhs"\nsamples = 150\n[design.parameters]\n'
@@ -49,18 +51,18 @@ def wait_for_chunks(proc, out: Path, target: int) -> None:
         time.sleep(0.01)
 
 
-def kill_hard(proc) -> list[psutil.Process]:
-    """SIGKILL the sweep process alone (as `kill -9 PID` would); return its children."""
-    children = psutil.Process(proc.pid).children(recursive=True)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=WAIT)
-    return children
-
-
 def assert_gone(processes: list[psutil.Process]) -> None:
     """Orphaned pool workers stop on their own instead of computing for nobody."""
     _, alive = psutil.wait_procs(processes, timeout=WAIT)
     assert not alive, f"orphaned workers still running: {alive}"
+
+
+def kill_hard(proc) -> None:
+    """SIGKILL the sweep process alone (as `kill -9 PID` would); its workers must follow."""
+    children = psutil.Process(proc.pid).children(recursive=True)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert_gone(children)
+    proc.communicate(timeout=WAIT)
 
 
 def assert_finished_like_reference(out: Path, reference) -> None:
@@ -70,6 +72,16 @@ def assert_finished_like_reference(out: Path, reference) -> None:
     pd.testing.assert_frame_equal(load_timeseries(out), reference[1], check_exact=True)
 
 
+def test_idle_pool_workers_exit_when_the_sweep_is_killed():
+    """Idle workers block on a queue they also hold open, so only the watchdog ends them."""
+    code = ("import time\nfrom analysis.executors import LocalPool\npool = LocalPool(2)\n"
+            "pool.submit(time.sleep, 0.2).result()\nprint('idle', flush=True)\ntime.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "idle"
+    assert len(psutil.Process(proc.pid).children()) >= 2
+    kill_hard(proc)
+
+
 def test_kill_9_at_random_moments_then_resume(exp_path, reference, tmp_path):
     rng = random.Random(20240611)
     out = tmp_path / "sweep"
@@ -77,14 +89,14 @@ def test_kill_9_at_random_moments_then_resume(exp_path, reference, tmp_path):
 
     proc = cli_process(*args)  # a kill during start-up: before or while the manifest is written
     time.sleep(rng.uniform(0.1, 1.5))
-    assert_gone(kill_hard(proc))
+    kill_hard(proc)
 
     partial_states = 0
     for _ in range(3):  # kills mid-sweep, a random number of chunks later
         proc = cli_process(*args)
         wait_for_chunks(proc, out, n_chunks(out) + rng.randint(2, 12))
         time.sleep(rng.uniform(0, 0.05))
-        assert_gone(kill_hard(proc))
+        kill_hard(proc)
         done = read_chunks(out)
         assert done["run_id"].is_unique
         assert not (out / "runs.parquet").exists()
