@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.loader import validate
-from sim.run import simulate
+from sim.run import make_model, model_rows
 
 from .design import point_data
 
@@ -64,27 +65,42 @@ def init_local_worker(parent_pid: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
-def _final(ts: pd.DataFrame, metric: str, window: int) -> Any:
-    """A metric's kept value: the last step's, or the mean of the last ``window`` steps."""
-    return ts[metric].iloc[-1] if window == 1 else ts[metric].iloc[-window:].mean()
+def _final(rows: list[dict[str, float]], metric: str, window: int) -> float | int:
+    """A metric's kept value: the last step's, or the mean of the last ``window`` steps
+    that have one (NaN if none has)."""
+    if window == 1:
+        return rows[-1][metric]
+    values = np.array([row[metric] for row in rows[-window:]], dtype=float)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _series(rows: list[dict[str, float]], run_id: int, metrics: tuple[str, ...], every: int) -> dict:
+    """Every ``every``-th step of the kept metrics, as columns."""
+    kept = [(step, row) for step, row in enumerate(rows, start=1) if step % every == 0]
+    return {"run_id": [run_id] * len(kept), "step": [step for step, _ in kept],
+            **{m: [row[m] for _, row in kept] for m in metrics}}
 
 
 def run_batch(batch: Batch) -> BatchResult:
-    """Run every run of the batch on the core engine and keep the requested metrics."""
+    """Run every run of the batch on the core engine and keep the requested metrics.
+
+    It steps the model itself rather than calling :func:`sim.run.simulate`, whose full
+    per-step DataFrame costs more than a small run's simulation; the values are the same
+    (tests/test_sweep.py checks a row against simulate()).
+    """
     rows, series = [], []
     sim_seconds = 0.0
     for ids, values in batch.runs:
         scenario = validate(point_data(batch.base, values), f"{batch.source}: run {ids['run_id']}")
         start = time.perf_counter()
-        ts = simulate(scenario, engine="core", seed=ids["seed"]).timeseries
+        model = make_model(scenario, "core", ids["seed"])
+        for _ in range(scenario.run.steps):
+            model.step()
+        steps = model_rows(model)
         sim_seconds += time.perf_counter() - start
-        rows.append({**ids, **values, **{m: _final(ts, m, batch.window) for m in batch.metrics}})
+        rows.append({**ids, **values, **{m: _final(steps, m, batch.window) for m in batch.metrics}})
         if batch.every:
-            kept = ts.loc[ts["step"] % batch.every == 0, ["step", *batch.metrics]]
-            series.append(kept.assign(run_id=ids["run_id"]))
-    runs = pd.DataFrame(rows)
-    timeseries = None
-    if batch.every:
-        timeseries = pd.concat(series, ignore_index=True)
-        timeseries = timeseries[["run_id", "step", *batch.metrics]]
-    return BatchResult(batch.stem, runs, timeseries, sim_seconds)
+            series.append(pd.DataFrame(_series(steps, ids["run_id"], batch.metrics, batch.every)))
+    timeseries = pd.concat(series, ignore_index=True) if batch.every else None
+    return BatchResult(batch.stem, pd.DataFrame(rows), timeseries, sim_seconds)

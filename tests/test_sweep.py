@@ -50,15 +50,19 @@ def test_table_layout(reference, exp_path):
 
 
 def test_each_row_is_the_run_it_names(reference):
-    """Kept values are the last-4-step means of simulate() on that point with that seed."""
-    runs = reference[0].runs
+    """Kept values are the last-4-step means of simulate() on that point with that seed,
+    and the kept time series are simulate()'s every fifth step."""
+    runs, series = reference[0].runs, reference[1]
     for row in runs.iloc[[0, 7, 17]].to_dict("records"):
         scenario = load_scenario("baseline", SMALL + [
             f"culture.ring_gradient={row['culture.ring_gradient']}",
             f"salespeople.instrumental_share={row['salespeople.instrumental_share']}"])
         ts = simulate(scenario, seed=row["seed"]).timeseries
         for metric in ("mean_trust", "trades", "insider_share"):
-            assert row[metric] == pytest.approx(ts[metric].iloc[-4:].mean(), abs=0, rel=0)
+            assert row[metric] == pytest.approx(ts[metric].iloc[-4:].mean(), abs=0, rel=1e-14)
+        kept = series[series["run_id"] == row["run_id"]].drop(columns="run_id").reset_index(drop=True)
+        expected = ts.loc[ts["step"] % TS_EVERY == 0, list(kept.columns)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, expected, check_exact=True)
 
 
 def test_two_workers_give_the_same_table(reference, exp_path, tmp_path):
