@@ -84,13 +84,13 @@ def _draw_lines(ax, runs: pd.DataFrame, metric: str, x: str, hue: str | None, sa
     table = spread(runs, metric, x, use_hue)
     groups = table.groupby(use_hue) if use_hue else [(None, table)]
     for k, (level, part) in enumerate(groups):
-        label = f"{use_hue} = {level}" if use_hue else "mean"
+        label = f"{level:g}" if use_hue else "mean"
         ax.plot(part[x], part["mean"], "o-", color=f"C{k}", label=label, ms=4)
         ax.fill_between(part[x], part["mean"] - part["std"].fillna(0),
                         part["mean"] + part["std"].fillna(0), color=f"C{k}", alpha=0.15, lw=0)
         dots = runs if level is None else runs[runs[use_hue] == level]
         ax.scatter(dots[x], dots[metric], color=f"C{k}", s=5, alpha=0.35, lw=0)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, title=use_hue, title_fontsize=7)
     ax.set_title("mean ± sd over replicates (dots: runs)", fontsize=9, loc="left")
 
 
@@ -114,7 +114,7 @@ def figure(runs: pd.DataFrame, metric: str, x: str, y: str | None, sampled: bool
         hm.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index], fontsize=8)
         hm.set_xlabel(x)
         hm.set_ylabel(y)
-        hm.set_title(f"mean {metric}", fontsize=9, loc="left")
+        hm.set_title(f"mean of {metric}", fontsize=9, loc="left")
         fig.colorbar(image, ax=hm)
     if title:
         fig.suptitle(title, fontsize=10)

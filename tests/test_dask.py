@@ -67,7 +67,7 @@ def cluster(tmp_path_factory):
             client.wait_for_workers(2, timeout=WAIT)
         yield address, workers
     finally:
-        _stop(procs)
+        _stop(procs[::-1])  # workers first: a worker whose scheduler is gone waits for it
 
 
 @pytest.fixture(scope="module")
