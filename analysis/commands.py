@@ -64,7 +64,8 @@ def _run(args: argparse.Namespace):
         print(f"error: {exc}", file=sys.stderr)
         return None, EXIT_FAILED
     kept = len(report.runs) - report.new_runs
-    rate = f", {report.rate:,.1f} runs/s on {report.workers} workers" if report.new_runs else ""
+    rate = (f", {report.seconds:.1f} s on {report.workers} workers ({report.rate:,.1f} runs/s "
+            f"with start-up)" if report.new_runs else "")
     print(f"{len(report.runs)} runs ({report.new_runs} new, {kept} kept){rate} -> "
           f"{report.out / 'runs.parquet'}")
     return report, 0

@@ -10,6 +10,8 @@ only what is missing.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import signal
 import sys
@@ -20,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -33,6 +36,7 @@ from .experiment import Experiment, load_experiment
 from .progress import SweepProgress
 
 MANIFEST, RUNS_FILE, TS_FILE, CHUNKS = "manifest.json", "runs.parquet", "timeseries.parquet", "chunks"
+LOCK = ".lock"
 TASK_COST = 1_000_000  # customer-steps per batch: about a second of core-engine work
 MAX_BATCH = 100  # runs per batch, so that a kill loses little
 BATCHES_PER_WORKER = 4  # at least this many batches per worker, for load balance
@@ -97,8 +101,36 @@ def _new_manifest(experiment: Experiment, n_runs: int) -> dict:
             "sessions": []}
 
 
+def _check_folder(out: Path) -> None:
+    """Refuse an --out that is a file, or a folder that holds something other than a sweep."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file; --out must be a folder")
+    if out.is_dir() and not (out / MANIFEST).exists() and \
+            any(not p.name.startswith(".") for p in out.iterdir()):
+        raise UsageError(f"{out}: exists and is not a sweep folder (no {MANIFEST}); use another --out")
+
+
+@contextlib.contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold DIR/.lock for a session: two sweeps writing one folder would duplicate runs.
+    The kernel drops the lock when the process dies, even by kill -9."""
+    _check_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"{out}: another sweep is writing to this folder; wait for it to end "
+                             f"or use another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> dict:
     """Create or reopen a sweep folder; refuse one made by another experiment."""
+    _check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     if (out / MANIFEST).exists():
         manifest = read_manifest(out)
@@ -107,8 +139,6 @@ def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> di
                 f"{out}: holds a sweep of a different experiment ({manifest.get('experiment_file')}, "
                 f"sha256 {str(manifest.get('experiment_sha256'))[:12]}), not of {experiment.path} "
                 f"(sha256 {experiment.sha256[:12]}); use another --out, or delete {out} to start over")
-    elif any(not p.name.startswith(".") for p in out.iterdir()):
-        raise UsageError(f"{out}: exists and is not a sweep folder (no {MANIFEST}); use another --out")
     else:
         manifest = _new_manifest(experiment, n_runs)
     for tmp in [*out.glob(".*.tmp"), *(out / CHUNKS).glob(".*.tmp")]:
@@ -274,6 +304,13 @@ def execute(experiment: Experiment | str | Path, out: str | Path | None = None, 
     if batch is not None and batch < 1:
         raise UsageError(f"--batch {batch}: must be at least 1")
     full = plan(exp)
+    with exclusive(out):
+        return _session(exp, out, full, workers, cluster, batch, progress)
+
+
+def _session(exp: Experiment, out: Path, full: pd.DataFrame, workers: int | None,
+             cluster: str | None, batch: int | None, progress: bool) -> SweepReport:
+    """One sweep session in a locked folder: prepare, run what is missing, assemble."""
     session = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "workers": workers, "cluster": cluster, **provenance()}
     manifest = prepare(out, exp, len(full), session)

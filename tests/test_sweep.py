@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.experiment import load_experiment
-from analysis.sweep import execute, load_runs, load_timeseries, read_chunks, run_sweep
+from analysis.sweep import exclusive, execute, load_runs, load_timeseries, read_chunks, run_sweep
 from sim.cli import UsageError, main
 from sim.loader import load_scenario
 from sim.run import simulate
@@ -123,6 +123,20 @@ def test_refuses_a_folder_that_is_not_a_sweep(exp_path, tmp_path):
     with pytest.raises(UsageError, match="not a sweep folder"):
         run_sweep(exp_path, tmp_path, workers=1)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_refuses_a_folder_another_sweep_is_writing(exp_path, tmp_path):
+    out = tmp_path / "busy"
+    with exclusive(out):
+        with pytest.raises(UsageError, match="another sweep is writing to this folder"):
+            execute(exp_path, out, workers=1)
+    assert execute(exp_path, out, workers=1).new_runs == 18  # free again
+
+
+def test_refuses_a_file_as_out(exp_path, tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(UsageError, match="is a file; --out must be a folder"):
+        execute(exp_path, tmp_path / "f", workers=1)
 
 
 def test_refuses_chunks_that_do_not_match_the_plan(exp_path, tmp_path):
