@@ -5,7 +5,7 @@ A sweep folder holds ``manifest.json`` (the experiment, its hash, versions), one
 ``chunks/runs-<first>-<last>.parquet`` per finished batch (written atomically; the set of
 finished run ids is read back from them), and, once every run is done, ``runs.parquet``
 (and ``timeseries.parquet``) sorted by run id. Running the same command again computes
-only what is missing.
+only what is missing; ``.lock`` keeps a second sweep out while one is writing.
 """
 
 from __future__ import annotations
