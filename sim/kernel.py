@@ -20,7 +20,8 @@ from .metrics import (COUNTERS, EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, I_BREACHES,
                       I_COLD, I_COMPLAINTS, I_ENCOUNTERS, I_FAILURES, I_FOLLOWED, I_FORGIVEN,
                       I_MOVES, I_OFFERS, I_REFERRALS, I_STAYED, I_STOP_CONTACT, I_SWITCHES,
                       I_TRADES, I_UNSERVED, I_WITH_START, I_WOM_NEG, I_WOM_POS, LOG_COLUMNS,
-                      MEANS, summarize)
+                      MEANS)
+from .measure import summarize
 from .params import Scenario, param_record
 from .population import World, build_world
 from .rng import index, uniform

@@ -30,7 +30,7 @@ class ScenarioError(Exception):
 def resolve_path(name: str | Path) -> Path:
     """A path as given, or a shipped scenario by name (``baseline`` -> scenarios/baseline.toml)."""
     path = Path(name)
-    if path.exists() or path.suffix:
+    if path.is_file() or path.suffix or len(path.parts) > 1:
         return path
     return SCENARIO_DIR / f"{name}.toml"
 

@@ -1,7 +1,7 @@
 """The readable Mesa engine: ``TrustModel`` wires agents, schedule and DataCollector.
 
 The schedule (docs/ODD.md §3) is five phases per step; in each, agents act in shuffled
-order and write only their own state. Metrics come from :func:`sim.metrics.summarize`,
+order and write only their own state. Metrics come from :func:`sim.measure.summarize`,
 the same function the fast core calls.
 """
 
@@ -16,7 +16,8 @@ import numpy as np
 from . import rules
 from .agents import Customer, Firm, Relationship, Salesperson
 from .codes import NO_SALESPERSON, OUTSIDER
-from .metrics import COUNTERS, LOG_COLUMNS, MEANS, summarize
+from .measure import summarize
+from .metrics import COUNTERS, LOG_COLUMNS, MEANS
 from .params import Scenario, param_record
 from .population import World, build_world
 

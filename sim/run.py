@@ -50,10 +50,12 @@ def make_model(scenario: Scenario, engine: str = "core", seed: int | None = None
 
 def timeseries_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
     """One row per step, columns in METRICS order, counters as integers."""
-    df = pd.DataFrame(rows)
-    df.insert(0, "step", np.arange(1, len(df) + 1, dtype=np.int64))
-    df = df[list(METRICS)]
-    return df.astype({k: np.int64 for k in COUNTERS})
+    n = len(rows)
+    cols = {"step": np.arange(1, n + 1, dtype=np.int64)}
+    for name in METRICS[1:]:
+        dtype = np.int64 if name in COUNTERS else np.float64
+        cols[name] = np.fromiter((r[name] for r in rows), dtype=dtype, count=n)
+    return pd.DataFrame(cols)
 
 
 def events_frame(model) -> pd.DataFrame | None:
@@ -112,11 +114,18 @@ def provenance() -> dict[str, object]:
             "dependencies": versions, "git_commit": git_commit()}
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write via a temporary file in the same folder, then rename: never a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
     try:
         write(Path(tmp))
         os.replace(tmp, path)

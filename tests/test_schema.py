@@ -21,7 +21,7 @@ def test_every_parameter_has_help_a_range_or_is_boolean():
 def test_every_parameter_is_read_by_the_model():
     """A parameter that nothing reads is a lie to the user."""
     code = "\n".join((SIM / f).read_text() for f in
-                     ("rules.py", "kernel.py", "metrics.py", "population.py", "network.py",
+                     ("rules.py", "kernel.py", "measure.py", "population.py", "network.py",
                       "agents.py", "model.py", "run.py"))
     unused = []
     for section, key, _ in iter_fields():

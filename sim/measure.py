@@ -1,0 +1,106 @@
+"""The per-step summary both engines report (ODD 7.12, seed 003).
+
+:func:`summarize` turns per-customer arrays, built by each engine in customer-id order,
+into the ``MEANS`` of :mod:`sim.metrics`; sums are taken in the same order by both.
+"""
+
+import numpy as np
+from numba import njit
+
+from .codes import D_INTERVIEW, D_INTERVIEW_NOISE, D_RESPOND, D_SOCIAL, D_SURVEY, D_SURVEY_NOISE, OUTSIDER
+from .metrics import I_CHURNED, I_SWITCHES, I_WITH_START, MEANS
+from .rng import normal, uniform
+from .rules import clip01
+
+
+@njit(cache=True)
+def _mean(total, n):
+    return total / n if n > 0 else np.nan
+
+
+@njit(cache=True)
+def summarize(seed, step, counts, has_sp, trust, ti, te, ring, asym, porg, org, cost,
+              perf, depth, repeat, wom, aware, P):
+    """MEANS for one step from per-customer arrays (NaN where nothing to average)."""
+    p = P[0]
+    noisy = p.mechanisms_measurement_noise > 0.5
+    n = has_sp.shape[0]
+    out = np.full(len(MEANS), np.nan)
+    n_sp = 0
+    s_t = s_ti = s_te = s_porg = s_asym = 0.0
+    n_in = 0
+    n_trade = 0
+    s_cost = s_perf = s_depth = 0.0
+    n_repeat = 0
+    n_aware = 0
+    n_sampled = n_resp = n_int = 0
+    s_survey = s_int = 0.0
+    vis_pos = vis_neg = 0
+    for c in range(n):
+        if aware[c]:
+            n_aware += 1
+        if not np.isnan(cost[c]):
+            n_trade += 1
+            s_cost += cost[c]
+            s_perf += perf[c]
+            s_depth += depth[c]
+            if repeat[c]:
+                n_repeat += 1
+        if wom[c] != 0:
+            vis = p.measurement_social_visibility
+            if wom[c] < 0:
+                vis *= p.measurement_negative_visibility
+            if not noisy or uniform(seed, step, c, 0, D_SOCIAL) < vis:
+                if wom[c] > 0:
+                    vis_pos += 1
+                else:
+                    vis_neg += 1
+        if not has_sp[c]:
+            continue
+        n_sp += 1
+        s_t += trust[c]
+        s_ti += ti[c]
+        s_te += te[c]
+        s_porg += porg[c]
+        s_asym += asym[c]
+        if ring[c] != OUTSIDER:
+            n_in += 1
+        if uniform(seed, step, c, 0, D_SURVEY) < p.measurement_survey_rate:
+            n_sampled += 1
+            answer = 1.0
+            if noisy:
+                answer = clip01(1.0 - p.measurement_nonresponse_bias * (1.0 - porg[c]))
+            if uniform(seed, step, c, 0, D_RESPOND) < answer:
+                n_resp += 1
+                v = porg[c]
+                if noisy:
+                    v = clip01(v + p.measurement_survey_bias
+                               + p.measurement_survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE))
+                    v = np.round(v * 4.0) / 4.0
+                s_survey += v
+        if uniform(seed, step, c, 0, D_INTERVIEW) < p.measurement_interview_rate:
+            n_int += 1
+            v = trust[c]
+            if noisy:
+                v = clip01(v + p.measurement_interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE))
+            s_int += v
+    out[0] = _mean(s_t, n_sp)
+    out[1] = _mean(s_ti, n_sp)
+    out[2] = _mean(s_te, n_sp)
+    out[3] = org.mean() if org.size > 0 else np.nan
+    out[4] = _mean(s_porg, n_sp)
+    out[5] = _mean(float(n_in), n_sp)
+    out[6] = n_sp
+    out[7] = _mean(s_cost, n_trade)
+    out[8] = _mean(s_depth, n_trade)
+    out[9] = _mean(s_asym, n_sp)
+    out[10] = _mean(s_perf, n_trade)
+    out[11] = _mean(float(n_repeat), n_trade)
+    lost = counts[I_CHURNED] + counts[I_SWITCHES]
+    out[12] = 1.0 - _mean(float(lost), counts[I_WITH_START])
+    out[13] = n_aware / n
+    out[14] = _mean(s_survey, n_resp)
+    out[15] = _mean(float(n_resp), n_sampled)
+    out[16] = _mean(s_int, n_int)
+    out[17] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
+    return out
