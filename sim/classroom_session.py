@@ -1,0 +1,221 @@
+"""One classroom session without any UI: what is chosen, the control values, the model.
+
+The Solara page (:mod:`sim.app`) is a thin view over :class:`Session`, so everything a
+button does can be tested without a browser. Controls are generated from the parameter
+schema; :data:`CONTROLS` only names which ``section.key`` a class sees by default (plus
+every key the open lesson changes).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from .classroom_text import param_label
+from .lessons import Lesson, all_lessons
+from .loader import SCENARIO_DIR, ScenarioError, apply_overrides, load_scenario, read_toml, validate
+from .model import TrustModel
+from .params import Scenario, field_range, flat, iter_fields
+
+# Parameters a class sees for every scenario (a curated subset of the schema).
+CONTROLS = (
+    "population.n_customers", "population.n_salespeople", "population.purchase_rate",
+    "culture.ring_gradient", "culture.insider_loyalty", "salespeople.integrity",
+    "salespeople.instrumental_share", "firms.failure_rate", "trust.learn_instrumental",
+    "trust.learn_emotional", "rings.insider_threshold", "competition.offer_rate",
+    "wom.referral_prob", "run.seed",
+)
+# Classroom slider limits for integer parameters whose schema range is far too wide for a
+# slider (still clipped to the schema's own range).
+SLIDER_MAX = {"population.n_customers": 1000, "population.n_salespeople": 30,
+              "run.seed": 1000, "rings.insider_min_trades": 30}
+INT_SLIDER_MAX = 300  # any other integer parameter (e.g. a scheduled step)
+FLOAT_STEPS = 100
+
+
+@dataclass(frozen=True)
+class Item:
+    """Something the picker can open: a lesson or a shipped scenario."""
+
+    key: str          # lesson id or scenario name
+    kind: str         # "lesson" or "scenario"
+    lesson: Lesson | None = None
+
+    def title(self, lang: str) -> str:
+        if self.lesson is not None:
+            return f"{self.lesson.info.order}. {self.lesson.text(lang).title}"
+        return self.key
+
+
+def catalogue() -> list[Item]:
+    """Lessons in teaching order, then the shipped scenarios."""
+    items = [Item(lesson.id, "lesson", lesson) for lesson in all_lessons()]
+    items += [Item(p.stem, "scenario") for p in sorted(SCENARIO_DIR.glob("*.toml"))]
+    return items
+
+
+def _fields() -> dict[str, Any]:
+    return {f"{s}.{k}": f for s, k, f in iter_fields()}
+
+
+def control_keys(item: Item) -> list[str]:
+    """The curated controls plus every parameter the scenario file sets or "try this" changes."""
+    if item.lesson is not None:
+        data, try_set = item.lesson.data, item.lesson.info.try_set
+    else:
+        data, try_set = read_toml(SCENARIO_DIR / f"{item.key}.toml"), []
+    own = [f"{s}.{k}" for s, table in data.items() if isinstance(table, dict) for k in table]
+    tried = [change.split("=", 1)[0].strip() for change in try_set]
+    keys = list(CONTROLS)
+    keys += [k for k in own + tried if k not in keys and k not in ("run.steps", "run.history")]
+    return keys
+
+
+def slider_range(key: str, value: Any) -> tuple[float, float]:
+    """Slider limits of ``key``: the schema's range, narrowed for huge integer ranges."""
+    finfo = _fields()[key]
+    lo, hi = field_range(finfo)
+    if finfo.annotation is int:
+        cap = SLIDER_MAX.get(key, INT_SLIDER_MAX)
+        hi = min(hi, max(cap, int(value)))
+    return lo, hi
+
+
+def control(key: str, value: Any, lang: str) -> dict[str, Any]:
+    """One control in the ``model_params`` format of Mesa's SolaraViz / UserInputs."""
+    finfo = _fields()[key]
+    label = f"{param_label(key, lang)} = {value}"
+    if finfo.annotation is bool:
+        return {"type": "Checkbox", "value": bool(value), "label": label}
+    lo, hi = slider_range(key, value)
+    if finfo.annotation is int:
+        return {"type": "SliderInt", "value": int(value), "min": int(lo), "max": int(hi),
+                "step": 1, "label": label}
+    return {"type": "SliderFloat", "value": float(value), "min": lo, "max": hi,
+            "step": (hi - lo) / FLOAT_STEPS, "label": label}
+
+
+def _tidy(key: str, value: Any) -> Any:
+    """A control's value in the schema's type (sliders send floats with rounding noise)."""
+    kind = _fields()[key].annotation
+    if kind is bool:
+        return bool(value)
+    if kind is int:
+        return int(round(value))
+    return round(float(value), 6)
+
+
+class Session:
+    """The chosen lesson or scenario, its control values and the running model."""
+
+    def __init__(self, key: str | None = None):
+        self.items = catalogue()
+        self.lock = threading.RLock()
+        self.open(key or self.items[0].key)
+
+    # ---------------------------------------------------------------- choosing
+    @property
+    def lessons(self) -> list[Item]:
+        return [i for i in self.items if i.kind == "lesson"]
+
+    def item_for(self, key: str) -> Item:
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise ScenarioError([f"no lesson or shipped scenario called {key!r} (allowed: "
+                             f"{', '.join(i.key for i in self.items)})"])
+
+    def open(self, key: str) -> None:
+        """Open a lesson or scenario with its own values, and start it afresh."""
+        with self.lock:
+            self.item = self.item_for(key)
+            self.tried = False
+            self.values = self._values(self.base())
+            lesson = self.item.lesson
+            self.customer = lesson.info.customer if lesson else 0
+            self.reset()
+
+    def move(self, offset: int) -> None:
+        """Previous (-1) or next (+1) lesson; from a scenario, the first lesson."""
+        lessons = self.lessons
+        if self.item.kind != "lesson":
+            self.open(lessons[0].key)
+            return
+        i = [item.key for item in lessons].index(self.item.key)
+        self.open(lessons[min(max(i + offset, 0), len(lessons) - 1)].key)
+
+    def try_this(self, on: bool = True) -> None:
+        """Apply (or undo) the lesson's "try this" change and start again."""
+        if self.item.lesson is None:
+            return
+        with self.lock:
+            self.tried = on
+            self.values = self._values(self.base())
+            self.reset()
+
+    # ---------------------------------------------------------------- parameters
+    def base(self) -> Scenario:
+        lesson = self.item.lesson
+        if lesson is not None:
+            return lesson.tried if self.tried else lesson.scenario
+        return load_scenario(self.item.key)
+
+    def keys(self) -> list[str]:
+        return control_keys(self.item)
+
+    def _values(self, scenario: Scenario) -> dict[str, Any]:
+        values = flat(scenario)
+        return {k: values[k] for k in self.keys()}
+
+    def controls(self, lang: str) -> dict[str, dict[str, Any]]:
+        """Every control of this session, in Mesa's ``model_params`` format."""
+        return {k: control(k, v, lang) for k, v in self.values.items()}
+
+    def set_value(self, key: str, value: Any) -> None:
+        """Change a control; it takes effect at the next reset (like NetLogo's setup)."""
+        if key not in self.values:
+            raise KeyError(key)
+        self.values[key] = _tidy(key, value)
+
+    def scenario(self) -> Scenario:
+        """The base scenario with the control values laid over it, validated by the loader."""
+        data = self.base().model_dump()
+        data, problems = apply_overrides(data, [f"{k}={_literal(v)}" for k, v in self.values.items()])
+        if problems:
+            raise ScenarioError(problems)
+        return validate(data, f"classroom ({self.item.key})")
+
+    def pending(self) -> bool:
+        """Whether controls differ from the running model's scenario."""
+        running = flat(self.model.params)
+        return any(running[k] != v for k, v in self.values.items())
+
+    # ---------------------------------------------------------------- running
+    def reset(self) -> None:
+        with self.lock:
+            scenario = self.scenario()
+            self.model = TrustModel(scenario)
+            self.customer = min(self.customer, scenario.population.n_customers - 1)
+
+    def step(self, n: int = 1) -> int:
+        with self.lock:
+            for _ in range(n):
+                self.model.step()
+            return self.model.steps
+
+    def frame(self):
+        """Per-step metrics so far (the model's DataCollector)."""
+        with self.lock:
+            return self.model.datacollector.get_model_vars_dataframe()
+
+
+def _literal(value: Any) -> str:
+    """A value as a --set literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+__all__ = ["Session", "Item", "catalogue", "CONTROLS", "control", "control_keys",
+           "slider_range"]
