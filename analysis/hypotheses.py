@@ -154,7 +154,7 @@ def h10_strategy(events: pd.DataFrame, world: World) -> pd.DataFrame:
 
 def h11_culture(events: pd.DataFrame) -> pd.DataFrame:
     """H11 (compare runs): cold-start close rate, trades to insider, and the share of insider
-    relationships lost again (fell out, exited or switched away)."""
+    relationships lost again (fell back out of the ring, or the customer exited)."""
     h7 = h7_origin(events)
     tr = trades(events)
     insiders = tr[tr.ring_after == INSIDER].groupby(PAIR).size().index

@@ -109,6 +109,7 @@ class Customer(mesa.Agent):
     # ------------------------------------------------------------ helpers
     def begin_step(self) -> None:
         """Clear what a customer did last step."""
+        self.start_salesperson = self.salesperson
         self.choice: Salesperson | None = None
         self.origin, self.referrer_trust, self.referrer_ring = COLD, 0.0, OUTSIDER
         self.wom, self.wom_firm = 0, -1
@@ -168,12 +169,15 @@ class Customer(mesa.Agent):
               switched=switched)
 
     def choose_salesperson(self) -> None:
-        """Phase 3: need to buy? Then my salesperson, a referral, kin, or a cold contact."""
+        """Phase 3: need to buy? Then my salesperson, kin, a referral, or a cold contact."""
         m = self.model
         if uniform(m.seed, m.steps, self.idx, 0, D_NEED) >= m.params.population.purchase_rate:
             return
         if self.salesperson is not None:
             self.choice = self.salesperson
+            return
+        if self.kin >= 0:
+            self.choice, self.origin = m.salespeople[self.kin], KIN
             return
         for tie, ring in self.ties:
             sp = tie.salesperson
@@ -184,9 +188,6 @@ class Customer(mesa.Agent):
                 self.choice, self.origin = sp, REFERRAL
                 self.referrer_trust, self.referrer_ring = tie_trust, ring
                 return
-        if self.kin >= 0:
-            self.choice, self.origin = m.salespeople[self.kin], KIN
-            return
         self.choice = m.salespeople[index(m.seed, m.steps, self.idx, 0, D_CHOOSE, m.n_salespeople)]
 
     def meet(self) -> None:
@@ -246,7 +247,7 @@ class Customer(mesa.Agent):
                                              firm.social, asym0, P)
         bad = breach or (failed and not forgiven)
         sat = rules.satisfaction(perf, depth, ti0, P)
-        self.wom, self.wom_firm = rules.wom_sign(m.seed, t, c, s, sat, bad, P), firm.idx
+        self.wom, self.wom_firm = rules.wom_sign(m.seed, t, c, s, sat, bad, failed, P), firm.idx
         self.salesperson = None if exited else sp
         self.cost, self.perf, self.depth, self.repeat = cost, perf, depth, n0 > 0
         for name, happened in (("trades", True), ("failures", failed), ("breaches", breach),

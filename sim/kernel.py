@@ -146,6 +146,7 @@ def step(seed, t, P, history,
     perf_c = np.full(nc, NAN)
     depth_c = np.zeros(nc, dtype=np.int64)
     repeat = np.zeros(nc, dtype=np.bool_)
+    start_sp = primary.copy()
     counts[I_WITH_START] = np.sum(primary >= 0)
 
     # Phase 1: turnover. Salespeople move, then their customers follow or stay.
@@ -219,6 +220,10 @@ def step(seed, t, P, history,
         if primary[c] >= 0:
             choice[c] = primary[c]
             continue
+        if kin[c] >= 0:
+            choice[c] = kin[c]
+            origin[c] = KIN
+            continue
         for k in range(indptr[c], indptr[c + 1]):
             j = indices[k]
             sj = primary[j]
@@ -231,13 +236,8 @@ def step(seed, t, P, history,
                 ref_trust[c] = tj
                 ref_ring[c] = tie_ring[k]
                 break
-        if choice[c] >= 0:
-            continue
-        if kin[c] >= 0:
-            choice[c] = kin[c]
-            origin[c] = KIN
-            continue
-        choice[c] = index(seed, t, c, 0, D_CHOOSE, ns)
+        if choice[c] < 0:
+            choice[c] = index(seed, t, c, 0, D_CHOOSE, ns)
     demand = np.zeros(ns, dtype=np.int64)
     for c in range(nc):
         if choice[c] >= 0:
@@ -305,7 +305,8 @@ def step(seed, t, P, history,
         org[c, f] = rules.org_learn(o, perf, failed, forgiven, breach, recovery[f], social[f],
                                     asym0, P)
         bad = breach or (failed and not forgiven)
-        wom[c] = rules.wom_sign(seed, t, c, s, rules.satisfaction(perf, depth, ti0, P), bad, P)
+        wom[c] = rules.wom_sign(seed, t, c, s, rules.satisfaction(perf, depth, ti0, P), bad, failed,
+                                P)
         wom_firm[c] = f
         primary[c] = -1 if exited else s
         cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, n0 > 0
@@ -344,7 +345,6 @@ def step(seed, t, P, history,
             aware[c] = True
 
     # Measurement.
-    has_sp = primary >= 0
     trust_c = np.full(nc, NAN)
     ti_c = np.full(nc, NAN)
     te_c = np.full(nc, NAN)
@@ -362,8 +362,8 @@ def step(seed, t, P, history,
         ring_c[c] = ring[c, s]
         asym_c[c] = asym[c, s]
         porg[c] = org[c, sp_firm[s]]
-    means = summarize(seed, t, counts, has_sp, trust_c, ti_c, te_c, ring_c, asym_c, porg, org,
-                      cost, perf_c, depth_c, repeat, wom, aware, P)
+    means = summarize(seed, t, counts, start_sp, primary, trust_c, ti_c, te_c, ring_c, asym_c,
+                      porg, org, cost, perf_c, depth_c, repeat, wom, aware, P)
     return counts, means
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from .codes import D_INTERVIEW, D_INTERVIEW_NOISE, D_RESPOND, D_SOCIAL, D_SURVEY, D_SURVEY_NOISE, OUTSIDER
-from .metrics import I_CHURNED, I_SWITCHES, I_WITH_START, MEANS
+from .metrics import MEANS
 from .rng import normal, uniform
 from .rules import clip01
 
@@ -19,12 +19,12 @@ def _mean(total, n):
 
 
 @njit(cache=True)
-def summarize(seed, step, counts, has_sp, trust, ti, te, ring, asym, porg, org, cost,
+def summarize(seed, step, counts, start_sp, end_sp, trust, ti, te, ring, asym, porg, org, cost,
               perf, depth, repeat, wom, aware, P):
     """MEANS for one step from per-customer arrays (NaN where nothing to average)."""
     p = P[0]
     noisy = p.mechanisms_measurement_noise > 0.5
-    n = has_sp.shape[0]
+    n = end_sp.shape[0]
     out = np.full(len(MEANS), np.nan)
     n_sp = 0
     s_t = s_ti = s_te = s_porg = s_asym = 0.0
@@ -34,9 +34,14 @@ def summarize(seed, step, counts, has_sp, trust, ti, te, ring, asym, porg, org, 
     n_repeat = 0
     n_aware = 0
     n_sampled = n_resp = n_int = 0
+    n_start = n_kept = 0
     s_survey = s_int = 0.0
     vis_pos = vis_neg = 0
     for c in range(n):
+        if start_sp[c] >= 0:
+            n_start += 1
+            if end_sp[c] == start_sp[c]:
+                n_kept += 1
         if aware[c]:
             n_aware += 1
         if not np.isnan(cost[c]):
@@ -55,7 +60,7 @@ def summarize(seed, step, counts, has_sp, trust, ti, te, ring, asym, porg, org, 
                     vis_pos += 1
                 else:
                     vis_neg += 1
-        if not has_sp[c]:
+        if end_sp[c] < 0:
             continue
         n_sp += 1
         s_t += trust[c]
@@ -96,8 +101,7 @@ def summarize(seed, step, counts, has_sp, trust, ti, te, ring, asym, porg, org, 
     out[9] = _mean(s_asym, n_sp)
     out[10] = _mean(s_perf, n_trade)
     out[11] = _mean(float(n_repeat), n_trade)
-    lost = counts[I_CHURNED] + counts[I_SWITCHES]
-    out[12] = 1.0 - _mean(float(lost), counts[I_WITH_START])
+    out[12] = _mean(float(n_kept), n_start)
     out[13] = n_aware / n
     out[14] = _mean(s_survey, n_resp)
     out[15] = _mean(float(n_resp), n_sampled)

@@ -32,7 +32,7 @@ METRIC_HELP = {
     "complaints": "complaints after unforgiven failures", "forgiven": "failures forgiven",
     "switches": "customers lured away by a competitor's discount",
     "churned": "customers who exited after an unforgiven failure",
-    "referrals": "first meetings through a family or insider referral",
+    "referrals": "first meetings through a tie's referral (weighted by the tie's ring)",
     "cold_contacts": "first meetings by cold contact", "wom_positive": "customers who praised",
     "wom_negative": "customers who warned", "offers": "competitor offers received",
     "encounters": "sales encounters served", "unserved": "requests turned away (capacity)",
@@ -55,7 +55,9 @@ METRIC_HELP = {
     "mean_info_asymmetry": "mean information asymmetry with one's salesperson",
     "perceived_quality": "mean performance of this step's trades",
     "repurchase_rate": "share of trades by customers who had traded before",
-    "retention_rate": "1 - (churned + switches) / with_salesperson_start",
+    "retention_rate": "share of customers with a salesperson at the start of the step who "
+    "still have the same one at its end (a followed move keeps; a switch, exit or handover "
+    "loses)",
     "brand_awareness": "share of customers who met a salesperson or heard word of mouth",
     "survey_trust": "survey estimate of organizational trust (noisy, biased, Likert)",
     "survey_response_rate": "share of sampled customers who answered",

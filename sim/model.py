@@ -105,7 +105,8 @@ class TrustModel(mesa.Model):
     def summarize(self) -> dict[str, float]:
         """Per-customer arrays in id order -> the shared summary."""
         n, t, P = len(self.customers), self.steps, self.P
-        has_sp = np.zeros(n, dtype=np.bool_)
+        start_sp = np.array([_idx(cust.start_salesperson) for cust in self.customers], dtype=np.int64)
+        end_sp = np.array([_idx(cust.salesperson) for cust in self.customers], dtype=np.int64)
         trust, ti, te, asym, porg = (np.full(n, np.nan) for _ in range(5))
         ring = np.full(n, OUTSIDER, dtype=np.int64)
         for c, cust in enumerate(self.customers):
@@ -113,7 +114,6 @@ class TrustModel(mesa.Model):
             if sp is None:
                 continue
             rel = cust.relationships[sp.idx]
-            has_sp[c] = True
             gift = rel.gift_at(t, P)
             trust[c] = rules.combined_trust(rel.ti, rel.te, gift, rel.n_trades, P)
             ti[c] = rules.instrumental_now(rel.ti, gift, P)
@@ -121,7 +121,7 @@ class TrustModel(mesa.Model):
             porg[c] = cust.org[sp.firm.idx]
         counts = np.array([self.counts[k] for k in COUNTERS], dtype=np.int64)
         means = summarize(
-            self.seed, t, counts, has_sp, trust, ti, te, ring, asym, porg,
+            self.seed, t, counts, start_sp, end_sp, trust, ti, te, ring, asym, porg,
             np.array([cust.org for cust in self.customers]),
             np.array([cust.cost for cust in self.customers]),
             np.array([cust.perf for cust in self.customers]),
@@ -137,6 +137,10 @@ class TrustModel(mesa.Model):
     def primary_salesperson(self, c: int) -> int:
         sp = self.customers[c].salesperson
         return NO_SALESPERSON if sp is None else sp.idx
+
+
+def _idx(sp: Salesperson | None) -> int:
+    return NO_SALESPERSON if sp is None else sp.idx
 
 
 def _reporter(name: str):

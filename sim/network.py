@@ -38,9 +38,12 @@ def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.Graph:
                 g.add_edge(a, b, ring=FAMILY)
     k = min(net.insider_degree - net.insider_degree % 2, n - 1 - (n - 1) % 2)
     if k >= 2:
+        # a lattice over its own permutation: over the family order, most lattice
+        # neighbours would already be family and insiders would fall short of the degree
+        lattice_order = rng.permutation(n)
         small_world = nx.watts_strogatz_graph(n, k, net.rewire, seed=int(rng.integers(2**31)))
         for a, b in small_world.edges():
-            a, b = int(order[a]), int(order[b])
+            a, b = int(lattice_order[a]), int(lattice_order[b])
             if not g.has_edge(a, b):
                 g.add_edge(a, b, ring=INSIDER)
     m = int(round(n * net.outsider_degree / 2))

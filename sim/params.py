@@ -46,7 +46,7 @@ class Population(Section):
 
 class Network(Section):
     household_size: int = P(4, 1, 50, "customers", "Size of a family (family ties form a clique).")
-    insider_degree: int = P(6, 0, 200, "ties", "Insider ties per customer (Watts-Strogatz lattice degree).")
+    insider_degree: int = P(6, 0, 200, "ties", "Insider ties per customer (Watts-Strogatz lattice degree; odd values round down).")
     rewire: float = P(0.1, 0, 1, "", "Watts-Strogatz rewiring probability of insider ties.")
     outsider_degree: int = P(4, 0, 200, "ties", "Mean number of outsider (acquaintance) ties per customer.")
 
@@ -54,7 +54,7 @@ class Network(Section):
 class Culture(Section):
     ring_gradient: float = P(0.7, 0, 1, "", "Steepness of the 差序格局 rings: 0 universalistic, 1 particularistic.")
     stranger_wariness: float = P(0.6, 0, 1, "", "Share of propensity withheld from strangers at full gradient.")
-    insider_loyalty: float = P(0.3, 0, 1, "trust", "Extra forgiveness and exit barrier for insiders at full gradient.")
+    insider_loyalty: float = P(0.3, 0, 1, "trust", "Trust credited to insiders and kin when failures and offers are judged, at full gradient.")
 
 
 class Firms(Section):
@@ -137,7 +137,7 @@ class Breach(Section):
     opportunism: float = P(0.1, 0, 1, "1/trade", "Breach probability per trade at zero integrity.")
     loss_instrumental: float = P(0.6, 0, 1, "", "Share of ability trust lost in a breach.")
     loss_emotional: float = P(0.5, 0, 1, "", "Share of character trust lost in a breach.")
-    scar: float = P(0.7, 0, 1, "", "Learning slowdown right after a breach (wariness).")
+    scar: float = P(0.7, 0, 1, "", "Share of learning lost right after a breach (wariness); 1 = the next trade teaches nothing.")
     scar_recovery: float = P(0.85, 0, 1, "1/trade", "Share of the scar left after each further trade.")
     scheduled_step: int = P(-1, -1, 1_000_000, "step", "Step at which one salesperson breaches every trade (-1: none).")
     scheduled_salesperson: int = P(0, 0, 1_000_000, "id", "Salesperson who breaches at scheduled_step.")
@@ -166,7 +166,7 @@ class Wom(Section):
     positive_prob: float = P(0.3, 0, 1, "", "Probability to praise when satisfied.")
     negative_prob: float = P(0.8, 0, 1, "", "Probability to warn after a breach or an unforgiven failure.")
     influence: float = P(0.1, 0, 1, "", "Pull of one message on organizational trust at full ring weight.")
-    referral_prob: float = P(0.3, 0, 1, "", "Probability that a tie passes on its salesperson at full ring weight.")
+    referral_prob: float = P(0.3, 0, 1, "", "Probability that a tie passes on its salesperson, times the tie's ring weight.")
     referral_min_trust: float = P(0.6, 0, 1, "trust", "Trust a customer needs in a salesperson to refer them.")
 
 
@@ -213,7 +213,7 @@ class Mechanisms(Section):
     competitor_offers: bool = P(True, help="Competitors' discount offers.")
     exit_barrier: bool = P(True, help="Trust raises the discount needed to switch.")
     word_of_mouth: bool = P(True, help="Praise and warnings along the rings.")
-    referral: bool = P(True, help="Customers pass their salesperson to family and insiders.")
+    referral: bool = P(True, help="Customers pass their salesperson to their ties (weighted by ring).")
     turnover: bool = P(True, help="Salespeople move to rival firms.")
     transaction_cost: bool = P(True, help="Trust lowers negotiation cost.")
     transparency: bool = P(True, help="Transparency lowers information asymmetry.")
@@ -248,6 +248,27 @@ class Scenario(BaseModel):
     costs: Costs = Field(default_factory=Costs)
     measurement: Measurement = Field(default_factory=Measurement)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        """Checks across tables: scheduled events name a real salesperson and a real step;
+        deeper rings are shown at least as many needs."""
+        problems = []
+        n_sp = self.population.n_salespeople
+        for table in (self.breach, self.turnover):
+            name = type(table).__name__.lower()
+            if table.scheduled_step == 0:
+                problems.append(f"{name}.scheduled_step = 0: steps start at 1 (use -1 for none)")
+            if table.scheduled_step > 0 and table.scheduled_salesperson >= n_sp:
+                problems.append(f"{name}.scheduled_salesperson = {table.scheduled_salesperson}: "
+                                f"must be < population.n_salespeople ({n_sp})")
+        d = self.needs
+        if not d.depth_outsider <= d.depth_insider <= d.depth_family:
+            problems.append("needs: depth_outsider <= depth_insider <= depth_family must hold "
+                            f"(got {d.depth_outsider}, {d.depth_insider}, {d.depth_family})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 # ---------------------------------------------------------------------------- views

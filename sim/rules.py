@@ -50,7 +50,8 @@ def ring_weight(ring, P):
 
 @njit(cache=True)
 def loyalty_bonus(ring, P):
-    """Extra forgiveness and exit barrier that insiders and kin enjoy in a steep culture."""
+    """Trust an insider or kin is credited with, on top of T, when a failure is judged and
+    when a competitor's offer is weighed (steep cultures only)."""
     if ring == OUTSIDER:
         return 0.0
     return P[0].culture_insider_loyalty * gradient(P)
@@ -241,7 +242,8 @@ def learn(ti, te, gift, scar, asym, perf, depth, integrity, strategy, transparen
 def breach_loss(ti, te, P):
     """A breach: large, asymmetric loss (Slovic 1993); gifts are void; a scar opens."""
     p = P[0]
-    return ti * (1.0 - p.breach_loss_instrumental), te * (1.0 - p.breach_loss_emotional), 0.0, 1.0
+    return (ti * (1.0 - p.breach_loss_instrumental), te * (1.0 - p.breach_loss_emotional), 0.0,
+            p.breach_scar)
 
 
 @njit(cache=True)
@@ -255,8 +257,8 @@ def failure_response(seed, step, c, s, trust, ti, te, ring, recovery, P):
     p = P[0]
     forgive = 0.0
     if p.mechanisms_forgiveness > 0.5:
-        x = (p.failures_forgive_slope * (trust - p.failures_forgive_threshold)
-             + p.failures_recovery_weight * (recovery - 0.5) + 10.0 * loyalty_bonus(ring, P))
+        x = (p.failures_forgive_slope * (trust + loyalty_bonus(ring, P) - p.failures_forgive_threshold)
+             + p.failures_recovery_weight * (recovery - 0.5))
         forgive = sigmoid(x)
     if uniform(seed, step, c, s, D_FORGIVE) < forgive:
         loss = p.failures_loss_forgiven
@@ -300,15 +302,19 @@ def satisfaction(perf, depth, expected, P):
 # --------------------------------------------------------------------- word of mouth
 
 @njit(cache=True)
-def wom_sign(seed, step, c, s, satisfaction, bad_experience, P):
-    """+1 praise, -1 warning, 0 silence after an encounter that closed (ODD 7.10)."""
+def wom_sign(seed, step, c, s, satisfaction, bad_experience, failed, P):
+    """+1 praise, -1 warning, 0 silence after an encounter that closed (ODD 7.10).
+
+    A warning after a breach or an unforgiven failure; praise only after a trade without
+    failure that beat expectations.
+    """
     p = P[0]
     if p.mechanisms_word_of_mouth < 0.5:
         return 0
     u = uniform(seed, step, c, s, D_WOM)
     if bad_experience:
         return -1 if u < p.wom_negative_prob else 0
-    if satisfaction > p.wom_positive_threshold and u < p.wom_positive_prob:
+    if not failed and satisfaction > p.wom_positive_threshold and u < p.wom_positive_prob:
         return 1
     return 0
 
@@ -353,7 +359,7 @@ def competitor_offer(seed, step, c, trust, ring, P):
     discount = p.competition_max_discount * uniform(seed, step, c, 0, D_DISCOUNT)
     barrier = p.competition_barrier_base + p.competition_barrier_noise * normal(seed, step, c, 0, D_BARRIER)
     if p.mechanisms_exit_barrier > 0.5:
-        barrier += p.competition_barrier_trust * trust + loyalty_bonus(ring, P)
+        barrier += p.competition_barrier_trust * (trust + loyalty_bonus(ring, P))
     return discount, discount > barrier
 
 

@@ -47,6 +47,17 @@ def test_wrong_type_and_out_of_range_each_get_a_line(tmp_path, capsys):
     assert "culture.ring_gradient" in lines[1] and "a number in [0, 1]" in lines[1]
 
 
+@pytest.mark.parametrize("text, words", [
+    ("[breach]\nscheduled_step = 5\nscheduled_salesperson = 99\n", ["breach.scheduled_salesperson = 99", "< population.n_salespeople (20)"]),
+    ("[turnover]\nscheduled_step = 0\n", ["turnover.scheduled_step = 0", "use -1 for none"]),
+    ("[needs]\ndepth_outsider = 4\ndepth_insider = 3\n", ["depth_outsider <= depth_insider <= depth_family"]),
+])
+def test_checks_across_tables(tmp_path, capsys, text, words):
+    f = write(tmp_path, text)
+    (line,) = errors(capsys, "validate", f)
+    assert f in line and all(w in line for w in words)
+
+
 def test_cross_field_rule_is_explained(tmp_path, capsys):
     f = write(tmp_path, "[rings]\ninsider_threshold = 0.3\noutsider_threshold = 0.5\n")
     (line,) = errors(capsys, "validate", f)

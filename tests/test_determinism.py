@@ -30,6 +30,17 @@ def test_world_is_a_function_of_the_seed():
     assert len(w1.csr.indices) != len(w3.csr.indices) or (w1.csr.indices != w3.csr.indices).any()
 
 
+def test_network_has_the_requested_insider_degree():
+    from sim.codes import FAMILY, INSIDER
+    sc = small("baseline", "population.n_customers=400")
+    w = build_world(sc, 1)
+    n = sc.population.n_customers
+    insider = (w.csr.ring == INSIDER).sum() / n   # each tie counted from both ends
+    family = (w.csr.ring == FAMILY).sum() / n
+    assert family == pytest.approx(sc.network.household_size - 1, abs=0.1)
+    assert insider > 0.85 * sc.network.insider_degree  # a few lattice ties coincide with family
+
+
 def test_seed_in_the_scenario_is_the_default_seed():
     sc = small("baseline", "run.seed=77")
     pd.testing.assert_frame_equal(simulate(sc, "core").timeseries,

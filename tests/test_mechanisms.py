@@ -11,7 +11,7 @@ from .conftest import small
 # A small market where every mechanism is active: turnover by chance, tight capacity.
 ACTIVE = ("run.steps=60", "turnover.rate=0.02", "salespeople.capacity=6",
           "population.n_firms=3", "population.kin_share=0.1", "competition.offer_rate=0.05",
-          "firms.failure_rate=0.1")
+          "firms.failure_rate=0.1", "breach.opportunism=0.5")
 
 
 def run(*extra, seed=4):

@@ -142,7 +142,8 @@ def test_a_breach_costs_more_than_a_good_trade_builds():
     ti, te = 0.7, 0.7
     gain = rules.learn(ti, te, 0, 0, 0, 1.0, 1, 1.0, 0.5, 1.0, P)[0] - ti
     bti, bte, bgift, bscar = rules.breach_loss(ti, te, P)
-    assert ti - bti > 3 * gain and bte < te and bgift == 0.0 and bscar == 1.0
+    assert ti - bti > 3 * gain and bte < te and bgift == 0.0
+    assert bscar == 0.7 == Scenario().breach.scar  # the scar is the parameter
 
 
 # ------------------------------------------------------------------- sales, failures, WOM
@@ -178,6 +179,25 @@ def test_switching_needs_a_larger_discount_when_trust_is_higher():
     flat = rec(mechanisms__exit_barrier=False)
     assert (np.mean([rules.competitor_offer(1, t, 0, 0.9, INSIDER, flat)[1] for t in range(300)])
             == np.mean([rules.competitor_offer(1, t, 0, 0.1, INSIDER, flat)[1] for t in range(300)]))
+
+
+def test_no_praise_after_a_failed_trade_and_warnings_after_bad_ones():
+    praised = [rules.wom_sign(1, t, 0, 0, 0.5, False, False, P) for t in range(200)]
+    assert max(praised) == 1 and min(praised) == 0
+    assert all(rules.wom_sign(1, t, 0, 0, 0.5, False, True, P) == 0 for t in range(200))
+    assert min(rules.wom_sign(1, t, 0, 0, 0.5, True, True, P) for t in range(200)) == -1
+
+
+def test_insider_loyalty_is_credited_as_trust_in_forgiveness_and_exit_barrier():
+    def forgiven(ring, trust):
+        return np.mean([rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, ring, 0.5, P)[0]
+                        for t in range(30) for c in range(30)])
+    bonus = rules.loyalty_bonus(INSIDER, P)
+    assert bonus == pytest.approx(0.7 * 0.3)
+    assert forgiven(INSIDER, 0.4) == pytest.approx(forgiven(OUTSIDER, 0.4 + bonus), abs=1e-12)
+    def switched(ring, trust):
+        return [rules.competitor_offer(1, t, c, trust, ring, P)[1] for t in range(20) for c in range(20)]
+    assert switched(INSIDER, 0.4) == switched(OUTSIDER, 0.4 + bonus)
 
 
 def test_word_of_mouth_moves_org_trust_by_ring_weight():

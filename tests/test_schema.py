@@ -25,9 +25,9 @@ def test_every_parameter_is_read_by_the_model():
                       "agents.py", "model.py", "run.py"))
     unused = []
     for section, key, _ in iter_fields():
-        as_record = f"{section}_{key}"
+        as_record = re.compile(rf"\b{section}_{key}\b")
         as_attr = re.compile(rf"\b{section}\.{key}\b|\.{section}\b.*\.{key}\b|\b(sp|pop|fm|net)\.{key}\b")
-        if as_record not in code and not as_attr.search(code):
+        if not as_record.search(code) and not as_attr.search(code):
             unused.append(f"{section}.{key}")
     assert not unused, f"parameters nothing reads: {unused}"
 
