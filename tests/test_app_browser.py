@@ -1,0 +1,176 @@
+"""The classroom page in a real browser: `trustsim app` driven by headless Chromium.
+
+Needs Debian's chromium (./dev test installs it). Saves artifacts/classroom_browser.png;
+with TRUSTSIM_UPDATE_SCREENSHOT=1 also refreshes docs/img/classroom.png for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_TIMEOUT = 240  # s: the first start may fetch the page assets from the npm registry
+UI_TIMEOUT = 30_000  # ms for any one change to show
+TO_TOP = "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def trustsim() -> list[str]:
+    script = Path(sys.executable).with_name("trustsim")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.cli"]
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"trustsim app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"trustsim app did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*trustsim(), "app", "--port", str(port), "--lang", "en"],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url, proc, log)
+        assert f"classroom: {url}" in log.read_text()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1500, "height": 1150})
+            tab.goto(server, timeout=120_000)
+            tab.locator(".ts-counter").wait_for(timeout=120_000)
+            yield tab
+        finally:
+            browser.close()
+
+
+def rendered(tab, selector: str) -> bool:
+    """An <img> under ``selector`` that has actually loaded a picture."""
+    img = tab.locator(f"{selector} img").first
+    img.wait_for(timeout=UI_TIMEOUT)
+    return tab.wait_for_function(
+        "el => el.complete && el.naturalWidth > 100", arg=img.element_handle(),
+        timeout=UI_TIMEOUT) is not None
+
+
+def counter(tab) -> str:
+    return tab.locator(".ts-counter").inner_text()
+
+
+def test_classroom_page_steps_plays_changes_language(page):
+    tab = page
+    assert counter(tab) == "Step 0"
+    assert rendered(tab, ".ts-ringview") and rendered(tab, ".ts-network") and rendered(tab, ".ts-plots")
+    assert "Repeated trades make an insider" in tab.locator(".ts-lesson").inner_text()
+
+    # move a slider: the control's label shows the new value, and the page says when it applies
+    slider = tab.locator(".v-slider", has_text="Probability that a customer needs to buy")
+    assert "= 0.5" in slider.inner_text()
+    slider.locator(".v-slider-thumb").first.focus()
+    tab.keyboard.press("ArrowRight")
+    slider.get_by_text("= 0.51").wait_for(timeout=UI_TIMEOUT)
+    tab.get_by_text("Changed parameters take effect when you press Reset").wait_for(timeout=UI_TIMEOUT)
+    tab.locator(".ts-reset").click()
+    tab.get_by_text("Changed parameters take effect").wait_for(state="detached", timeout=UI_TIMEOUT)
+
+    # step several times: the counter and the plots change
+    plots_before = tab.locator(".ts-plots img").first.screenshot()
+    for n in range(1, 4):
+        tab.locator(".ts-step").click()
+        tab.locator(".ts-counter", has_text=f"Step {n}").wait_for(timeout=UI_TIMEOUT)
+    tab.wait_for_timeout(500)
+    assert tab.locator(".ts-plots img").first.screenshot() != plots_before
+
+    # play, then pause: the run advances on its own and stops when paused
+    tab.locator(".ts-play").click()
+    tab.wait_for_function("() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 8",
+                          timeout=UI_TIMEOUT)
+    tab.locator(".ts-play").click()
+    tab.locator(".ts-play", has_text="Play").wait_for(timeout=UI_TIMEOUT)
+    paused = counter(tab)
+    tab.wait_for_timeout(1500)
+    assert counter(tab) == paused
+
+    # switch language: labels change
+    tab.locator(".ts-lang").click()
+    tab.locator(".ts-step", has_text="单步").wait_for(timeout=UI_TIMEOUT)
+    assert "重复交易造就" in tab.locator(".ts-lesson").inner_text()
+    assert counter(tab).startswith("第 ")
+
+    # next lesson, then open one directly from the picker
+    tab.locator(".ts-next").click()
+    tab.locator(".ts-lesson", has_text="先看能力，后看人品").wait_for(timeout=UI_TIMEOUT)
+    tab.locator(".ts-picker").click()
+    tab.get_by_role("option", name="8. 特殊主义与普遍主义的文化").click()
+    tab.locator(".ts-lesson", has_text="差序格局很陡").wait_for(timeout=UI_TIMEOUT)
+    assert counter(tab) == "第 0 步"
+    save_screenshot(tab, "classroom_browser.png")
+
+
+def save_screenshot(tab, name: str) -> None:
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    tab.evaluate(TO_TOP)
+    tab.screenshot(path=str(artifacts / name), full_page=False)
+    if os.environ.get("TRUSTSIM_UPDATE_SCREENSHOT") == "1":
+        docs_shot(tab)
+
+
+def docs_shot(tab) -> None:
+    """The README picture: the breach lesson in English, just after the breach."""
+    tab.locator(".ts-lang").click()
+    tab.locator(".ts-step", has_text="Step").wait_for(timeout=UI_TIMEOUT)
+    tab.locator(".ts-picker").click()
+    tab.get_by_role("option", name="3. A breach and the slow way back").click()
+    tab.locator(".ts-lesson", has_text="A breach and the slow way back").wait_for(timeout=UI_TIMEOUT)
+    tab.locator(".ts-play").click()
+    tab.wait_for_function("() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 66",
+                          timeout=180_000)
+    tab.locator(".ts-play").click()
+    tab.locator(".ts-play", has_text="Play").wait_for(timeout=UI_TIMEOUT)
+    tab.wait_for_timeout(2000)
+    tab.evaluate(TO_TOP)
+    tab.screenshot(path=str(ROOT / "docs" / "img" / "classroom.png"))
