@@ -55,6 +55,11 @@ def _act(fn: Callable[[], Any]) -> Callable[[], None]:
     return handler
 
 
+def _toggle(session: Session) -> None:
+    with session.lock:
+        playing.value = not playing.value
+
+
 def _figure_png(draw: Callable[[Figure], None], size: tuple[float, float], deps: list) -> None:
     fig = Figure(figsize=size, dpi=90)
     draw(fig)
@@ -70,7 +75,7 @@ def RunControls(session: Session, L: str) -> None:
         solara.Button(text(L, "step"), on_click=_act(session.step), color="primary",
                       disabled=playing.value, classes=["ts-step"])
         solara.Button(text(L, "pause") if playing.value else text(L, "play"),
-                      on_click=lambda: playing.set(not playing.value), color="primary",
+                      on_click=lambda: _toggle(session), color="primary",
                       classes=["ts-play"])
         solara.Button(text(L, "reset"), on_click=_act(session.reset), classes=["ts-reset"])
     solara.SliderInt(text(L, "speed"), value=speed, min=1, max=20)
@@ -169,7 +174,10 @@ def Page() -> None:
             now = time.perf_counter()
             n = int((now - last) * speed.value)
             if n >= 1:
-                session.step(min(n, speed.value))
+                with session.lock:  # a pause pressed meanwhile wins: no step after it
+                    if not playing.value:
+                        break
+                    session.step(min(n, speed.value))
                 last = now
                 _touch()
 

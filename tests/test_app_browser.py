@@ -130,8 +130,9 @@ def test_classroom_page_steps_plays_changes_language(page):
                           timeout=UI_TIMEOUT)
     tab.locator(".ts-play").click()
     tab.locator(".ts-play", has_text="Play").wait_for(timeout=UI_TIMEOUT)
+    tab.wait_for_timeout(1000)  # the last redraw of the run may still arrive
     paused = counter(tab)
-    tab.wait_for_timeout(1500)
+    tab.wait_for_timeout(2000)
     assert counter(tab) == paused
 
     # switch language: labels change
