@@ -27,5 +27,3 @@ def _numba_cache_dir() -> str:
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
-# The parallel core (TRUSTSIM_THREADS > 1) must survive fork(): GNU OpenMP does not.
-os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")

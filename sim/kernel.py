@@ -31,7 +31,11 @@ NAN = np.nan
 
 def threads() -> int:
     """Threads for the customer loops: TRUSTSIM_THREADS (default 1: sweeps run one process
-    per core, and threads only pay off on an otherwise idle machine)."""
+    per core, and threads only pay off on an otherwise idle machine).
+
+    Above 1, numba's threading layer starts (OpenMP here); a process that has used it must
+    not fork() afterwards, which is why sweeps spawn their workers.
+    """
     wanted = int(os.environ.get("TRUSTSIM_THREADS", "1"))
     return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
 
