@@ -16,10 +16,10 @@ import mesa
 import numpy as np
 
 from . import rules
-from .codes import (CLOSED, COLD, D_CHOOSE, D_NEED, D_REPLACE, HANDOVER, KIN, OUTSIDER,
+from .codes import (CLOSED, COLD, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER,
                     REFERRAL, STAGE_NAMES)
 from .metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
-from .rng import index, uniform
+from .rng import index
 
 if TYPE_CHECKING:
     from .model import TrustModel
@@ -171,7 +171,7 @@ class Customer(mesa.Agent):
     def choose_salesperson(self) -> None:
         """Phase 3: need to buy? Then my salesperson, kin, a referral, or a cold contact."""
         m = self.model
-        if uniform(m.seed, m.steps, self.idx, 0, D_NEED) >= m.params.population.purchase_rate:
+        if not rules.needs_to_buy(m.seed, m.steps, self.idx, m.P):
             return
         if self.salesperson is not None:
             self.choice = self.salesperson
@@ -223,7 +223,7 @@ class Customer(mesa.Agent):
         m, t, P = self.model, self.model.steps, self.model.P
         c, s = self.idx, sp.idx
         depth = rules.needs_depth(m.seed, t, c, s, rel.ring, sp.empathy, P)
-        forced = t == m.params.breach.scheduled_step and s == m.params.breach.scheduled_salesperson
+        forced = rules.forced_breach(t, s, P)
         perf, breach, failed = rules.trade_outcome(m.seed, t, c, s, sp.competence, sp.integrity,
                                                    firm.quality, firm.consistency,
                                                    firm.failure_rate, forced, P)

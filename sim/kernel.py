@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import rules
-from .codes import (CLOSED, COLD, CONTACT, D_CHOOSE, D_NEED, D_REPLACE, HANDOVER, KIN,
+from .codes import (CLOSED, COLD, CONTACT, D_CHOOSE, D_REPLACE, HANDOVER, KIN,
                     OUTSIDER, REFERRAL)
 from .metrics import (COUNTERS, EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, I_BREACHES, I_CHURNED,
                       I_COLD, I_COMPLAINTS, I_ENCOUNTERS, I_FAILURES, I_FOLLOWED, I_FORGIVEN,
@@ -24,7 +24,7 @@ from .metrics import (COUNTERS, EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, I_BREACHES,
 from .measure import summarize
 from .params import Scenario, param_record
 from .population import World, build_world
-from .rng import index, uniform
+from .rng import index
 
 NAN = np.nan
 
@@ -135,9 +135,6 @@ def step(seed, t, P, history,
     does not depend on the number of threads (NUMBA_NUM_THREADS).
     """
     nc, ns, nf = propensity.shape[0], sp_firm.shape[0], quality.shape[0]
-    # record fields cannot enter a parallel loop: read them here
-    purchase_rate = P[0].population_purchase_rate
-    breach_step, breach_sp = P[0].breach_scheduled_step, P[0].breach_scheduled_salesperson
     counts = np.zeros(len(COUNTERS), dtype=np.int64)
     logged[:] = False
     choice = np.full(nc, -1, dtype=np.int64)
@@ -219,7 +216,7 @@ def step(seed, t, P, history,
 
     # Phase 3: who needs to buy, and from whom.
     for c in prange(nc):
-        if uniform(seed, t, c, 0, D_NEED) >= purchase_rate:
+        if not rules.needs_to_buy(seed, t, c, P):
             continue
         if primary[c] >= 0:
             choice[c] = primary[c]
@@ -284,7 +281,7 @@ def step(seed, t, P, history,
             continue
         # the trade
         depth = rules.needs_depth(seed, t, c, s, ring[c, s], empathy[s], P)
-        forced = t == breach_step and s == breach_sp
+        forced = rules.forced_breach(t, s, P)
         perf, breach, failed = rules.trade_outcome(seed, t, c, s, competence[s], integrity[s],
                                                    quality[f], consistency[f], failure_rate[f],
                                                    forced, P)

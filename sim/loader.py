@@ -137,10 +137,5 @@ def load_scenario(name: str | Path | None = None, overrides: list[str] | None = 
     return scenario
 
 
-def scenario_dict(scenario: Scenario) -> dict[str, dict[str, Any]]:
-    """Nested plain dict of a scenario (for run.json and TOML round trips)."""
-    return scenario.model_dump()
-
-
 __all__ = ["ScenarioError", "load_scenario", "validate", "apply_overrides", "read_toml",
            "resolve_path", "SCENARIO_DIR", "flat"]

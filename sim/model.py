@@ -133,11 +133,6 @@ class TrustModel(mesa.Model):
         out.update(zip(MEANS, means.tolist()))
         return out
 
-    # ------------------------------------------------------------ views for the app
-    def primary_salesperson(self, c: int) -> int:
-        sp = self.customers[c].salesperson
-        return NO_SALESPERSON if sp is None else sp.idx
-
 
 def _idx(sp: Salesperson | None) -> int:
     return NO_SALESPERSON if sp is None else sp.idx

@@ -291,7 +291,7 @@ def field_range(finfo: Any) -> tuple[float | None, float | None]:
 
 def describe(section: str, key: str) -> str:
     """What is allowed for ``section.key``, in words (for error messages and help)."""
-    finfo = getattr(Scenario.model_fields[section].annotation, "model_fields")[key]
+    finfo = Scenario.model_fields[section].annotation.model_fields[key]  # type: ignore[union-attr]
     kind = finfo.annotation.__name__
     if kind == "bool":
         return "true or false"

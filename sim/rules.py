@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .codes import (CLOSED, CONTACT, D_BARRIER, D_BREACH, D_CAPACITY, D_COMPLAIN,
-                    D_DISCOUNT, D_EXIT, D_FAILURE, D_FOLLOW, D_FORGIVE, D_NEEDS_DEPTH,
+                    D_DISCOUNT, D_EXIT, D_FAILURE, D_FOLLOW, D_FORGIVE, D_NEED, D_NEEDS_DEPTH,
                     D_OFFER, D_OUTCOME, D_REFERRAL, D_RIVAL, D_TURNOVER, D_STAGE, D_WOM, FAMILY, HANDOVER,
                     INSIDER, KIN, OUTSIDER, REFERRAL)
 from .rng import index, normal, uniform
@@ -146,6 +146,19 @@ def clarity(asym, P):
 
 
 # --------------------------------------------------------------------- sales process
+
+@njit(cache=True)
+def needs_to_buy(seed, step, c, P):
+    """Does customer ``c`` need to buy this step?"""
+    return uniform(seed, step, c, 0, D_NEED) < P[0].population_purchase_rate
+
+
+@njit(cache=True)
+def forced_breach(step, s, P):
+    """Is this the scenario's scheduled breach (salesperson ``s`` at ``step``)?"""
+    p = P[0]
+    return step == p.breach_scheduled_step and s == p.breach_scheduled_salesperson
+
 
 @njit(cache=True)
 def sales_stages(seed, step, c, s, dtrust, price, P):

@@ -17,7 +17,8 @@ import pytest
 
 from analysis.sweep import execute, load_timeseries
 
-from .test_sweep_support import ROOT, assert_same_runs, cli, experiment_text, write
+from .test_sweep_support import ROOT, assert_same_runs, cli, experiment_text
+from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)
 
 DESIGN = ('[design]\nmethod = "lhs"\nsamples = 120\n[design.parameters]\n'
           '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n')
@@ -68,17 +69,6 @@ def cluster(tmp_path_factory):
         yield address, workers
     finally:
         _stop(procs[::-1])  # workers first: a worker whose scheduler is gone waits for it
-
-
-@pytest.fixture(scope="module")
-def exp_path(tmp_path_factory) -> Path:
-    return write(tmp_path_factory.mktemp("exp"), TEXT)
-
-
-@pytest.fixture(scope="module")
-def reference(exp_path, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "sweep"
-    return execute(exp_path, out, workers=1).runs, load_timeseries(out)
 
 
 def test_cluster_gives_the_local_table(cluster, exp_path, reference, tmp_path):

@@ -15,9 +15,10 @@ import pandas as pd
 import psutil
 import pytest
 
-from analysis.sweep import execute, load_timeseries, read_chunks
+from analysis.sweep import load_timeseries, read_chunks
 
-from .test_sweep_support import ROOT, assert_same_runs, cli, cli_process, experiment_text, write
+from .test_sweep_support import ROOT, assert_same_runs, cli, cli_process, experiment_text
+from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)
 
 # 300 runs in batches of 3: about 100 chunk files, so kills land mid-sweep.
 DESIGN = ('[design]\nmethod = "lhs"\nsamples = 150\n[design.parameters]\n'
@@ -26,17 +27,6 @@ TEXT = experiment_text(DESIGN, metrics=("mean_trust", "trades"), extra="timeseri
                        base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"])
 ARGS = ("--workers", "2", "--batch", "3", "--quiet")
 WAIT = 60.0  # upper bound of every wait on the subprocess
-
-
-@pytest.fixture(scope="module")
-def exp_path(tmp_path_factory) -> Path:
-    return write(tmp_path_factory.mktemp("exp"), TEXT)
-
-
-@pytest.fixture(scope="module")
-def reference(exp_path, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "sweep"
-    return execute(exp_path, out, workers=1).runs, load_timeseries(out)
 
 
 def n_chunks(out: Path) -> int:

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
+from analysis.sweep import execute, load_timeseries
 
 ROOT = Path(__file__).resolve().parent.parent
 # A tiny market: a run takes a few milliseconds, so sweeps of hundreds of runs stay quick.
@@ -56,3 +59,16 @@ def cli_process(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "sim.cli", *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, env={**os.environ, "COLUMNS": "120"})
+
+
+@pytest.fixture(scope="module")
+def exp_path(request, tmp_path_factory) -> Path:
+    """The requesting module's experiment (its module-level TEXT), written to a file."""
+    return write(tmp_path_factory.mktemp("exp"), request.module.TEXT)
+
+
+@pytest.fixture(scope="module")
+def reference(exp_path, tmp_path_factory):
+    """An uninterrupted in-process sweep of ``exp_path``: (runs table, time series)."""
+    out = tmp_path_factory.mktemp("ref") / "sweep"
+    return execute(exp_path, out, workers=1).runs, load_timeseries(out)
