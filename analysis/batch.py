@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.loader import validate
-from sim.run import make_model, model_rows
+from trustsim.loader import validate
+from trustsim.run import make_model, model_rows
 
 from .design import point_data
 
@@ -85,7 +85,7 @@ def _series(rows: list[dict[str, float]], run_id: int, metrics: tuple[str, ...],
 def run_batch(batch: Batch) -> BatchResult:
     """Run every run of the batch on the core engine and keep the requested metrics.
 
-    It steps the model itself rather than calling :func:`sim.run.simulate`, whose full
+    It steps the model itself rather than calling :func:`trustsim.run.simulate`, whose full
     per-step DataFrame costs more than a small run's simulation; the values are the same
     (tests/test_sweep.py checks a row against simulate()).
     """

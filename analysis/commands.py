@@ -1,5 +1,5 @@
 """``trustsim sweep``, ``trustsim sensitivity`` and ``trustsim plot``, registered into the
-CLI by :mod:`sim.cli`. Handlers parse arguments and print; the work is in the modules."""
+CLI by :mod:`trustsim.cli`. Handlers parse arguments and print; the work is in the modules."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError
+from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 
 from .experiment import EXPERIMENT_DIR
 
-EXIT_INTERRUPTED = 130
-EXIT_FAILED = 1
 
 
 def _add_execution(p: argparse.ArgumentParser) -> None:

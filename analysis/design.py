@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.loader import ScenarioError, validate
+from trustsim.loader import ScenarioError, validate
 
 from .experiment import Experiment
 

@@ -12,7 +12,7 @@ import os
 import re
 from typing import Any, Callable, Iterable
 
-from sim.cli import UsageError
+from trustsim.errors import UsageError, require
 
 POLL_SECONDS = 0.5  # wake-up interval for the progress display and Ctrl-C
 
@@ -86,9 +86,9 @@ class DaskCluster:
     def __init__(self, address: str, timeout: float = 15.0) -> None:
         if not re.fullmatch(r"(tcp|tls|ws|wss)://[^\s:/]+:\d+", address):
             raise UsageError(f"--cluster {address}: expected a scheduler address like tcp://HOST:PORT")
-        from distributed import Client
+        distributed = require("distributed", "--cluster")
         try:
-            self._client = Client(address, timeout=timeout)
+            self._client = distributed.Client(address, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--cluster {address}: cannot reach a dask scheduler there ({exc})") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in

@@ -3,7 +3,7 @@ parameters, replicates, the metrics to keep and a master seed.
 
 Loading checks everything a sweep will need before any run starts, and reports every
 problem as one line naming the experiment file, the key and what is allowed, the way
-:mod:`sim.loader` does for scenarios.
+:mod:`trustsim.loader` does for scenarios.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
-from sim.metrics import METRICS
-from sim.params import Scenario, describe, field_range, iter_fields
+from trustsim.loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
+from trustsim.metrics import METRICS
+from trustsim.params import Scenario, describe, field_range, iter_fields
 
 EXPERIMENT_DIR = SCENARIO_DIR / "experiments"
 METHODS = ("grid", "lhs", "sobol", "morris")

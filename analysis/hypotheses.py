@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.codes import CLOSED, COLD, INSIDER, OUTSIDER, REFERRAL
-from sim.metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
-from sim.population import World
+from trustsim.codes import CLOSED, COLD, INSIDER, OUTSIDER, REFERRAL
+from trustsim.metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
+from trustsim.population import World
 
 PAIR = ["customer", "salesperson"]
 

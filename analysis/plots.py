@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.cli import UsageError
-from sim.run import atomic_write
+from trustsim.errors import UsageError
+from trustsim.run import atomic_write
 
 from .sweep import load_runs, read_manifest
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.run import atomic_write
+from trustsim.run import atomic_write
 
 from .design import problem, raw_design
 from .experiment import Experiment

@@ -26,8 +26,8 @@ from typing import Iterator
 
 import pandas as pd
 
-from sim.cli import UsageError
-from sim.run import atomic_write, provenance
+from trustsim.errors import UsageError
+from trustsim.run import atomic_write, provenance
 
 from .batch import Batch, BatchResult, run_batch
 from .design import ID_COLUMNS, plan

@@ -20,11 +20,11 @@ from io import BytesIO
 
 from matplotlib.figure import Figure
 
-from sim.classroom_plots import draw_plots
-from sim.lessons import all_lessons
-from sim.loader import load_scenario
-from sim.model import TrustModel
-from sim.ringview import draw_network, draw_rings
+from trustsim.classroom.plots import draw_plots
+from trustsim.classroom.lessons import all_lessons
+from trustsim.loader import load_scenario
+from trustsim.model import TrustModel
+from trustsim.classroom.ringview import draw_network, draw_rings
 
 TARGET_MS = 50.0
 

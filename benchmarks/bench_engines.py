@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from sim.loader import load_scenario
-from sim.run import make_model, model_rows, timeseries_frame
+from trustsim.loader import load_scenario
+from trustsim.run import make_model, model_rows, timeseries_frame
 
 
 def timed_run(scenario, engine: str, steps: int, seed: int):
@@ -42,7 +42,7 @@ def warm_start() -> float:
     """Median wall time of `trustsim run --steps 200` in a fresh process, cache warm."""
     times = []
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "sim.cli", "run", "--out", out]
+        cmd = [sys.executable, "-m", "trustsim.cli", "run", "--out", out]
         subprocess.run(cmd, check=True, capture_output=True)  # fills the cache if needed
         for _ in range(3):
             start = time.perf_counter()

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.experiment import load_experiment
-from analysis.sweep import execute
-from sim.run import make_model
+from trustsim.analysis.experiment import load_experiment
+from trustsim.analysis.sweep import execute
+from trustsim.run import make_model
 
 REPLICATES = 5
 

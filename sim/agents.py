@@ -1,7 +1,7 @@
 """Agents of the readable Mesa engine: firms, salespeople and customers (ODD 2).
 
 Agent methods are the schedule of docs/ODD.md §3 written out; every decision and update
-is a call into :mod:`sim.rules`, the same compiled functions the fast core calls.
+is a call into :mod:`trustsim.rules`, the same compiled functions the fast core calls.
 Agents act in shuffled order: each phase writes only the acting agent's own state, and
 draws are keyed, so order cannot change the outcome.
 """

@@ -12,17 +12,11 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, ScenarioError, load_scenario, resolve_path
+from .errors import EXIT_INTERRUPTED, TrustsimError
+from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
-COMMAND_MODULES = ("analysis.commands", "sim.app_commands")
-
-EXIT_BAD_INPUT = 2
-
-
-class UsageError(Exception):
-    """A bad command-line value that argparse itself cannot check."""
-
+COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one scenario and write its results",
@@ -129,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (ScenarioError, UsageError) as exc:
+    except TrustsimError as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exc.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The fast core: the schedule of docs/ODD.md §3 as numba loops over arrays.
 
-Same phases and the same rule calls as :mod:`sim.agents`; relationships are dense
+Same phases and the same rule calls as :mod:`trustsim.agents`; relationships are dense
 customer x salesperson arrays, ties a CSR. ``CoreModel`` drives it step by step.
 """
 

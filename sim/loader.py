@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from .errors import ScenarioError
 from .params import Scenario, describe, flat, iter_fields
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# Shipped scenarios are package data (folder scenarios/ of the repository), read through
+# importlib.resources so that an installed wheel finds them as a checkout does.
+SCENARIO_DIR = Path(str(resources.files("trustsim.scenarios")))
 DEFAULT_SCENARIO = "baseline"
-
-
-class ScenarioError(Exception):
-    """Bad input; ``problems`` holds one human-readable line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def resolve_path(name: str | Path) -> Path:

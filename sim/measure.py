@@ -1,7 +1,7 @@
 """The per-step summary both engines report (ODD 7.12, seed 003).
 
 :func:`summarize` turns per-customer arrays, built by each engine in customer-id order,
-into the ``MEANS`` of :mod:`sim.metrics`; sums are taken in the same order by both.
+into the ``MEANS`` of :mod:`trustsim.metrics`; sums are taken in the same order by both.
 """
 
 import numpy as np

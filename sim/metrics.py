@@ -1,7 +1,7 @@
 """Names of everything a run reports: per-step metrics and event-log columns.
 
 ``COUNTERS`` are integer event counts of one step; ``MEANS`` are averages and simulated
-measurements (computed by :func:`sim.measure.summarize`). Plain Python, so that tools
+measurements (computed by :func:`trustsim.measure.summarize`). Plain Python, so that tools
 that only need the names (experiment files, the CLI) do not load numba.
 """
 

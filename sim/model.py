@@ -1,7 +1,7 @@
 """The readable Mesa engine: ``TrustModel`` wires agents, schedule and DataCollector.
 
 The schedule (docs/ODD.md §3) is five phases per step; in each, agents act in shuffled
-order and write only their own state. Metrics come from :func:`sim.measure.summarize`,
+order and write only their own state. Metrics come from :func:`trustsim.measure.summarize`,
 the same function the fast core calls.
 """
 

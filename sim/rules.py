@@ -1,9 +1,9 @@
 """The update rules (ODD section 7, "Submodels"), compiled once and called by both engines.
 
 Each function is one submodel of docs/ODD.md and takes the parameter record ``P`` (see
-:func:`sim.params.param_record`) as its last argument. Switches in ``P`` turn a
+:func:`trustsim.params.param_record`) as its last argument. Switches in ``P`` turn a
 mechanism off; no rule knows which engine calls it. Random draws come from
-:mod:`sim.rng`, keyed by (seed, step, customer, salesperson, purpose).
+:mod:`trustsim.rng`, keyed by (seed, step, customer, salesperson, purpose).
 """
 
 import numpy as np

@@ -22,8 +22,8 @@ from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
 from .params import Scenario
 
 # Engine name -> (module, class). Imported on demand: a core run need not load Mesa.
-ENGINES: dict[str, tuple[str, str]] = {"mesa": ("sim.model", "TrustModel"),
-                                       "core": ("sim.kernel", "CoreModel")}
+ENGINES: dict[str, tuple[str, str]] = {"mesa": ("trustsim.model", "TrustModel"),
+                                       "core": ("trustsim.kernel", "CoreModel")}
 DEPENDENCIES = ("mesa", "numba", "numpy", "networkx", "pandas", "pyarrow", "pydantic")
 
 

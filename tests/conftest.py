@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.loader import SCENARIO_DIR, load_scenario
+from trustsim.loader import SCENARIO_DIR, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))

@@ -4,9 +4,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from sim import animate as A
-from sim.cli import main
-from sim.loader import ScenarioError
+from trustsim.classroom import animate as A
+from trustsim.cli import main
+from trustsim.loader import ScenarioError
 
 
 def test_animate_a_lesson_writes_one_changing_frame_per_step(tmp_path, capsys):

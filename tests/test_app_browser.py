@@ -34,7 +34,7 @@ def free_port() -> int:
 
 def trustsim() -> list[str]:
     script = Path(sys.executable).with_name("trustsim")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "trustsim.cli"]
 
 
 def wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:

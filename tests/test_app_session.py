@@ -2,10 +2,10 @@
 
 import pytest
 
-from sim.classroom_session import CONTROLS, Session, catalogue, control, control_keys
-from sim.lessons import all_lessons
-from sim.loader import ScenarioError
-from sim.params import field_range, iter_fields
+from trustsim.classroom.session import CONTROLS, Session, catalogue, control, control_keys
+from trustsim.classroom.lessons import all_lessons
+from trustsim.loader import ScenarioError
+from trustsim.params import field_range, iter_fields
 
 FIELDS = {f"{s}.{k}": f for s, k, f in iter_fields()}
 

@@ -1,10 +1,10 @@
 """Every label the classroom shows exists in Chinese and English."""
 
-from sim import classroom_text as T
-from sim.classroom_plots import plotted_metrics
-from sim.classroom_session import catalogue, control_keys
-from sim.lessons import all_lessons
-from sim.metrics import METRICS
+from trustsim.classroom import text as T
+from trustsim.classroom.plots import plotted_metrics
+from trustsim.classroom.session import catalogue, control_keys
+from trustsim.classroom.lessons import all_lessons
+from trustsim.metrics import METRICS
 
 
 def strings(lang):

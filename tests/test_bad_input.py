@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.loader import ScenarioError, load_scenario, validate
-from sim.params import Scenario, iter_fields
+from trustsim.cli import main
+from trustsim.loader import ScenarioError, load_scenario, validate
+from trustsim.params import Scenario, iter_fields
 
 
 def errors(capsys, *argv) -> list[str]:
@@ -91,7 +91,7 @@ def test_set_that_names_nothing_or_is_malformed(capsys):
 
 def test_real_console_script_exits_2_without_traceback(tmp_path):
     f = write(tmp_path, "[trust]\nlearn_emotional = -1\n")
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", f], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "trustsim.cli", "run", f], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "trust.learn_emotional" in proc.stderr
 

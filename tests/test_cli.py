@@ -5,11 +5,11 @@ import json
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.loader import validate
-from sim.metrics import METRICS
-from sim.params import iter_fields
-from sim.run import simulate
+from trustsim.cli import main
+from trustsim.loader import validate
+from trustsim.metrics import METRICS
+from trustsim.params import iter_fields
+from trustsim.run import simulate
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sweep import execute, load_timeseries
+from trustsim.analysis.sweep import execute, load_timeseries
 
 from .test_sweep_support import ROOT, assert_same_runs, cli, experiment_text
 from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from sim.population import build_world
-from sim.run import simulate
+from trustsim.population import build_world
+from trustsim.run import simulate
 
 from .conftest import assert_frames_equal, small
 
@@ -31,7 +31,7 @@ def test_world_is_a_function_of_the_seed():
 
 
 def test_network_has_the_requested_insider_degree():
-    from sim.codes import FAMILY, INSIDER
+    from trustsim.codes import FAMILY, INSIDER
     sc = small("baseline", "population.n_customers=400")
     w = build_world(sc, 1)
     n = sc.population.n_customers

@@ -2,8 +2,8 @@
 
 import pytest
 
-from sim.loader import load_scenario
-from sim.run import simulate
+from trustsim.loader import load_scenario
+from trustsim.run import simulate
 
 from .conftest import SCENARIOS, assert_frames_equal
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.design import plan
-from analysis.experiment import EXPERIMENT_DIR, load_experiment
-from sim.cli import main
-from sim.loader import ScenarioError
+from trustsim.analysis.design import plan
+from trustsim.analysis.experiment import EXPERIMENT_DIR, load_experiment
+from trustsim.cli import main
+from trustsim.loader import ScenarioError
 
 from .test_sweep_support import GRID, experiment_text, write
 

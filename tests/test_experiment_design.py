@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 
-from analysis.design import plan, points, raw_design, run_seed
-from analysis.experiment import load_experiment
+from trustsim.analysis.design import plan, points, raw_design, run_seed
+from trustsim.analysis.experiment import load_experiment
 
 from .test_sweep_support import GRID, experiment_text, write
 

@@ -4,10 +4,10 @@ can be computed from it. (Whether the model supports a hypothesis is not tested 
 import numpy as np
 import pytest
 
-from analysis import hypotheses as H
-from sim.loader import load_scenario
-from sim.metrics import EVENT_KINDS, LOG_COLUMNS
-from sim.run import simulate
+from trustsim.analysis import hypotheses as H
+from trustsim.loader import load_scenario
+from trustsim.metrics import EVENT_KINDS, LOG_COLUMNS
+from trustsim.run import simulate
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.kernel import CoreModel
-from sim.metrics import COUNTERS
-from sim.run import simulate
+from trustsim.kernel import CoreModel
+from trustsim.metrics import COUNTERS
+from trustsim.run import simulate
 
 from .conftest import small
 

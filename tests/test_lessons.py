@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.lessons import LESSON_DIR, all_lessons, find_lesson, load_lesson
-from sim.loader import ScenarioError
-from sim.params import flat
+from trustsim.classroom.lessons import LESSON_DIR, all_lessons, find_lesson, load_lesson
+from trustsim.loader import ScenarioError
+from trustsim.params import flat
 
 TOPICS = {"repeated_trades", "ability_then_character", "breach_way_back", "forgiveness",
           "exit_barrier", "referral", "gifts_vs_emotion", "culture"}

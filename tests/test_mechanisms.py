@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.params import Mechanisms
-from sim.run import simulate
+from trustsim.params import Mechanisms
+from trustsim.run import simulate
 
 from .conftest import small
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from sim.metrics import LOG_COLUMNS, METRICS
-from sim.params import iter_fields
+from trustsim.metrics import LOG_COLUMNS, METRICS
+from trustsim.params import iter_fields
 
 ODD = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
 

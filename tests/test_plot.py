@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from analysis.plots import heatmap, point_spread, spread
-from analysis.sweep import execute
-from sim.cli import main
+from trustsim.analysis.plots import heatmap, point_spread, spread
+from trustsim.analysis.sweep import execute
+from trustsim.cli import main
 
 from .test_sweep_support import GRID, experiment_text, write
 

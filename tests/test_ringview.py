@@ -5,13 +5,13 @@ import math
 from matplotlib import rcParams
 from matplotlib.figure import Figure
 
-from sim import rules
-from sim.agents import Relationship
-from sim.codes import COLD, FAMILY, INSIDER, OUTSIDER
-from sim.lessons import find_lesson
-from sim.loader import load_scenario
-from sim.model import TrustModel
-from sim.ringview import EDGES, band_radius, draw_network, draw_rings, salesperson_dots
+from trustsim import rules
+from trustsim.agents import Relationship
+from trustsim.codes import COLD, FAMILY, INSIDER, OUTSIDER
+from trustsim.classroom.lessons import find_lesson
+from trustsim.loader import load_scenario
+from trustsim.model import TrustModel
+from trustsim.classroom.ringview import EDGES, band_radius, draw_network, draw_rings, salesperson_dots
 
 
 def model():

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.codes import (CLOSED, COLD, FAMILY, HANDOVER, INSIDER, KIN, OUTSIDER, REFERRAL)
-from sim.params import Scenario, param_record
-from sim.rng import index, normal, uniform
+from trustsim import rules
+from trustsim.codes import (CLOSED, COLD, FAMILY, HANDOVER, INSIDER, KIN, OUTSIDER, REFERRAL)
+from trustsim.params import Scenario, param_record
+from trustsim.rng import index, normal, uniform
 
 
 def rec(**changes):

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from sim.params import RECORD_DTYPE, Scenario, describe, field_range, iter_fields, param_record
+from trustsim.params import RECORD_DTYPE, Scenario, describe, field_range, iter_fields, param_record
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
 

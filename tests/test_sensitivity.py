@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from analysis.design import points
-from analysis.experiment import load_experiment
-from analysis.sensitivity import analyze, indices, sensitivity
-from sim.cli import main
+from trustsim.analysis.design import points
+from trustsim.analysis.experiment import load_experiment
+from trustsim.analysis.sensitivity import analyze, indices, sensitivity
+from trustsim.cli import main
 
 from .test_sweep_support import GRID, experiment_text, write
 
@@ -69,7 +69,7 @@ def test_a_parameter_the_metric_ignores_gets_zero(model_experiment, tmp_path):
 
 
 def test_replicates_are_averaged_per_point(model_experiment, tmp_path):
-    from analysis.sweep import run_sweep
+    from trustsim.analysis.sweep import run_sweep
     exp = load_experiment(model_experiment)
     runs = run_sweep(exp, tmp_path / "sweep", workers=1)
     direct = indices(exp, runs.groupby("point_id")["trades"].mean().to_numpy(), "trades")

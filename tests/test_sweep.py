@@ -9,11 +9,12 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.experiment import load_experiment
-from analysis.sweep import exclusive, execute, load_runs, load_timeseries, read_chunks, run_sweep
-from sim.cli import UsageError, main
-from sim.loader import load_scenario
-from sim.run import simulate
+from trustsim.analysis.experiment import load_experiment
+from trustsim.analysis.sweep import exclusive, execute, load_runs, load_timeseries, read_chunks, run_sweep
+from trustsim.cli import main
+from trustsim.errors import UsageError
+from trustsim.loader import load_scenario
+from trustsim.run import simulate
 
 from .test_sweep_support import GRID, SMALL, assert_same_runs, experiment_text, write
 

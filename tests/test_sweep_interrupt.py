@@ -15,7 +15,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from analysis.sweep import load_timeseries, read_chunks
+from trustsim.analysis.sweep import load_timeseries, read_chunks
 
 from .test_sweep_support import ROOT, assert_same_runs, cli, cli_process, experiment_text
 from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)
@@ -64,7 +64,7 @@ def assert_finished_like_reference(out: Path, reference) -> None:
 
 def test_idle_pool_workers_exit_when_the_sweep_is_killed():
     """Idle workers block on a queue they also hold open, so only the watchdog ends them."""
-    code = ("import time\nfrom analysis.executors import LocalPool\npool = LocalPool(2)\n"
+    code = ("import time\nfrom trustsim.analysis.executors import LocalPool\npool = LocalPool(2)\n"
             "pool.submit(time.sleep, 0.2).result()\nprint('idle', flush=True)\ntime.sleep(600)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "idle"

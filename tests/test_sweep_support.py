@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sweep import execute, load_timeseries
+from trustsim.analysis.sweep import execute, load_timeseries
 
 ROOT = Path(__file__).resolve().parent.parent
 # A tiny market: a run takes a few milliseconds, so sweeps of hundreds of runs stay quick.
@@ -50,13 +50,13 @@ def assert_same_runs(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def cli(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     """``trustsim ARGS`` in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "trustsim.cli", *args], capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT, **kw)
 
 
 def cli_process(*args: str) -> subprocess.Popen:
     """``trustsim ARGS`` started in its own process group (so a test can signal it)."""
-    return subprocess.Popen([sys.executable, "-m", "sim.cli", *args], cwd=ROOT, text=True,
+    return subprocess.Popen([sys.executable, "-m", "trustsim.cli", *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, env={**os.environ, "COLUMNS": "120"})
 

@@ -4,7 +4,7 @@ Layout follows Mesa's SolaraViz: controls and model parameters in the sidebar, v
 the main area, parameter inputs rendered by Mesa's ``UserInputs`` from ``model_params``
 dictionaries generated from the schema. The frame is our own because SolaraViz's sidebar
 labels are fixed English strings and every label here must switch between zh and en.
-All state of a browser session lives in one :class:`sim.classroom_session.Session`.
+All state of a browser session lives in one :class:`trustsim.classroom.session.Session`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import UserInputs
 
-from .classroom_plots import draw_plots
-from .classroom_session import Session
-from .classroom_text import DEFAULT_LANG, LANGS, text
+from .plots import draw_plots
+from .session import Session
+from .text import DEFAULT_LANG, LANGS, text
 from .ringview import draw_network, draw_rings
 
 lang = solara.reactive(os.environ.get("TRUSTSIM_LANG", DEFAULT_LANG))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .classroom_text import metric_label, text
-from .metrics import COUNTERS
+from .text import metric_label, text
+from ..metrics import COUNTERS
 
-# (title key in locale.toml, metrics from sim.metrics) for each standard panel.
+# (title key in locale.toml, metrics from trustsim.metrics) for each standard panel.
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("panel_trust", ("mean_instrumental_trust", "mean_emotional_trust", "mean_trust")),
     ("panel_insiders", ("insider_share",)),

@@ -2,7 +2,7 @@
 
 A lesson is a TOML file in ``scenarios/lessons/``. Its ``[lesson]`` table holds the
 texts and the "try this" change; everything else is an ordinary scenario (optionally on
-top of a shipped ``base`` scenario), read and checked by :mod:`sim.loader`, so a lesson
+top of a shipped ``base`` scenario), read and checked by :mod:`trustsim.loader`, so a lesson
 can only choose parameters and scheduled events that the schema already has.
 
     [lesson]
@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
-from .metrics import METRICS
-from .params import Scenario
+from ..loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
+from ..metrics import METRICS
+from ..params import Scenario
 
 LESSON_DIR = SCENARIO_DIR / "lessons"
 LANGS = ("zh", "en")

@@ -8,7 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from .classroom_text import DEFAULT_LANG, LANGS
+from .text import DEFAULT_LANG, LANGS
 
 
 
@@ -47,19 +47,20 @@ def free_port(host: str) -> int:
 
 
 def solara_command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "solara", "run", "sim.app", "--host", host,
+    return [sys.executable, "-m", "solara", "run", "trustsim.classroom.app", "--host", host,
             "--port", str(port), "--production", "--no-open", "--log-level", "warning"]
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from .cli import UsageError
+    from ..errors import UsageError, require
+    require("solara", "trustsim app")
     if args.lesson:
-        from .classroom_session import catalogue
+        from .session import catalogue
         keys = [item.key for item in catalogue()]
         if args.lesson not in keys:
             raise UsageError(f"--lesson {args.lesson}: no such lesson or scenario "
                              f"(allowed: {', '.join(keys)})")
-    from .classroom_assets import ensure
+    from .assets import ensure
     for line in ensure(log=lambda msg: print(msg, flush=True)):
         print(f"warning: {line}", file=sys.stderr)
     port = args.port or free_port(args.host)

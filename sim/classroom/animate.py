@@ -9,11 +9,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .classroom_text import text
+from .text import text
 from .lessons import Lesson, find_lesson
-from .loader import ScenarioError, apply_overrides, load_scenario, validate
-from .model import TrustModel
-from .params import Scenario
+from ..errors import require
+from ..loader import ScenarioError, apply_overrides, load_scenario, validate
+from ..model import TrustModel
+from ..params import Scenario
 from .ringview import draw_rings
 
 FORMATS = (".gif", ".mp4")
@@ -78,7 +79,7 @@ def animate(name: str, out: Path, steps: int | None = None, customer: int | None
             lang: str = "zh", fps: float = 8.0, try_this: bool = False,
             overrides: list[str] | None = None) -> Path:
     """Write the ring view of ``customer`` over ``steps`` steps to ``out`` (.gif or .mp4)."""
-    import imageio.v3 as iio
+    iio = require("imageio.v3", "trustsim animate")
 
     out = Path(out)
     check_output(out)

@@ -1,6 +1,6 @@
 """One classroom session without any UI: what is chosen, the control values, the model.
 
-The Solara page (:mod:`sim.app`) is a thin view over :class:`Session`, so everything a
+The Solara page (:mod:`trustsim.classroom.app`) is a thin view over :class:`Session`, so everything a
 button does can be tested without a browser. Controls are generated from the parameter
 schema; :data:`CONTROLS` only names which ``section.key`` a class sees by default (plus
 every key the open lesson changes).
@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .classroom_text import param_label
+from .text import param_label
 from .lessons import Lesson, all_lessons
-from .loader import SCENARIO_DIR, ScenarioError, apply_overrides, load_scenario, read_toml, validate
-from .model import TrustModel
-from .params import Scenario, field_range, flat, iter_fields
+from ..loader import SCENARIO_DIR, ScenarioError, apply_overrides, load_scenario, read_toml, validate
+from ..model import TrustModel
+from ..params import Scenario, field_range, flat, iter_fields
 
 # Parameters a class sees for every scenario (a curated subset of the schema).
 CONTROLS = (

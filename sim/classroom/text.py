@@ -1,4 +1,4 @@
-"""Classroom strings in Chinese and English, read from ``sim/locale.toml``.
+"""Classroom strings in Chinese and English, read from ``sim/classroom/locale.toml``.
 
 Parameter labels are not listed twice: English is the schema's help text, Chinese comes
 from ``[zh.params]`` keyed by ``section.key``; a missing Chinese string falls back to
@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .metrics import METRIC_HELP
-from .params import Scenario
+from ..metrics import METRIC_HELP
+from ..params import Scenario
 
 LOCALE_FILE = Path(__file__).with_name("locale.toml")
 LANGS = ("zh", "en")
@@ -64,6 +64,6 @@ def metric_label(name: str, lang: str) -> str:
 
 
 def ring_label(ring: int, lang: str) -> str:
-    """Name of a ring (0 family, 1 insider, 2 outsider; see sim.codes)."""
-    from .codes import RING_NAMES
+    """Name of a ring (0 family, 1 insider, 2 outsider; see trustsim.codes)."""
+    from ..codes import RING_NAMES
     return text(lang, RING_NAMES[ring])
