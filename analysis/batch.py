@@ -75,11 +75,16 @@ def _final(rows: list[dict[str, float]], metric: str, window: int) -> float | in
     return float(values.mean()) if values.size else float("nan")
 
 
-def _series(rows: list[dict[str, float]], run_id: int, metrics: tuple[str, ...], every: int) -> dict:
+def _series(
+    rows: list[dict[str, float]], run_id: int, metrics: tuple[str, ...], every: int
+) -> dict:
     """Every ``every``-th step of the kept metrics, as columns."""
     kept = [(step, row) for step, row in enumerate(rows, start=1) if step % every == 0]
-    return {"run_id": [run_id] * len(kept), "step": [step for step, _ in kept],
-            **{m: [row[m] for _, row in kept] for m in metrics}}
+    return {
+        "run_id": [run_id] * len(kept),
+        "step": [step for step, _ in kept],
+        **{m: [row[m] for _, row in kept] for m in metrics},
+    }
 
 
 def run_batch(batch: Batch) -> BatchResult:

@@ -12,49 +12,78 @@ from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 from .experiment import EXPERIMENT_DIR
 
 
-
 def _add_execution(p: argparse.ArgumentParser) -> None:
-    p.add_argument("experiment", help=f"an experiment TOML file or a shipped name from "
-                                      f"{EXPERIMENT_DIR.parent.name}/{EXPERIMENT_DIR.name}/")
+    p.add_argument(
+        "experiment",
+        help=f"an experiment TOML file or a shipped name from "
+        f"{EXPERIMENT_DIR.parent.name}/{EXPERIMENT_DIR.name}/",
+    )
     p.add_argument("--out", type=Path, help="sweep folder (default: out/sweeps/<experiment name>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
-    p.add_argument("--cluster", metavar="ADDRESS",
-                   help="run on an existing dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--batch", type=int, help="runs per task (default: sized to about a second of work)")
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on an existing dask.distributed scheduler, e.g. tcp://10.0.0.5:8786",
+    )
+    p.add_argument(
+        "--batch", type=int, help="runs per task (default: sized to about a second of work)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sweep", help="run an experiment: every design point x replicate",
-                       description="Run EXPERIMENT on the core engine into DIR/runs.parquet. "
-                                   "Run it again after a kill or Ctrl-C to finish the missing runs.")
+    p = sub.add_parser(
+        "sweep",
+        help="run an experiment: every design point x replicate",
+        description="Run EXPERIMENT on the core engine into DIR/runs.parquet. "
+        "Run it again after a kill or Ctrl-C to finish the missing runs.",
+    )
     _add_execution(p)
-    p.add_argument("--dry-run", action="store_true", help="validate and print the plan, run nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate and print the plan, run nothing"
+    )
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("sensitivity", help="Morris or Sobol indices of an experiment's metrics",
-                       description="Run (or resume) a morris or sobol EXPERIMENT, then write "
-                                   "DIR/sensitivity.csv, .parquet and a bar chart sensitivity.png.")
+    p = sub.add_parser(
+        "sensitivity",
+        help="Morris or Sobol indices of an experiment's metrics",
+        description="Run (or resume) a morris or sobol EXPERIMENT, then write "
+        "DIR/sensitivity.csv, .parquet and a bar chart sensitivity.png.",
+    )
     _add_execution(p)
     p.set_defaults(func=cmd_sensitivity)
 
-    p = sub.add_parser("plot", help="standard figures of a finished sweep",
-                       description="Figures of DIR/runs.parquet into DIR/figures/: each metric "
-                                   "against a parameter with replicate spread, and a heatmap "
-                                   "over two parameters.")
+    p = sub.add_parser(
+        "plot",
+        help="standard figures of a finished sweep",
+        description="Figures of DIR/runs.parquet into DIR/figures/: each metric "
+        "against a parameter with replicate spread, and a heatmap "
+        "over two parameters.",
+    )
     p.add_argument("dir", type=Path, help="a sweep folder")
-    p.add_argument("--metric", action="append", help="metric to plot (repeatable; default: all kept)")
+    p.add_argument(
+        "--metric", action="append", help="metric to plot (repeatable; default: all kept)"
+    )
     p.add_argument("--x", help="parameter on the x axis (default: the first varied one)")
-    p.add_argument("--y", help="second parameter: line colour and heatmap rows (default: the second)")
+    p.add_argument(
+        "--y", help="second parameter: line colour and heatmap rows (default: the second)"
+    )
     p.set_defaults(func=cmd_plot)
 
 
 def _run(args: argparse.Namespace):
     """Run or resume the sweep, translating interruption and failure into exit codes."""
     from .sweep import Interrupted, SweepError, execute
+
     try:
-        report = execute(args.experiment, args.out, workers=args.workers, cluster=args.cluster,
-                         batch=args.batch, progress=not args.quiet)
+        report = execute(
+            args.experiment,
+            args.out,
+            workers=args.workers,
+            cluster=args.cluster,
+            batch=args.batch,
+            progress=not args.quiet,
+        )
     except Interrupted as exc:
         print(str(exc), file=sys.stderr)
         return None, EXIT_INTERRUPTED
@@ -62,10 +91,16 @@ def _run(args: argparse.Namespace):
         print(f"error: {exc}", file=sys.stderr)
         return None, EXIT_FAILED
     kept = len(report.runs) - report.new_runs
-    rate = (f", {report.seconds:.1f} s on {report.workers} workers ({report.rate:,.1f} runs/s "
-            f"with start-up)" if report.new_runs else "")
-    print(f"{len(report.runs)} runs ({report.new_runs} new, {kept} kept){rate} -> "
-          f"{report.out / 'runs.parquet'}")
+    rate = (
+        f", {report.seconds:.1f} s on {report.workers} workers ({report.rate:,.1f} runs/s "
+        f"with start-up)"
+        if report.new_runs
+        else ""
+    )
+    print(
+        f"{len(report.runs)} runs ({report.new_runs} new, {kept} kept){rate} -> "
+        f"{report.out / 'runs.parquet'}"
+    )
     return report, 0
 
 
@@ -73,11 +108,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         from .design import plan
         from .experiment import load_experiment
+
         exp = load_experiment(args.experiment)
         full = plan(exp)
-        print(f"{exp.path}: ok ({exp.method} design, {full['point_id'].nunique()} points x "
-              f"{exp.spec.runs.replicates} replicates = {len(full)} runs; varies "
-              f"{', '.join(exp.names)})")
+        print(
+            f"{exp.path}: ok ({exp.method} design, {full['point_id'].nunique()} points x "
+            f"{exp.spec.runs.replicates} replicates = {len(full)} runs; varies "
+            f"{', '.join(exp.names)})"
+        )
         return 0
     return _run(args)[1]
 
@@ -85,10 +123,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .experiment import load_experiment
     from .sensitivity import SENSITIVITY_METHODS, analyze, save_outputs, summary
+
     exp = load_experiment(args.experiment)
     if exp.method not in SENSITIVITY_METHODS:
-        raise UsageError(f"{exp.path}: design.method = {exp.method!r}: sensitivity needs a "
-                         f"{' or '.join(SENSITIVITY_METHODS)} design")
+        raise UsageError(
+            f"{exp.path}: design.method = {exp.method!r}: sensitivity needs a "
+            f"{' or '.join(SENSITIVITY_METHODS)} design"
+        )
     args.experiment = exp
     report, code = _run(args)
     if report is None:
@@ -102,6 +143,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plots import standard_figures
+
     paths = standard_figures(args.dir, metrics=args.metric, x=args.x, y=args.y)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0

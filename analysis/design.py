@@ -23,8 +23,11 @@ MAX_LISTED = 5  # invalid design points listed before "and N more"
 
 def problem(experiment: Experiment) -> dict[str, Any]:
     """The SALib problem: the varied parameters and their ranges (sampled designs)."""
-    return {"num_vars": len(experiment.parameters), "names": experiment.names,
-            "bounds": [list(p.bounds) for p in experiment.parameters]}
+    return {
+        "num_vars": len(experiment.parameters),
+        "names": experiment.names,
+        "bounds": [list(p.bounds) for p in experiment.parameters],
+    }
 
 
 def raw_design(experiment: Experiment) -> np.ndarray:
@@ -35,16 +38,21 @@ def raw_design(experiment: Experiment) -> np.ndarray:
     design = experiment.spec.design
     seed = experiment.spec.runs.master_seed
     if design.method == "grid":
-        return np.array(list(itertools.product(*(p.given for p in experiment.parameters))),
-                        dtype=object)
+        return np.array(
+            list(itertools.product(*(p.given for p in experiment.parameters))), dtype=object
+        )
     if design.method == "lhs":
         from SALib.sample import latin
+
         return latin.sample(problem(experiment), design.samples, seed=seed)
     if design.method == "sobol":
         from SALib.sample import sobol
-        return sobol.sample(problem(experiment), design.samples,
-                            calc_second_order=design.second_order, seed=seed)
+
+        return sobol.sample(
+            problem(experiment), design.samples, calc_second_order=design.second_order, seed=seed
+        )
     from SALib.sample import morris
+
     return morris.sample(problem(experiment), design.samples, num_levels=design.levels, seed=seed)
 
 
@@ -56,8 +64,9 @@ def points(experiment: Experiment) -> pd.DataFrame:
         col = raw[:, j]
         if param.kind is int:
             col = np.floor(col.astype(float) + 0.5).astype(np.int64)
-        columns[param.name] = np.asarray(col.tolist(), dtype={int: np.int64, float: np.float64,
-                                                              bool: np.bool_}[param.kind])
+        columns[param.name] = np.asarray(
+            col.tolist(), dtype={int: np.int64, float: np.float64, bool: np.bool_}[param.kind]
+        )
     return pd.DataFrame(columns)
 
 

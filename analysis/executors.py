@@ -10,7 +10,8 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from trustsim.errors import UsageError, require
 
@@ -58,10 +59,15 @@ class LocalPool:
 
     def __init__(self, workers: int) -> None:
         from .batch import init_local_worker
+
         self.workers = workers
         self.window = 3 * workers  # batches in flight: enough to keep every process busy
-        self._pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=init_local_worker, initargs=(os.getpid(),))
+        self._pool = cf.ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_local_worker,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, fn: Callable, arg: Any) -> cf.Future:
         return self._pool.submit(fn, arg)
@@ -76,8 +82,9 @@ class LocalPool:
     def stop(self, pending: Iterable) -> list:
         """Drop queued batches, let running ones finish (they are short); return their results."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        return [f.result() for f in pending
-                if f.done() and not f.cancelled() and f.exception() is None]
+        return [
+            f.result() for f in pending if f.done() and not f.cancelled() and f.exception() is None
+        ]
 
 
 class DaskCluster:
@@ -85,14 +92,19 @@ class DaskCluster:
 
     def __init__(self, address: str, timeout: float = 15.0) -> None:
         if not re.fullmatch(r"(tcp|tls|ws|wss)://[^\s:/]+:\d+", address):
-            raise UsageError(f"--cluster {address}: expected a scheduler address like tcp://HOST:PORT")
+            raise UsageError(
+                f"--cluster {address}: expected a scheduler address like tcp://HOST:PORT"
+            )
         distributed = require("distributed", "--cluster")
         try:
             self._client = distributed.Client(address, timeout=timeout)
         except (OSError, TimeoutError) as exc:
-            raise UsageError(f"--cluster {address}: cannot reach a dask scheduler there ({exc})") from None
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in
-                                  self._client.scheduler_info()["workers"].values()))
+            raise UsageError(
+                f"--cluster {address}: cannot reach a dask scheduler there ({exc})"
+            ) from None
+        self.workers = max(
+            1, sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        )
         self.window = max(3 * self.workers, 16)  # workers may still be joining
 
     def submit(self, fn: Callable, arg: Any):
@@ -100,6 +112,7 @@ class DaskCluster:
 
     def wait(self, pending: set) -> tuple[set, set]:
         from distributed import wait
+
         try:
             done, rest = wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
         except TimeoutError:
@@ -123,7 +136,9 @@ class DaskCluster:
 def open_executor(workers: int | None = None, cluster: str | None = None):
     """The executor for ``--workers``/``--cluster`` (default: a pool sized to the machine)."""
     if cluster and workers is not None:
-        raise UsageError("--workers and --cluster exclude each other (a cluster has its own workers)")
+        raise UsageError(
+            "--workers and --cluster exclude each other (a cluster has its own workers)"
+        )
     if cluster:
         return DaskCluster(cluster)
     workers = machine_workers() if workers is None else workers

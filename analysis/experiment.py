@@ -17,7 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trustsim.loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
+from trustsim.loader import (
+    SCENARIO_DIR,
+    ScenarioError,
+    apply_overrides,
+    read_toml,
+    resolve_path,
+    validate,
+)
 from trustsim.metrics import METRICS
 from trustsim.params import Scenario, describe, field_range, iter_fields
 
@@ -25,8 +32,10 @@ EXPERIMENT_DIR = SCENARIO_DIR / "experiments"
 METHODS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 KEPT_METRICS = METRICS[1:]  # every metric but the step counter
-FIXED = {"run.seed": "every run's seed comes from runs.master_seed",
-         "run.history": "sweeps keep metrics, not event logs"}
+FIXED = {
+    "run.seed": "every run's seed comes from runs.master_seed",
+    "run.history": "sweeps keep metrics, not event logs",
+}
 
 
 def _allowed(text: str, default: Any = ..., **limits: Any) -> Any:
@@ -39,16 +48,20 @@ class _Table(BaseModel):
 
 
 class Base(_Table):
-    scenario: str = _allowed("a shipped scenario name or a TOML path relative to the experiment file",
-                             "baseline")
+    scenario: str = _allowed(
+        "a shipped scenario name or a TOML path relative to the experiment file", "baseline"
+    )
     set: list[str] = _allowed('a list of "section.key=value" strings', [])
 
 
 class Design(_Table):
     method: Literal["grid", "lhs", "sobol", "morris"] = _allowed("one of " + ", ".join(METHODS))
     parameters: dict[str, Any] = _allowed('a table of "section.key" = values (grid) or [low, high]')
-    samples: int = _allowed("an integer >= 1 (lhs: points; sobol: base samples, a power of 2; "
-                            "morris: trajectories)", 0, ge=1)
+    samples: int = _allowed(
+        "an integer >= 1 (lhs: points; sobol: base samples, a power of 2; morris: trajectories)",
+        0,
+        ge=1,
+    )
     levels: int = _allowed("an even integer in [2, 100] (morris grid levels)", 4, ge=2, le=100)
     second_order: bool = _allowed("true or false (sobol: also second-order indices)", False)
 
@@ -56,16 +69,19 @@ class Design(_Table):
 class Runs(_Table):
     replicates: int = _allowed("an integer in [1, 1000000]", 1, ge=1, le=1_000_000)
     master_seed: int = _allowed("an integer in [0, 2**63 - 1]", 1, ge=0, le=2**63 - 1)
-    common_seeds: bool = _allowed("true or false (true: replicate r has the same seed at every point)",
-                                  False)
+    common_seeds: bool = _allowed(
+        "true or false (true: replicate r has the same seed at every point)", False
+    )
 
 
 class Output(_Table):
-    metrics: list[str] = _allowed("a list of metric names (`trustsim metrics` lists them)",
-                                  list(KEPT_METRICS))
+    metrics: list[str] = _allowed(
+        "a list of metric names (`trustsim metrics` lists them)", list(KEPT_METRICS)
+    )
     window: int = _allowed("an integer >= 1 (mean over this many final steps)", 1, ge=1)
-    timeseries_every: int = _allowed("an integer >= 0 (0: no time series; k: every k-th step)",
-                                     0, ge=0)
+    timeseries_every: int = _allowed(
+        "an integer >= 0 (0: no time series; k: every k-th step)", 0, ge=0
+    )
 
 
 class Spec(_Table):
@@ -120,6 +136,7 @@ class Experiment:
 
 # ----------------------------------------------------------------------------- errors
 
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
@@ -145,10 +162,14 @@ def _explain(source: str, err: dict[str, Any]) -> str:
         parent = _field_at(loc[:-1]).annotation if len(loc) > 1 else Spec
         keys = list(parent.model_fields)
         where = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "an experiment"
-        return (f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
-                f"(allowed in {where}: {', '.join(keys)})")
+        return (
+            f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
+            f"(allowed in {where}: {', '.join(keys)})"
+        )
     finfo = _field_at(loc)
-    allowed = f"must be {finfo.description}" if finfo is not None and finfo.description else err["msg"]
+    allowed = (
+        f"must be {finfo.description}" if finfo is not None and finfo.description else err["msg"]
+    )
     if err["type"] == "missing":
         return f"{source}: {key} is missing: {allowed}"
     if err["type"] == "model_type":
@@ -157,6 +178,7 @@ def _explain(source: str, err: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- checks
+
 
 def _schema_fields() -> dict[str, Any]:
     return {f"{s}.{k}": f for s, k, f in iter_fields()}
@@ -187,12 +209,16 @@ def _value_problem(name: str, kind: type, value: Any) -> str | None:
     return None if ok else f"{value!r} is not allowed: must be {describe(section, key)}"
 
 
-def _check_parameter(source: str, design: Design, name: str, given: Any) -> tuple[Parameter | None, list[str]]:
+def _check_parameter(
+    source: str, design: Design, name: str, given: Any
+) -> tuple[Parameter | None, list[str]]:
     fields = _schema_fields()
     where = f"{source}: design.parameters.'{name}'"
     if name not in fields:
-        return None, [f"{where}: no such parameter{_suggest(name, list(fields))} "
-                      f"(names look like culture.ring_gradient; `trustsim params` lists them)"]
+        return None, [
+            f"{where}: no such parameter{_suggest(name, list(fields))} "
+            f"(names look like culture.ring_gradient; `trustsim params` lists them)"
+        ]
     if name in FIXED:
         return None, [f"{where}: cannot be varied: {FIXED[name]}"]
     kind = fields[name].annotation
@@ -207,8 +233,10 @@ def _check_parameter(source: str, design: Design, name: str, given: Any) -> tupl
     if kind is bool:
         return None, [f"{where}: a switch can only be varied in a grid design ([true, false])"]
     if not (isinstance(given, list) and len(given) == 2):
-        return None, [f"{where}: a {design.method} design needs a range [low, high] "
-                      f"(the parameter is {describe(*name.split('.'))})"]
+        return None, [
+            f"{where}: a {design.method} design needs a range [low, high] "
+            f"(the parameter is {describe(*name.split('.'))})"
+        ]
     problems = [f"{where}: bound {p}" for v in given if (p := _value_problem(name, float, v))]
     if not problems and not given[0] < given[1]:
         problems.append(f"{where}: [{given[0]}, {given[1]}] is not allowed: low must be below high")
@@ -219,34 +247,51 @@ def _check_design(source: str, design: Design) -> list[str]:
     problems = []
     given = design.model_fields_set
     if design.method == "grid":
-        problems += [f"{source}: design.{k} is not used by a grid design (only by {', '.join(SAMPLED)})"
-                     for k in ("samples",) if k in given]
+        problems += [
+            f"{source}: design.{k} is not used by a grid design (only by {', '.join(SAMPLED)})"
+            for k in ("samples",)
+            if k in given
+        ]
     elif "samples" not in given:
-        problems.append(f"{source}: design.samples is missing: a {design.method} design needs "
-                        f"{Design.model_fields['samples'].description}")
+        problems.append(
+            f"{source}: design.samples is missing: a {design.method} design needs "
+            f"{Design.model_fields['samples'].description}"
+        )
     if design.method == "sobol" and "samples" in given and design.samples & (design.samples - 1):
-        problems.append(f"{source}: design.samples = {design.samples} is not allowed: a sobol design "
-                        f"needs a power of 2 (e.g. {1 << design.samples.bit_length()})")
+        problems.append(
+            f"{source}: design.samples = {design.samples} is not allowed: a sobol design "
+            f"needs a power of 2 (e.g. {1 << design.samples.bit_length()})"
+        )
     if design.method == "morris":
         if "samples" in given and design.samples < 2:
-            problems.append(f"{source}: design.samples = {design.samples} is not allowed: "
-                            f"morris needs at least 2 trajectories")
+            problems.append(
+                f"{source}: design.samples = {design.samples} is not allowed: "
+                f"morris needs at least 2 trajectories"
+            )
         if design.levels % 2:
-            problems.append(f"{source}: design.levels = {design.levels} is not allowed: "
-                            f"must be {Design.model_fields['levels'].description}")
+            problems.append(
+                f"{source}: design.levels = {design.levels} is not allowed: "
+                f"must be {Design.model_fields['levels'].description}"
+            )
     elif "levels" in given:
         problems.append(f"{source}: design.levels is only used by a morris design")
     if design.method != "sobol" and "second_order" in given:
         problems.append(f"{source}: design.second_order is only used by a sobol design")
     if not design.parameters:
-        problems.append(f"{source}: design.parameters is empty: name at least one parameter, "
-                        f'e.g. "culture.ring_gradient" = [0.2, 0.8]')
+        problems.append(
+            f"{source}: design.parameters is empty: name at least one parameter, "
+            f'e.g. "culture.ring_gradient" = [0.2, 0.8]'
+        )
     return problems
 
 
 def _check_metrics(source: str, output: Output) -> list[str]:
-    problems = [f"{source}: output.metrics: unknown metric '{m}'{_suggest(m, list(KEPT_METRICS))} "
-                f"(`trustsim metrics` lists them)" for m in output.metrics if m not in KEPT_METRICS]
+    problems = [
+        f"{source}: output.metrics: unknown metric '{m}'{_suggest(m, list(KEPT_METRICS))} "
+        f"(`trustsim metrics` lists them)"
+        for m in output.metrics
+        if m not in KEPT_METRICS
+    ]
     if not output.metrics:
         problems.append(f"{source}: output.metrics is empty: keep at least one metric")
     if len(set(output.metrics)) < len(output.metrics):
@@ -258,13 +303,20 @@ def _base_scenario(path: Path, base: Base) -> Scenario:
     """The base scenario: a shipped name, or a path relative to the experiment file."""
     name = base.scenario
     looks_like_path = "/" in name or name.endswith(".toml")
-    scenario_path = (path.parent / name) if looks_like_path and not Path(name).is_absolute() else (
-        Path(name) if looks_like_path else resolve_path(name))
+    scenario_path = (
+        (path.parent / name)
+        if looks_like_path and not Path(name).is_absolute()
+        else (Path(name) if looks_like_path else resolve_path(name))
+    )
     if not looks_like_path and not scenario_path.exists():
         shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-        raise ScenarioError([f"{path}: base.scenario = {name!r}: no such shipped scenario"
-                             f"{_suggest(name, shipped)} (shipped: {', '.join(shipped)}; or give a "
-                             f"path relative to the experiment file)"])
+        raise ScenarioError(
+            [
+                f"{path}: base.scenario = {name!r}: no such shipped scenario"
+                f"{_suggest(name, shipped)} (shipped: {', '.join(shipped)}; or give a "
+                f"path relative to the experiment file)"
+            ]
+        )
     try:
         data = read_toml(scenario_path)
     except ScenarioError as exc:
@@ -281,6 +333,7 @@ def _base_scenario(path: Path, base: Base) -> Scenario:
 
 
 # ----------------------------------------------------------------------------- loading
+
 
 def resolve_experiment(name: str | Path) -> Path:
     """A path as given, or a shipped experiment by name (``ring_grid`` -> scenarios/experiments/)."""
@@ -312,6 +365,7 @@ def parse(path: Path, text: str, data: dict[str, Any]) -> Experiment:
         raise ScenarioError(problems)
     experiment = Experiment(path, text, spec, base, tuple(parameters))
     from .design import check_points  # the design needs a valid experiment to be built
+
     check_points(experiment)
     return experiment
 

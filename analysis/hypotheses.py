@@ -35,8 +35,12 @@ def h1_insider_by_trades(events: pd.DataFrame) -> pd.DataFrame:
     """H1: share of relationships that are insiders after n trades, and the trade count at
     which each relationship first crossed from outsider to insider (NaN: never)."""
     tr = trades(events)
-    share = (tr.assign(insider=tr.ring_after == INSIDER).groupby("n_trades")
-             .insider.agg(["mean", "size"]).rename(columns={"mean": "insider_share", "size": "n"}))
+    share = (
+        tr.assign(insider=tr.ring_after == INSIDER)
+        .groupby("n_trades")
+        .insider.agg(["mean", "size"])
+        .rename(columns={"mean": "insider_share", "size": "n"})
+    )
     cross = tr[(tr.ring_before == OUTSIDER) & (tr.ring_after == INSIDER)]
     first = cross.groupby(PAIR).n_trades.min()
     share.attrs["trades_to_insider"] = first
@@ -51,37 +55,56 @@ def h2_decision_by_age(events: pd.DataFrame, young: int = 3) -> pd.DataFrame:
     enc = encounters(events).copy()
     enc["closed"] = (enc.stage == CLOSED).astype(float)
     rows = []
-    for label, part in (("young", enc[enc.n_trades - (enc.stage == CLOSED) < young]),
-                        ("old", enc[enc.n_trades - (enc.stage == CLOSED) >= young])):
+    for label, part in (
+        ("young", enc[enc.n_trades - (enc.stage == CLOSED) < young]),
+        ("old", enc[enc.n_trades - (enc.stage == CLOSED) >= young]),
+    ):
         x = part[["ti_before", "te_before"]]
         if len(part) < 30 or part.closed.nunique() < 2 or (x.std() == 0).any():
-            rows.append({"age": label, "n": len(part), "beta_ability": np.nan, "beta_character": np.nan})
+            rows.append(
+                {"age": label, "n": len(part), "beta_ability": np.nan, "beta_character": np.nan}
+            )
             continue
         z = (x - x.mean()) / x.std()
         fit = sm.Logit(part.closed, sm.add_constant(z)).fit(disp=0)
-        rows.append({"age": label, "n": len(part), "beta_ability": fit.params["ti_before"],
-                     "beta_character": fit.params["te_before"]})
+        rows.append(
+            {
+                "age": label,
+                "n": len(part),
+                "beta_ability": fit.params["ti_before"],
+                "beta_character": fit.params["te_before"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def h3_cost_by_trust(events: pd.DataFrame) -> pd.DataFrame:
     """H3: transaction cost per trade against trust at the trade."""
     tr = trades(events)
-    return tr.groupby(_bins(tr.trust_before), observed=True).cost.agg(["mean", "size"]).reset_index()
+    return (
+        tr.groupby(_bins(tr.trust_before), observed=True).cost.agg(["mean", "size"]).reset_index()
+    )
 
 
 def h4_failure_response(events: pd.DataFrame) -> pd.DataFrame:
     """H4: after a service failure, rates of forgiveness, complaint, exit and warning by trust."""
     f = trades(events)
     f = f[f.failed == 1].assign(warned=lambda d: d.wom < 0)
-    return (f.groupby(_bins(f.trust_before), observed=True)
-            [["forgiven", "complained", "exited", "warned"]].mean()
-            .join(f.groupby(_bins(f.trust_before), observed=True).size().rename("n")).reset_index())
+    return (
+        f.groupby(_bins(f.trust_before), observed=True)[
+            ["forgiven", "complained", "exited", "warned"]
+        ]
+        .mean()
+        .join(f.groupby(_bins(f.trust_before), observed=True).size().rename("n"))
+        .reset_index()
+    )
 
 
 def h5_offers(events: pd.DataFrame) -> pd.DataFrame:
     """H5: competitor offers with the customer's trust, the discount and whether it switched."""
-    return events[events.kind == EV_OFFER][["step", "customer", "trust_before", "discount", "switched"]]
+    return events[events.kind == EV_OFFER][
+        ["step", "customer", "trust_before", "discount", "switched"]
+    ]
 
 
 def h6_rebuild(events: pd.DataFrame) -> pd.DataFrame:
@@ -96,14 +119,21 @@ def h6_rebuild(events: pd.DataFrame) -> pd.DataFrame:
         k = hits[0]
         level = rel.trust_before.iloc[k]
         before = rel.trust_after.iloc[:k].to_numpy()
-        after = rel.trust_after.iloc[k + 1:].to_numpy()
+        after = rel.trust_after.iloc[k + 1 :].to_numpy()
         up = np.flatnonzero(before >= level)
         back = np.flatnonzero(after >= level)
-        rows.append({"customer": c, "salesperson": s, "level": level,
-                     "trades_to_build": up[0] + 1 if up.size else np.nan,
-                     "trades_to_rebuild": back[0] + 1 if back.size else np.nan})
-    return pd.DataFrame(rows, columns=["customer", "salesperson", "level", "trades_to_build",
-                                       "trades_to_rebuild"])
+        rows.append(
+            {
+                "customer": c,
+                "salesperson": s,
+                "level": level,
+                "trades_to_build": up[0] + 1 if up.size else np.nan,
+                "trades_to_rebuild": back[0] + 1 if back.size else np.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["customer", "salesperson", "level", "trades_to_build", "trades_to_rebuild"]
+    )
 
 
 def h7_origin(events: pd.DataFrame) -> pd.DataFrame:
@@ -134,8 +164,17 @@ def h9_turnover(events: pd.DataFrame) -> pd.DataFrame:
     """H9: customers of a departing salesperson: personal minus organizational trust, followed?"""
     t = events[events.kind == EV_TURNOVER]
     return t.assign(personal_minus_org=t.trust_before - t.org_trust)[
-        ["step", "customer", "salesperson", "firm", "trust_before", "org_trust",
-         "personal_minus_org", "followed"]]
+        [
+            "step",
+            "customer",
+            "salesperson",
+            "firm",
+            "trust_before",
+            "org_trust",
+            "personal_minus_org",
+            "followed",
+        ]
+    ]
 
 
 def h10_strategy(events: pd.DataFrame, world: World) -> pd.DataFrame:
@@ -144,11 +183,13 @@ def h10_strategy(events: pd.DataFrame, world: World) -> pd.DataFrame:
     tr = trades(events).assign(strategy=lambda d: world.strategy[d.salesperson.to_numpy()])
     tr = tr.assign(kind_=np.where(tr.strategy >= 0.5, "instrumental", "emotional"))
     shock = tr[(tr.failed == 1) | (tr.breach == 1)]
-    out = pd.DataFrame({
-        "trust_at_3": tr[tr.n_trades == 3].groupby("kind_").trust_after.mean(),
-        "trust_at_15": tr[tr.n_trades == 15].groupby("kind_").trust_after.mean(),
-        "loss_at_shock": (shock.trust_before - shock.trust_after).groupby(shock.kind_).mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "trust_at_3": tr[tr.n_trades == 3].groupby("kind_").trust_after.mean(),
+            "trust_at_15": tr[tr.n_trades == 15].groupby("kind_").trust_after.mean(),
+            "loss_at_shock": (shock.trust_before - shock.trust_after).groupby(shock.kind_).mean(),
+        }
+    )
     return out.rename_axis("strategy").reset_index()
 
 
@@ -161,12 +202,16 @@ def h11_culture(events: pd.DataFrame) -> pd.DataFrame:
     fell = tr[(tr.ring_before == INSIDER) & ((tr.ring_after == OUTSIDER) | (tr.exited == 1))]
     lost = fell.groupby(PAIR).size().index
     cold = h7[h7.origin == "cold"]
-    return pd.DataFrame([{
-        "cold_first_close_rate": cold.first_close_rate.iloc[0] if len(cold) else np.nan,
-        "cold_trades_to_insider": cold.to_insider.iloc[0] if len(cold) else np.nan,
-        "insider_relationships": len(insiders),
-        "insider_loss_share": len(lost) / len(insiders) if len(insiders) else np.nan,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "cold_first_close_rate": cold.first_close_rate.iloc[0] if len(cold) else np.nan,
+                "cold_trades_to_insider": cold.to_insider.iloc[0] if len(cold) else np.nan,
+                "insider_relationships": len(insiders),
+                "insider_loss_share": len(lost) / len(insiders) if len(insiders) else np.nan,
+            }
+        ]
+    )
 
 
 def h12_needs(events: pd.DataFrame) -> pd.DataFrame:

@@ -41,39 +41,53 @@ def point_spread(runs: pd.DataFrame, metric: str, x: str, hue: str | None = None
     """Per design point: its ``x`` (and ``hue``) value and the replicates' mean and spread
     (for sampled designs, where every point has its own value)."""
     cols = [c for c in (x, hue) if c]
-    table = runs.groupby("point_id").agg(**{c: (c, "first") for c in cols},
-                                         mean=(metric, "mean"), std=(metric, "std"),
-                                         count=(metric, "count"))
+    table = runs.groupby("point_id").agg(
+        **{c: (c, "first") for c in cols},
+        mean=(metric, "mean"),
+        std=(metric, "std"),
+        count=(metric, "count"),
+    )
     return table.reset_index()
 
 
 def heatmap(runs: pd.DataFrame, metric: str, x: str, y: str, sampled: bool = False) -> pd.DataFrame:
     """Mean of ``metric`` with ``y`` values as rows and ``x`` values as columns (sampled
     designs: means over equal-width bins)."""
-    frame = pd.DataFrame({"x": _levels(runs, x, sampled), "y": _levels(runs, y, sampled),
-                          "v": runs[metric]})
+    frame = pd.DataFrame(
+        {"x": _levels(runs, x, sampled), "y": _levels(runs, y, sampled), "v": runs[metric]}
+    )
     table = frame.pivot_table(index="y", columns="x", values="v", aggfunc="mean", observed=True)
     table.index.name, table.columns.name = y, x
     return table.sort_index().sort_index(axis=1)
 
 
 def _check_names(manifest: dict, metrics: list[str], x: str, y: str | None, out: Path) -> None:
-    problems = [f"{out}: --metric {m}: not kept by this sweep (kept: {', '.join(manifest['metrics'])})"
-                for m in metrics if m not in manifest["metrics"]]
-    problems += [f"{out}: --{flag} {name}: not varied by this sweep (varied: "
-                 f"{', '.join(manifest['parameters'])})"
-                 for flag, name in (("x", x), ("y", y)) if name and name not in manifest["parameters"]]
+    problems = [
+        f"{out}: --metric {m}: not kept by this sweep (kept: {', '.join(manifest['metrics'])})"
+        for m in metrics
+        if m not in manifest["metrics"]
+    ]
+    problems += [
+        f"{out}: --{flag} {name}: not varied by this sweep (varied: "
+        f"{', '.join(manifest['parameters'])})"
+        for flag, name in (("x", x), ("y", y))
+        if name and name not in manifest["parameters"]
+    ]
     if y and y == x:
         problems.append(f"{out}: --x and --y name the same parameter")
     if problems:
         raise UsageError("\n".join(problems))
 
 
-def _draw_lines(ax, runs: pd.DataFrame, metric: str, x: str, hue: str | None, sampled: bool) -> None:
+def _draw_lines(
+    ax, runs: pd.DataFrame, metric: str, x: str, hue: str | None, sampled: bool
+) -> None:
     if sampled:
         table = point_spread(runs, metric, x, hue)
         colors = table[hue] if hue else None
-        ax.errorbar(table[x], table["mean"], yerr=table["std"].fillna(0), fmt="none", ecolor="0.7", lw=0.8)
+        ax.errorbar(
+            table[x], table["mean"], yerr=table["std"].fillna(0), fmt="none", ecolor="0.7", lw=0.8
+        )
         art = ax.scatter(table[x], table["mean"], c=colors, s=14, cmap="viridis", zorder=3)
         if hue:
             ax.figure.colorbar(art, ax=ax, label=hue)
@@ -85,18 +99,32 @@ def _draw_lines(ax, runs: pd.DataFrame, metric: str, x: str, hue: str | None, sa
     for k, (level, part) in enumerate(groups):
         label = f"{level:g}" if use_hue else "mean"
         ax.plot(part[x], part["mean"], "o-", color=f"C{k}", label=label, ms=4)
-        ax.fill_between(part[x], part["mean"] - part["std"].fillna(0),
-                        part["mean"] + part["std"].fillna(0), color=f"C{k}", alpha=0.15, lw=0)
+        ax.fill_between(
+            part[x],
+            part["mean"] - part["std"].fillna(0),
+            part["mean"] + part["std"].fillna(0),
+            color=f"C{k}",
+            alpha=0.15,
+            lw=0,
+        )
         dots = runs if level is None else runs[runs[use_hue] == level]
         ax.scatter(dots[x], dots[metric], color=f"C{k}", s=5, alpha=0.35, lw=0)
     ax.legend(fontsize=7, title=use_hue, title_fontsize=7)
     ax.set_title("mean ± sd over replicates (dots: runs)", fontsize=9, loc="left")
 
 
-def figure(runs: pd.DataFrame, metric: str, x: str, y: str | None, sampled: bool, path: Path,
-           title: str = "") -> Path:
+def figure(
+    runs: pd.DataFrame,
+    metric: str,
+    x: str,
+    y: str | None,
+    sampled: bool,
+    path: Path,
+    title: str = "",
+) -> Path:
     """One PNG: ``metric`` against ``x`` (lines per ``y``), and the (x, y) heatmap beside it."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -108,7 +136,9 @@ def figure(runs: pd.DataFrame, metric: str, x: str, y: str | None, sampled: bool
     if y:
         table = heatmap(runs, metric, x, y, sampled)
         hm = axes[0, 1]
-        image = hm.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        image = hm.imshow(
+            table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis"
+        )
         hm.set_xticks(range(table.shape[1]), [f"{v:.3g}" for v in table.columns], fontsize=8)
         hm.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index], fontsize=8)
         hm.set_xlabel(x)
@@ -123,8 +153,9 @@ def figure(runs: pd.DataFrame, metric: str, x: str, y: str | None, sampled: bool
     return path
 
 
-def standard_figures(out: str | Path, metrics: list[str] | None = None, x: str | None = None,
-                     y: str | None = None) -> list[Path]:
+def standard_figures(
+    out: str | Path, metrics: list[str] | None = None, x: str | None = None, y: str | None = None
+) -> list[Path]:
     """``DIR/figures/<metric>.png`` for each kept metric (or those given)."""
     out = Path(out)
     manifest = read_manifest(out)
@@ -137,6 +168,10 @@ def standard_figures(out: str | Path, metrics: list[str] | None = None, x: str |
     if runs.empty:
         raise UsageError(f"{out}: no finished runs yet; run `trustsim sweep` first")
     sampled = manifest["method"] != "grid"
-    done = f"{len(runs)} of {manifest['runs']} runs" if len(runs) < manifest["runs"] else f"{len(runs)} runs"
+    done = (
+        f"{len(runs)} of {manifest['runs']} runs"
+        if len(runs) < manifest["runs"]
+        else f"{len(runs)} runs"
+    )
     title = f"{Path(manifest['experiment_file']).stem}: {done}"
     return [figure(runs, m, x, y, sampled, out / "figures" / f"{m}.png", title) for m in metrics]

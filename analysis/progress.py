@@ -7,8 +7,15 @@ import sys
 import time
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 LOG_EVERY_SECONDS = 10.0
@@ -32,9 +39,17 @@ class SweepProgress:
         self.start = self.last_log = time.perf_counter()
         self.live = enabled and self.console.is_terminal
         if self.live:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("runs"), RateColumn(), TimeElapsedColumn(),
-                                TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("runs"),
+                RateColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
             self.task = self.bar.add_task(label, total=total, completed=done)
             self.bar.start()
         elif enabled:
@@ -47,8 +62,12 @@ class SweepProgress:
     def _log(self, label: str = "") -> None:
         rate = self.rate()
         eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        print(f"{label + ': ' if label else ''}{self.done}/{self.total} runs, {rate:.1f} runs/s, "
-              f"ETA {eta:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"{label + ': ' if label else ''}{self.done}/{self.total} runs, {rate:.1f} runs/s, "
+            f"ETA {eta:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def advance(self, n: int) -> None:
         self.done += n

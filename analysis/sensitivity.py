@@ -25,9 +25,14 @@ CONF_LEVEL = 0.95
 RESAMPLES = 1000
 MAX_COLUMNS = 3  # panels per row of the figure
 # What each index means, for the figure and docs/SWEEPS.md.
-INDEX_HELP = {"mu_star": "mean |elementary effect| (Morris)", "sigma": "spread of elementary effects",
-              "mu": "mean elementary effect", "S1": "first-order Sobol index",
-              "ST": "total-order Sobol index", "S2": "second-order Sobol index"}
+INDEX_HELP = {
+    "mu_star": "mean |elementary effect| (Morris)",
+    "sigma": "spread of elementary effects",
+    "mu": "mean elementary effect",
+    "S1": "first-order Sobol index",
+    "ST": "total-order Sobol index",
+    "S2": "second-order Sobol index",
+}
 
 
 def main_indices(experiment: Experiment) -> tuple[str, ...]:
@@ -51,10 +56,17 @@ def point_means(experiment: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
 
 def _morris(experiment: Experiment, y: np.ndarray) -> list[tuple]:
     from SALib.analyze import morris
+
     design = experiment.spec.design
-    si = morris.analyze(problem(experiment), raw_design(experiment).astype(float), y,
-                        num_resamples=RESAMPLES, conf_level=CONF_LEVEL, num_levels=design.levels,
-                        seed=experiment.spec.runs.master_seed)
+    si = morris.analyze(
+        problem(experiment),
+        raw_design(experiment).astype(float),
+        y,
+        num_resamples=RESAMPLES,
+        conf_level=CONF_LEVEL,
+        num_levels=design.levels,
+        seed=experiment.spec.runs.master_seed,
+    )
     rows = []
     for i, name in enumerate(experiment.names):
         rows.append((name, "mu_star", si["mu_star"][i], si["mu_star_conf"][i]))
@@ -65,9 +77,16 @@ def _morris(experiment: Experiment, y: np.ndarray) -> list[tuple]:
 
 def _sobol(experiment: Experiment, y: np.ndarray) -> list[tuple]:
     from SALib.analyze import sobol
+
     second = experiment.spec.design.second_order
-    si = sobol.analyze(problem(experiment), y, calc_second_order=second, num_resamples=RESAMPLES,
-                       conf_level=CONF_LEVEL, seed=experiment.spec.runs.master_seed + 1)
+    si = sobol.analyze(
+        problem(experiment),
+        y,
+        calc_second_order=second,
+        num_resamples=RESAMPLES,
+        conf_level=CONF_LEVEL,
+        seed=experiment.spec.runs.master_seed + 1,
+    )
     names = experiment.names
     rows = []
     for i, name in enumerate(names):
@@ -99,8 +118,11 @@ def analyze(experiment: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
     for metric in experiment.metrics:
         y = means[metric].to_numpy(dtype=float)
         if np.isnan(y).any():
-            print(f"note: {metric} is undefined at {int(np.isnan(y).sum())} design points; "
-                  f"no indices for it", file=sys.stderr)
+            print(
+                f"note: {metric} is undefined at {int(np.isnan(y).sum())} design points; "
+                f"no indices for it",
+                file=sys.stderr,
+            )
             continue
         tables.append(indices(experiment, y, metric))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
@@ -109,6 +131,7 @@ def analyze(experiment: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
 def figure(table: pd.DataFrame, experiment: Experiment, path: Path) -> Path:
     """Bar chart: one panel per metric, bars per parameter with confidence intervals."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -117,27 +140,42 @@ def figure(table: pd.DataFrame, experiment: Experiment, path: Path) -> Path:
     names = experiment.names
     ncols = min(len(metrics), MAX_COLUMNS)
     nrows = -(-len(metrics) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, sharey=True, squeeze=False,
-                             figsize=(2.2 + 2.8 * ncols, 0.9 + (0.32 * len(names) + 0.7) * nrows))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        sharey=True,
+        squeeze=False,
+        figsize=(2.2 + 2.8 * ncols, 0.9 + (0.32 * len(names) + 0.7) * nrows),
+    )
     height = 0.8 / len(shown)
     for ax, metric in zip(axes.flat, metrics):
         sub = table[table["metric"] == metric].set_index(["index", "parameter"])
         for k, index in enumerate(shown):
             vals = sub.loc[index].reindex(names)
             pos = np.arange(len(names)) + (k - (len(shown) - 1) / 2) * height
-            ax.barh(pos, vals["value"], height, xerr=vals["conf"].fillna(0), capsize=2,
-                    color=f"C{k}", label=f"{index}: {INDEX_HELP[index]}")
+            ax.barh(
+                pos,
+                vals["value"],
+                height,
+                xerr=vals["conf"].fillna(0),
+                capsize=2,
+                color=f"C{k}",
+                label=f"{index}: {INDEX_HELP[index]}",
+            )
         ax.axvline(0, color="black", lw=0.6)
         ax.set_title(metric, loc="left", fontsize=9)
         ax.tick_params(labelsize=8)
-    for ax in axes.flat[len(metrics):]:
+    for ax in axes.flat[len(metrics) :]:
         ax.axis("off")
     axes[0, 0].set_yticks(np.arange(len(names)), names)
     axes[0, 0].invert_yaxis()
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(shown), fontsize=8, frameon=False)
-    fig.suptitle(f"{experiment.path.stem}: {experiment.method} sensitivity "
-                 f"(error bars: {CONF_LEVEL:.0%} bootstrap interval)", fontsize=10)
+    fig.suptitle(
+        f"{experiment.path.stem}: {experiment.method} sensitivity "
+        f"(error bars: {CONF_LEVEL:.0%} bootstrap interval)",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
@@ -153,12 +191,20 @@ def save_outputs(table: pd.DataFrame, experiment: Experiment, out: Path) -> list
     return [csv, parquet, figure(table, experiment, out / "sensitivity.png")]
 
 
-def sensitivity(experiment: Experiment | str | Path, out: str | Path | None = None, *,
-                workers: int | None = None, cluster: str | None = None) -> pd.DataFrame:
+def sensitivity(
+    experiment: Experiment | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    cluster: str | None = None,
+) -> pd.DataFrame:
     """Python API: run or resume the sweep of a morris/sobol experiment, return its indices."""
     from .experiment import load_experiment
     from .sweep import run_sweep
+
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     if exp.method not in SENSITIVITY_METHODS:
-        raise ValueError(f"{exp.path}: sensitivity needs a morris or sobol design, not {exp.method}")
+        raise ValueError(
+            f"{exp.path}: sensitivity needs a morris or sobol design, not {exp.method}"
+        )
     return analyze(exp, run_sweep(exp, out, workers=workers, cluster=cluster))

@@ -18,11 +18,11 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -35,7 +35,12 @@ from .executors import open_executor
 from .experiment import Experiment, load_experiment
 from .progress import SweepProgress
 
-MANIFEST, RUNS_FILE, TS_FILE, CHUNKS = "manifest.json", "runs.parquet", "timeseries.parquet", "chunks"
+MANIFEST, RUNS_FILE, TS_FILE, CHUNKS = (
+    "manifest.json",
+    "runs.parquet",
+    "timeseries.parquet",
+    "chunks",
+)
 LOCK = ".lock"
 TASK_COST = 1_000_000  # customer-steps per batch: about a second of core-engine work
 MAX_BATCH = 100  # runs per batch, so that a kill loses little
@@ -46,8 +51,10 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM) stopped a sweep; every finished batch is kept."""
 
     def __init__(self, done: int, total: int, out: Path) -> None:
-        super().__init__(f"interrupted: {done} of {total} runs are saved in {out}; "
-                         f"run the same command again to compute the rest")
+        super().__init__(
+            f"interrupted: {done} of {total} runs are saved in {out}; "
+            f"run the same command again to compute the rest"
+        )
         self.done, self.total, self.out = done, total, out
 
 
@@ -77,6 +84,7 @@ def default_out(experiment: Experiment) -> Path:
 
 # ----------------------------------------------------------------------------- the folder
 
+
 def read_manifest(out: Path) -> dict:
     path = Path(out) / MANIFEST
     if not path.exists():
@@ -93,21 +101,33 @@ def _write_manifest(out: Path, manifest: dict) -> None:
 
 
 def _new_manifest(experiment: Experiment, n_runs: int) -> dict:
-    return {"experiment_file": str(experiment.path), "experiment_sha256": experiment.sha256,
-            "experiment": experiment.text, "base_scenario": experiment.base.model_dump(),
-            "method": experiment.method, "parameters": experiment.names,
-            "metrics": list(experiment.metrics), "replicates": experiment.spec.runs.replicates,
-            "runs": n_runs, "timeseries_every": experiment.spec.output.timeseries_every,
-            "sessions": []}
+    return {
+        "experiment_file": str(experiment.path),
+        "experiment_sha256": experiment.sha256,
+        "experiment": experiment.text,
+        "base_scenario": experiment.base.model_dump(),
+        "method": experiment.method,
+        "parameters": experiment.names,
+        "metrics": list(experiment.metrics),
+        "replicates": experiment.spec.runs.replicates,
+        "runs": n_runs,
+        "timeseries_every": experiment.spec.output.timeseries_every,
+        "sessions": [],
+    }
 
 
 def _check_folder(out: Path) -> None:
     """Refuse an --out that is a file, or a folder that holds something other than a sweep."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: is a file; --out must be a folder")
-    if out.is_dir() and not (out / MANIFEST).exists() and \
-            any(not p.name.startswith(".") for p in out.iterdir()):
-        raise UsageError(f"{out}: exists and is not a sweep folder (no {MANIFEST}); use another --out")
+    if (
+        out.is_dir()
+        and not (out / MANIFEST).exists()
+        and any(not p.name.startswith(".") for p in out.iterdir())
+    ):
+        raise UsageError(
+            f"{out}: exists and is not a sweep folder (no {MANIFEST}); use another --out"
+        )
 
 
 @contextlib.contextmanager
@@ -120,8 +140,10 @@ def exclusive(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"{out}: another sweep is writing to this folder; wait for it to end "
-                             f"or use another --out") from None
+            raise UsageError(
+                f"{out}: another sweep is writing to this folder; wait for it to end "
+                f"or use another --out"
+            ) from None
         try:
             yield
         finally:
@@ -138,7 +160,8 @@ def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> di
             raise UsageError(
                 f"{out}: holds a sweep of a different experiment ({manifest.get('experiment_file')}, "
                 f"sha256 {str(manifest.get('experiment_sha256'))[:12]}), not of {experiment.path} "
-                f"(sha256 {experiment.sha256[:12]}); use another --out, or delete {out} to start over")
+                f"(sha256 {experiment.sha256[:12]}); use another --out, or delete {out} to start over"
+            )
     else:
         manifest = _new_manifest(experiment, n_runs)
     for tmp in [*out.glob(".*.tmp"), *(out / CHUNKS).glob(".*.tmp")]:
@@ -172,10 +195,14 @@ def read_chunks(out: Path, kind: str = "runs") -> pd.DataFrame | None:
 def write_chunk(out: Path, result: BatchResult) -> None:
     """Time series first, runs last: a runs chunk on disk means the whole batch is done."""
     if result.timeseries is not None:
-        atomic_write(out / CHUNKS / f"ts-{result.stem}.parquet",
-                     lambda p: result.timeseries.to_parquet(p, index=False))
-    atomic_write(out / CHUNKS / f"runs-{result.stem}.parquet",
-                 lambda p: result.runs.to_parquet(p, index=False))
+        atomic_write(
+            out / CHUNKS / f"ts-{result.stem}.parquet",
+            lambda p: result.timeseries.to_parquet(p, index=False),
+        )
+    atomic_write(
+        out / CHUNKS / f"runs-{result.stem}.parquet",
+        lambda p: result.runs.to_parquet(p, index=False),
+    )
 
 
 def _finished_ids(out: Path, experiment: Experiment, full: pd.DataFrame) -> set[int]:
@@ -188,15 +215,21 @@ def _finished_ids(out: Path, experiment: Experiment, full: pd.DataFrame) -> set[
     keys = [*ID_COLUMNS, *experiment.names]
     mine = full.set_index("run_id").loc[done["run_id"], keys[1:]].reset_index()
     if not done[keys].reset_index(drop=True).equals(mine):
-        raise UsageError(f"{out}: finished runs do not match this experiment's plan (the design or "
-                         f"seeds changed, e.g. another SALib or trustsim version); use another --out")
+        raise UsageError(
+            f"{out}: finished runs do not match this experiment's plan (the design or "
+            f"seeds changed, e.g. another SALib or trustsim version); use another --out"
+        )
     return set(done["run_id"].tolist())
 
 
 def assemble(out: Path, full: pd.DataFrame) -> pd.DataFrame:
     """Write runs.parquet (and timeseries.parquet) from the chunks, sorted by run id."""
     runs = read_chunks(out, "runs")
-    if runs is None or runs["run_id"].duplicated().any() or set(runs["run_id"]) != set(full["run_id"]):
+    if (
+        runs is None
+        or runs["run_id"].duplicated().any()
+        or set(runs["run_id"]) != set(full["run_id"])
+    ):
         raise SweepError(f"{out}: the chunks do not hold every run exactly once")
     runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
     atomic_write(out / RUNS_FILE, lambda p: runs.to_parquet(p, index=False))
@@ -209,12 +242,16 @@ def assemble(out: Path, full: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- batching
 
+
 def batch_size(experiment: Experiment, full: pd.DataFrame, workers: int, todo: int) -> int:
     """Runs per batch: about TASK_COST customer-steps, yet enough batches to share out."""
+
     def largest(name: str, default: int) -> int:
         return int(full[name].max()) if name in full else default
-    cost = largest("population.n_customers", experiment.base.population.n_customers) * \
-        largest("run.steps", experiment.base.run.steps)
+
+    cost = largest("population.n_customers", experiment.base.population.n_customers) * largest(
+        "run.steps", experiment.base.run.steps
+    )
     by_cost = max(1, TASK_COST // max(cost, 1))
     by_share = max(1, -(-todo // (BATCHES_PER_WORKER * workers)))
     return int(min(by_cost, by_share, MAX_BATCH))
@@ -225,11 +262,21 @@ def make_batches(experiment: Experiment, todo: pd.DataFrame, size: int) -> list[
     out = experiment.spec.output
     records = todo.sort_values("run_id").to_dict("records")
     runs = [({k: r[k] for k in ID_COLUMNS}, {k: r[k] for k in experiment.names}) for r in records]
-    return [Batch(base, str(experiment.path), tuple(runs[i:i + size]), experiment.metrics,
-                  out.window, out.timeseries_every) for i in range(0, len(runs), size)]
+    return [
+        Batch(
+            base,
+            str(experiment.path),
+            tuple(runs[i : i + size]),
+            experiment.metrics,
+            out.window,
+            out.timeseries_every,
+        )
+        for i in range(0, len(runs), size)
+    ]
 
 
 # ----------------------------------------------------------------------------- running
+
 
 class StopRequest:
     """Ctrl-C or SIGTERM during a sweep: the first asks to stop after the running batches
@@ -246,7 +293,7 @@ class StopRequest:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __enter__(self) -> "StopRequest":
+    def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():  # only it may set handlers
             self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
         return self
@@ -279,15 +326,20 @@ def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> flo
                     collect(executor.result(future))
         except BrokenProcessPool as exc:
             executor.stop(pending)
-            raise SweepError(f"a worker process died ({exc}); finished runs are kept in {out}, "
-                             f"run the same command again to resume") from None
+            raise SweepError(
+                f"a worker process died ({exc}); finished runs are kept in {out}, "
+                f"run the same command again to resume"
+            ) from None
         except BaseException:
             executor.stop(pending)
             raise
         if stop.requested:
             if bar.enabled:
-                print("stopping: saving the batches that are running (Ctrl-C again to stop now)",
-                      file=sys.stderr, flush=True)
+                print(
+                    "stopping: saving the batches that are running (Ctrl-C again to stop now)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             for result in executor.stop(pending):
                 collect(result)
             raise KeyboardInterrupt
@@ -295,9 +347,15 @@ def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> flo
     return sim_seconds
 
 
-def execute(experiment: Experiment | str | Path, out: str | Path | None = None, *,
-            workers: int | None = None, cluster: str | None = None, batch: int | None = None,
-            progress: bool = False) -> SweepReport:
+def execute(
+    experiment: Experiment | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    cluster: str | None = None,
+    batch: int | None = None,
+    progress: bool = False,
+) -> SweepReport:
     """Run (or resume) a sweep into ``out`` and return the full table with timings."""
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     out = Path(out) if out is not None else default_out(exp)
@@ -308,11 +366,22 @@ def execute(experiment: Experiment | str | Path, out: str | Path | None = None, 
         return _session(exp, out, full, workers, cluster, batch, progress)
 
 
-def _session(exp: Experiment, out: Path, full: pd.DataFrame, workers: int | None,
-             cluster: str | None, batch: int | None, progress: bool) -> SweepReport:
+def _session(
+    exp: Experiment,
+    out: Path,
+    full: pd.DataFrame,
+    workers: int | None,
+    cluster: str | None,
+    batch: int | None,
+    progress: bool,
+) -> SweepReport:
     """One sweep session in a locked folder: prepare, run what is missing, assemble."""
-    session = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "workers": workers, "cluster": cluster, **provenance()}
+    session = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "workers": workers,
+        "cluster": cluster,
+        **provenance(),
+    }
     manifest = prepare(out, exp, len(full), session)
     _drop_orphans(out)
     done = _finished_ids(out, exp, full)
@@ -332,7 +401,7 @@ def _session(exp: Experiment, out: Path, full: pd.DataFrame, workers: int | None
         bar.close()
     seconds = time.perf_counter() - start
     runs = assemble(out, full)
-    manifest["sessions"][-1]["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest["sessions"][-1]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write_manifest(out, manifest)
     return SweepReport(out, runs, len(todo), seconds, sim_seconds, n_workers)
 
@@ -342,9 +411,14 @@ def _chunk_ids(out: Path) -> set[int]:
     return set() if runs is None else set(runs["run_id"].tolist())
 
 
-def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None, *,
-              workers: int | None = None, cluster: str | None = None,
-              progress: bool = False) -> pd.DataFrame:
+def run_sweep(
+    experiment: Experiment | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    cluster: str | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Python API: run or resume a sweep and return ``runs.parquet`` as a DataFrame."""
     return execute(experiment, out, workers=workers, cluster=cluster, progress=progress).runs
 
@@ -367,4 +441,6 @@ def load_timeseries(out: str | Path) -> pd.DataFrame:
     if (out / TS_FILE).exists():
         return pd.read_parquet(out / TS_FILE)
     ts = read_chunks(out, "ts")
-    return pd.DataFrame() if ts is None else ts.sort_values(["run_id", "step"]).reset_index(drop=True)
+    return (
+        pd.DataFrame() if ts is None else ts.sort_values(["run_id", "step"]).reset_index(drop=True)
+    )

@@ -15,16 +15,15 @@ import argparse
 import statistics
 import sys
 import time
-
 from io import BytesIO
 
 from matplotlib.figure import Figure
 
-from trustsim.classroom.plots import draw_plots
 from trustsim.classroom.lessons import all_lessons
+from trustsim.classroom.plots import draw_plots
+from trustsim.classroom.ringview import draw_network, draw_rings
 from trustsim.loader import load_scenario
 from trustsim.model import TrustModel
-from trustsim.classroom.ringview import draw_network, draw_rings
 
 TARGET_MS = 50.0
 
@@ -50,10 +49,14 @@ def redraw_ms(scenario, steps: int = 60, repeats: int = 5) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for draw, size in ((lambda f: draw_rings(f.add_subplot(), model, 0, "zh"), (4.6, 4.8)),
-                           (lambda f: draw_network(f.add_subplot(), model, 0, "zh"), (4.6, 4.8)),
-                           (lambda f: draw_plots(f, model.datacollector.get_model_vars_dataframe(),
-                                                 "zh"), (10, 5.2))):
+        for draw, size in (
+            (lambda f: draw_rings(f.add_subplot(), model, 0, "zh"), (4.6, 4.8)),
+            (lambda f: draw_network(f.add_subplot(), model, 0, "zh"), (4.6, 4.8)),
+            (
+                lambda f: draw_plots(f, model.datacollector.get_model_vars_dataframe(), "zh"),
+                (10, 5.2),
+            ),
+        ):
             fig = Figure(figsize=size, dpi=90)
             draw(fig)
             fig.savefig(BytesIO(), format="png")
@@ -73,17 +76,25 @@ def main() -> int:
         data.population.n_customers = args.customers
         cases.append((lesson.id, data))
     worst = 0.0
-    print(f"one Mesa step at {args.customers} customers, median of {args.steps} steps "
-          f"(target {TARGET_MS:.0f} ms)")
+    print(
+        f"one Mesa step at {args.customers} customers, median of {args.steps} steps "
+        f"(target {TARGET_MS:.0f} ms)"
+    )
     for name, scenario in cases:
         times = step_times(scenario, args.steps)
         median = statistics.median(times)
         worst = max(worst, median)
-        print(f"  {name:24s} median {median:6.2f} ms   p95 {sorted(times)[int(0.95 * len(times))]:6.2f} ms")
-    print(f"one redraw of the page's figures (not part of the target): "
-          f"{redraw_ms(cases[0][1]):.0f} ms")
+        print(
+            f"  {name:24s} median {median:6.2f} ms   p95 {sorted(times)[int(0.95 * len(times))]:6.2f} ms"
+        )
+    print(
+        f"one redraw of the page's figures (not part of the target): "
+        f"{redraw_ms(cases[0][1]):.0f} ms"
+    )
     ok = worst < TARGET_MS
-    print(f"worst median {worst:.2f} ms: {'meets' if ok else 'MISSES'} the {TARGET_MS:.0f} ms target")
+    print(
+        f"worst median {worst:.2f} ms: {'meets' if ok else 'MISSES'} the {TARGET_MS:.0f} ms target"
+    )
     return 0 if ok else 1
 
 

@@ -59,9 +59,11 @@ def main() -> None:
     args = ap.parse_args()
     scenario = load_scenario("baseline", [f"population.n_customers={args.customers}"])
     results = {}
-    for label, engine, nthreads in (("core, 1 thread", "core", "1"),
-                                    (f"core, {os.cpu_count()} threads", "core", str(os.cpu_count())),
-                                    ("mesa", "mesa", "1")):
+    for label, engine, nthreads in (
+        ("core, 1 thread", "core", "1"),
+        (f"core, {os.cpu_count()} threads", "core", str(os.cpu_count())),
+        ("mesa", "mesa", "1"),
+    ):
         os.environ["TRUSTSIM_THREADS"] = nthreads
         seconds, ts = timed_run(scenario, engine, args.steps, args.seed)
         results[label] = (seconds, ts)
@@ -72,7 +74,9 @@ def main() -> None:
     for label in list(results)[:2]:
         ratio = results["mesa"][0] / results[label][0]
         print(f"{label} / mesa speed: {ratio:.1f}x (target >= 100x)")
-    print(f"warm start of `trustsim run` (baseline, 200 steps, figure): {warm_start():.2f} s (target < 2 s)")
+    print(
+        f"warm start of `trustsim run` (baseline, 200 steps, figure): {warm_start():.2f} s (target < 2 s)"
+    )
     if not same:
         sys.exit(1)
 

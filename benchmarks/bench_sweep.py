@@ -28,13 +28,15 @@ REPLICATES = 5
 def experiment_file(folder: Path, runs: int, customers: int, steps: int) -> Path:
     path = folder / "bench.toml"
     path.write_text(
-        "# Benchmark: many small runs.\n[base]\nscenario = \"baseline\"\n"
-        f"set = [\"population.n_customers={customers}\", \"run.steps={steps}\"]\n"
-        f"[design]\nmethod = \"lhs\"\nsamples = {max(1, runs // REPLICATES)}\n"
-        "[design.parameters]\n\"culture.ring_gradient\" = [0.0, 1.0]\n"
-        "\"salespeople.instrumental_share\" = [0.0, 1.0]\n"
+        '# Benchmark: many small runs.\n[base]\nscenario = "baseline"\n'
+        f'set = ["population.n_customers={customers}", "run.steps={steps}"]\n'
+        f'[design]\nmethod = "lhs"\nsamples = {max(1, runs // REPLICATES)}\n'
+        '[design.parameters]\n"culture.ring_gradient" = [0.0, 1.0]\n'
+        '"salespeople.instrumental_share" = [0.0, 1.0]\n'
         f"[runs]\nreplicates = {REPLICATES}\nmaster_seed = 1\n"
-        "[output]\nmetrics = [\"mean_trust\", \"insider_share\", \"trades\"]\n", encoding="utf-8")
+        '[output]\nmetrics = ["mean_trust", "insider_share", "trades"]\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -68,17 +70,29 @@ def main() -> None:
         path = experiment_file(Path(tmp), args.runs, args.customers, args.steps)
         per_run = serial_seconds_per_run(path)
         start = time.perf_counter()
-        report = execute(path, Path(tmp) / "out", workers=args.workers, cluster=args.cluster,
-                         batch=args.batch, progress=True)
+        report = execute(
+            path,
+            Path(tmp) / "out",
+            workers=args.workers,
+            cluster=args.cluster,
+            batch=args.batch,
+            progress=True,
+        )
         wall = time.perf_counter() - start
     n, w = report.new_runs, report.workers
     print(f"runs: {n} x ({args.customers} customers, {args.steps} steps) on {w} workers")
-    print(f"sweep: {wall:.1f} s wall, {n / wall:,.1f} runs/s end to end "
-          f"({report.rate:,.1f} runs/s after planning)")
-    print(f"model alone, one process: {per_run * 1000:.2f} ms per run = {1 / per_run:,.1f} runs/s; "
-          f"x{w} workers = {w / per_run:,.1f} runs/s ideal")
-    print(f"share of worker time simulating (world build + steps): {report.sim_seconds / (wall * w):.0%} "
-          f"(the rest: process start-up, scheduling, validation, result tables, chunk writing)")
+    print(
+        f"sweep: {wall:.1f} s wall, {n / wall:,.1f} runs/s end to end "
+        f"({report.rate:,.1f} runs/s after planning)"
+    )
+    print(
+        f"model alone, one process: {per_run * 1000:.2f} ms per run = {1 / per_run:,.1f} runs/s; "
+        f"x{w} workers = {w / per_run:,.1f} runs/s ideal"
+    )
+    print(
+        f"share of worker time simulating (world build + steps): {report.sim_seconds / (wall * w):.0%} "
+        f"(the rest: process start-up, scheduling, validation, result tables, chunk writing)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,15 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 # Modules holding compiled code or constants compiled into it.
-NUMBA_SOURCES = ("codes.py", "rng.py", "params.py", "rules.py", "metrics.py", "measure.py",
-                 "kernel.py")
+NUMBA_SOURCES = (
+    "codes.py",
+    "rng.py",
+    "params.py",
+    "rules.py",
+    "metrics.py",
+    "measure.py",
+    "kernel.py",
+)
 
 
 def _numba_cache_dir() -> str:

@@ -16,8 +16,7 @@ import mesa
 import numpy as np
 
 from . import rules
-from .codes import (CLOSED, COLD, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER,
-                    REFERRAL, STAGE_NAMES)
+from .codes import CLOSED, COLD, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL, STAGE_NAMES
 from .metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
 from .rng import index
 
@@ -72,11 +71,11 @@ class Salesperson(mesa.Agent):
 class Relationship:
     """What one customer holds about one salesperson."""
 
-    ti: float        # instrumental (ability) trust
-    te: float        # emotional (character) trust
-    ring: int        # FAMILY / INSIDER / OUTSIDER
-    origin: int      # COLD / REFERRAL / KIN / HANDOVER
-    last_step: int   # step of the last trade (gift decay is lazy)
+    ti: float  # instrumental (ability) trust
+    te: float  # emotional (character) trust
+    ring: int  # FAMILY / INSIDER / OUTSIDER
+    origin: int  # COLD / REFERRAL / KIN / HANDOVER
+    last_step: int  # step of the last trade (gift decay is lazy)
     gift: float = 0.0
     scar: float = 0.0
     asym: float = 1.0
@@ -121,8 +120,9 @@ class Customer(mesa.Agent):
         rel = self.relationships.get(sp.idx)
         if rel is None:
             m = self.model
-            t0 = rules.initial_trust(origin, self.propensity, self.referrer_trust,
-                                     self.referrer_ring, org, m.P)
+            t0 = rules.initial_trust(
+                origin, self.propensity, self.referrer_trust, self.referrer_ring, org, m.P
+            )
             rel = Relationship(t0, t0, rules.initial_ring(origin), origin, m.steps)
             self.relationships[sp.idx] = rel
         return rel
@@ -141,11 +141,21 @@ class Customer(mesa.Agent):
             staff = m.staff(sp.moved_from.idx)
             self.salesperson = None
             if staff:
-                new = staff[index(m.seed, m.steps, self.idx, sp.moved_from.idx, D_REPLACE, len(staff))]
+                new = staff[
+                    index(m.seed, m.steps, self.idx, sp.moved_from.idx, D_REPLACE, len(staff))
+                ]
                 self.relationship(new, HANDOVER, org)
                 self.salesperson = new
-        m.log(EV_TURNOVER, self, sp, sp.moved_from.idx, rel, trust_before=personal,
-              org_trust=org, followed=followed)
+        m.log(
+            EV_TURNOVER,
+            self,
+            sp,
+            sp.moved_from.idx,
+            rel,
+            trust_before=personal,
+            org_trust=org,
+            followed=followed,
+        )
 
     def consider_offer(self) -> None:
         """Phase 2: a competitor's discount against my exit barrier."""
@@ -165,8 +175,16 @@ class Customer(mesa.Agent):
                 self.relationship(new, COLD)
                 self.salesperson = new
                 m.count("switches")
-        m.log(EV_OFFER, self, sp, sp.firm.idx, rel, trust_before=trust, discount=discount,
-              switched=switched)
+        m.log(
+            EV_OFFER,
+            self,
+            sp,
+            sp.firm.idx,
+            rel,
+            trust_before=trust,
+            discount=discount,
+            switched=switched,
+        )
 
     def choose_salesperson(self) -> None:
         """Phase 3: need to buy? Then my salesperson, kin, a referral, or a cold contact."""
@@ -212,55 +230,113 @@ class Customer(mesa.Agent):
         stage = rules.sales_stages(m.seed, t, self.idx, sp.idx, dtrust, firm.price, P)
         if stage < CLOSED:
             m.count("stop_" + STAGE_NAMES[stage])
-            m.log(EV_ENCOUNTER, self, sp, firm.idx, rel, stage=stage, trust_before=trust,
-                  trust_after=trust, org_trust=org)
+            m.log(
+                EV_ENCOUNTER,
+                self,
+                sp,
+                firm.idx,
+                rel,
+                stage=stage,
+                trust_before=trust,
+                trust_after=trust,
+                org_trust=org,
+            )
             return
         self.trade(sp, firm, rel, gift, trust, org)
 
-    def trade(self, sp: Salesperson, firm: Firm, rel: Relationship, gift: float,
-              trust: float, org: float) -> None:
+    def trade(
+        self, sp: Salesperson, firm: Firm, rel: Relationship, gift: float, trust: float, org: float
+    ) -> None:
         """A closed sale: outcome, trust learning or breach, failure response, WOM."""
         m, t, P = self.model, self.model.steps, self.model.P
         c, s = self.idx, sp.idx
         depth = rules.needs_depth(m.seed, t, c, s, rel.ring, sp.empathy, P)
         forced = rules.forced_breach(t, s, P)
-        perf, breach, failed = rules.trade_outcome(m.seed, t, c, s, sp.competence, sp.integrity,
-                                                   firm.quality, firm.consistency,
-                                                   firm.failure_rate, forced, P)
+        perf, breach, failed = rules.trade_outcome(
+            m.seed,
+            t,
+            c,
+            s,
+            sp.competence,
+            sp.integrity,
+            firm.quality,
+            firm.consistency,
+            firm.failure_rate,
+            forced,
+            P,
+        )
         cost = rules.transaction_cost(trust, rel.asym, P)
         ti0, te0, asym0, ring0, n0 = rel.ti, rel.te, rel.asym, rel.ring, rel.n_trades
         if breach:
             ti, te, gift, scar = rules.breach_loss(ti0, te0, P)
             asym = asym0
         else:
-            ti, te, gift, scar, asym = rules.learn(ti0, te0, gift, rel.scar, asym0, perf, depth,
-                                                   sp.integrity, sp.strategy, firm.transparency, P)
+            ti, te, gift, scar, asym = rules.learn(
+                ti0,
+                te0,
+                gift,
+                rel.scar,
+                asym0,
+                perf,
+                depth,
+                sp.integrity,
+                sp.strategy,
+                firm.transparency,
+                P,
+            )
         forgiven = complained = exited = False
         if failed:
             forgiven, complained, exited, ti, te = rules.failure_response(
-                m.seed, t, c, s, trust, ti, te, ring0, firm.recovery, P)
+                m.seed, t, c, s, trust, ti, te, ring0, firm.recovery, P
+            )
         rel.ti, rel.te, rel.gift, rel.scar, rel.asym = ti, te, gift, scar, asym
         rel.n_trades, rel.last_step = n0 + 1, t
         after = rel.trust(t, P)
         rel.ring = rules.ring_after(ring0, after, rel.n_trades, breach, P)
-        self.org[firm.idx] = rules.org_learn(org, perf, failed, forgiven, breach, firm.recovery,
-                                             firm.social, asym0, P)
+        self.org[firm.idx] = rules.org_learn(
+            org, perf, failed, forgiven, breach, firm.recovery, firm.social, asym0, P
+        )
         bad = breach or (failed and not forgiven)
         sat = rules.satisfaction(perf, depth, ti0, P)
         self.wom, self.wom_firm = rules.wom_sign(m.seed, t, c, s, sat, bad, failed, P), firm.idx
         self.salesperson = None if exited else sp
         self.cost, self.perf, self.depth, self.repeat = cost, perf, depth, n0 > 0
-        for name, happened in (("trades", True), ("failures", failed), ("breaches", breach),
-                               ("complaints", complained), ("forgiven", forgiven),
-                               ("churned", exited), ("wom_positive", self.wom > 0),
-                               ("wom_negative", self.wom < 0)):
+        for name, happened in (
+            ("trades", True),
+            ("failures", failed),
+            ("breaches", breach),
+            ("complaints", complained),
+            ("forgiven", forgiven),
+            ("churned", exited),
+            ("wom_positive", self.wom > 0),
+            ("wom_negative", self.wom < 0),
+        ):
             if happened:
                 m.count(name)
-        m.log(EV_ENCOUNTER, self, sp, firm.idx, rel, stage=CLOSED, ring_before=ring0,
-              trust_before=trust, trust_after=after, ti_before=ti0, te_before=te0,
-              org_trust=org, asym=asym0, perf=perf, depth=depth, cost=cost, breach=breach,
-              failed=failed, forgiven=forgiven, complained=complained, exited=exited,
-              wom=self.wom)
+        m.log(
+            EV_ENCOUNTER,
+            self,
+            sp,
+            firm.idx,
+            rel,
+            stage=CLOSED,
+            ring_before=ring0,
+            trust_before=trust,
+            trust_after=after,
+            ti_before=ti0,
+            te_before=te0,
+            org_trust=org,
+            asym=asym0,
+            perf=perf,
+            depth=depth,
+            cost=cost,
+            breach=breach,
+            failed=failed,
+            forgiven=forgiven,
+            complained=complained,
+            exited=exited,
+            wom=self.wom,
+        )
 
     def listen(self) -> None:
         """Phase 5: hear this step's praise and warnings from my ties, weighted by ring."""

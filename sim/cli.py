@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import EXIT_INTERRUPTED, TrustsimError
 from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
@@ -18,18 +18,36 @@ from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
 
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run one scenario and write its results",
-                       description="Run SCENARIO (default: baseline) and write "
-                                   "DIR/timeseries.parquet, DIR/run.json and a figure.")
-    p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                   help=f"a TOML file or a shipped name from {SCENARIO_DIR.name}/ (default: baseline)")
-    p.add_argument("--engine", choices=("mesa", "core"), default="core",
-                   help="core: numba arrays (fast); mesa: readable agents (same results)")
+    p = sub.add_parser(
+        "run",
+        help="run one scenario and write its results",
+        description="Run SCENARIO (default: baseline) and write "
+        "DIR/timeseries.parquet, DIR/run.json and a figure.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"a TOML file or a shipped name from {SCENARIO_DIR.name}/ (default: baseline)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("mesa", "core"),
+        default="core",
+        help="core: numba arrays (fast); mesa: readable agents (same results)",
+    )
     p.add_argument("--seed", type=int, help="override run.seed")
     p.add_argument("--steps", type=int, help="override run.steps")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter, e.g. --set population.n_customers=137 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set population.n_customers=137 (repeatable)",
+    )
     p.add_argument("--history", action="store_true", help="also write the relationship event log")
     p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     p.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
@@ -79,20 +97,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     p = scenario.population
-    print(f"{resolve_path(args.scenario)}: ok ({p.n_customers} customers, {p.n_salespeople} "
-          f"salespeople, {p.n_firms} firms, {scenario.run.steps} steps)")
+    print(
+        f"{resolve_path(args.scenario)}: ok ({p.n_customers} customers, {p.n_salespeople} "
+        f"salespeople, {p.n_firms} firms, {scenario.run.steps} steps)"
+    )
     return 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     from .params import describe, iter_fields
+
     for section, key, finfo in iter_fields():
-        print(f"{section}.{key} = {finfo.default!r}  [{describe(section, key)}]  {finfo.description}")
+        print(
+            f"{section}.{key} = {finfo.default!r}  [{describe(section, key)}]  {finfo.description}"
+        )
     return 0
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     from .metrics import METRIC_HELP, METRICS
+
     for name in METRICS[1:]:
         print(f"{name}: {METRIC_HELP[name]}")
     return 0
@@ -101,6 +125,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustsim", description=__doc__.splitlines()[0])
     from . import __version__
+
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)

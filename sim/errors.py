@@ -43,8 +43,13 @@ class MissingExtra(UsageError):
 
 # Which optional-dependency group (pyproject ``[project.optional-dependencies]``) brings
 # which top-level module; the message names the group to install.
-EXTRAS = {"solara": "classroom", "imageio": "classroom", "dask": "cluster",
-          "distributed": "cluster", "playwright": "test"}
+EXTRAS = {
+    "solara": "classroom",
+    "imageio": "classroom",
+    "dask": "cluster",
+    "distributed": "cluster",
+    "playwright": "test",
+}
 
 
 def require(module: str, purpose: str) -> ModuleType:
@@ -56,5 +61,7 @@ def require(module: str, purpose: str) -> ModuleType:
         extra = EXTRAS.get(top) or EXTRAS.get(module.split(".")[0])
         if extra is None:
             raise
-        raise MissingExtra(f"{purpose} needs the '{extra}' extra ({top} is not installed): "
-                           f"pip install 'trustsim[{extra}]'") from None
+        raise MissingExtra(
+            f"{purpose} needs the '{extra}' extra ({top} is not installed): "
+            f"pip install 'trustsim[{extra}]'"
+        ) from None

@@ -14,14 +14,35 @@ import numpy as np
 from numba import njit, prange
 
 from . import rules
-from .codes import (CLOSED, COLD, CONTACT, D_CHOOSE, D_REPLACE, HANDOVER, KIN,
-                    OUTSIDER, REFERRAL)
-from .metrics import (COUNTERS, EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, I_BREACHES, I_CHURNED,
-                      I_COLD, I_COMPLAINTS, I_ENCOUNTERS, I_FAILURES, I_FOLLOWED, I_FORGIVEN,
-                      I_MOVES, I_OFFERS, I_REFERRALS, I_STAYED, I_STOP_CONTACT, I_SWITCHES,
-                      I_TRADES, I_UNSERVED, I_WITH_START, I_WOM_NEG, I_WOM_POS, LOG_COLUMNS,
-                      MEANS)
+from .codes import CLOSED, COLD, CONTACT, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL
 from .measure import summarize
+from .metrics import (
+    COUNTERS,
+    EV_ENCOUNTER,
+    EV_OFFER,
+    EV_TURNOVER,
+    I_BREACHES,
+    I_CHURNED,
+    I_COLD,
+    I_COMPLAINTS,
+    I_ENCOUNTERS,
+    I_FAILURES,
+    I_FOLLOWED,
+    I_FORGIVEN,
+    I_MOVES,
+    I_OFFERS,
+    I_REFERRALS,
+    I_STAYED,
+    I_STOP_CONTACT,
+    I_SWITCHES,
+    I_TRADES,
+    I_UNSERVED,
+    I_WITH_START,
+    I_WOM_NEG,
+    I_WOM_POS,
+    LOG_COLUMNS,
+    MEANS,
+)
 from .params import Scenario, param_record
 from .population import World, build_world
 from .rng import index
@@ -61,10 +82,42 @@ def _staff_at(sp_firm, f, k):
 
 
 @njit(cache=True)
-def _log(buf, logged, n, step, kind, c, s, firm, origin, stage, ring_before, ring_after, n_trades,
-         trust_before, trust_after, ti_before, te_before, ti_after, te_after, gift, org_trust,
-         asym, perf, depth, cost, breach, failed, forgiven, complained, exited, wom, discount,
-         switched, followed):
+def _log(
+    buf,
+    logged,
+    n,
+    step,
+    kind,
+    c,
+    s,
+    firm,
+    origin,
+    stage,
+    ring_before,
+    ring_after,
+    n_trades,
+    trust_before,
+    trust_after,
+    ti_before,
+    te_before,
+    ti_after,
+    te_after,
+    gift,
+    org_trust,
+    asym,
+    perf,
+    depth,
+    cost,
+    breach,
+    failed,
+    forgiven,
+    complained,
+    exited,
+    wom,
+    discount,
+    switched,
+    followed,
+):
     """Write event row ``n`` (the slot of one phase and customer) in LOG_COLUMNS order."""
     logged[n] = True
     buf[n, 0] = step
@@ -101,8 +154,27 @@ def _log(buf, logged, n, step, kind, c, s, firm, origin, stage, ring_before, rin
 
 
 @njit(cache=True)
-def _ensure(c, s, origin, ref_trust, ref_ring, org, t, propensity, met, ti, te, ring,
-            rorigin, last, gift, scar, asym, ntr, P):
+def _ensure(
+    c,
+    s,
+    origin,
+    ref_trust,
+    ref_ring,
+    org,
+    t,
+    propensity,
+    met,
+    ti,
+    te,
+    ring,
+    rorigin,
+    last,
+    gift,
+    scar,
+    asym,
+    ntr,
+    P,
+):
     """Start relationship (c, s) by ``origin`` if it does not exist yet."""
     if met[c, s]:
         return
@@ -119,15 +191,49 @@ def _ensure(c, s, origin, ref_trust, ref_ring, org, t, propensity, met, ti, te, 
     ntr[c, s] = 0
 
 
-def step(seed, t, P, history,
-         # world (fixed)
-         indptr, indices, tie_ring, propensity, risk, kin, competence, integrity, empathy,
-         strategy, capacity, quality, failure_rate, recovery, transparency, consistency,
-         price, social,
-         # state (mutable)
-         sp_firm, primary, org, aware, met, ti, te, ring, rorigin, last, gift, scar, asym, ntr,
-         # scratch: one log slot per (phase, customer), and which slots were written
-         log, logged):
+def step(
+    seed,
+    t,
+    P,
+    history,
+    # world (fixed)
+    indptr,
+    indices,
+    tie_ring,
+    propensity,
+    risk,
+    kin,
+    competence,
+    integrity,
+    empathy,
+    strategy,
+    capacity,
+    quality,
+    failure_rate,
+    recovery,
+    transparency,
+    consistency,
+    price,
+    social,
+    # state (mutable)
+    sp_firm,
+    primary,
+    org,
+    aware,
+    met,
+    ti,
+    te,
+    ring,
+    rorigin,
+    last,
+    gift,
+    scar,
+    asym,
+    ntr,
+    # scratch: one log slot per (phase, customer), and which slots were written
+    log,
+    logged,
+):
     """Advance the world one step; returns (counts, means).
 
     Customer loops are numba ``prange`` loops: each iteration writes only its own
@@ -165,7 +271,9 @@ def step(seed, t, P, history,
         if s < 0 or moved_from[s] < 0:
             continue
         f_old = moved_from[s]
-        personal = rules.combined_trust(ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P)
+        personal = rules.combined_trust(
+            ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P
+        )
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
         if followed:
@@ -176,14 +284,65 @@ def step(seed, t, P, history,
             k = _staff_count(sp_firm, f_old)
             if k > 0:
                 new = _staff_at(sp_firm, f_old, index(seed, t, c, f_old, D_REPLACE, k))
-                _ensure(c, new, HANDOVER, 0.0, OUTSIDER, o, t, propensity, met, ti, te, ring,
-                        rorigin, last, gift, scar, asym, ntr, P)
+                _ensure(
+                    c,
+                    new,
+                    HANDOVER,
+                    0.0,
+                    OUTSIDER,
+                    o,
+                    t,
+                    propensity,
+                    met,
+                    ti,
+                    te,
+                    ring,
+                    rorigin,
+                    last,
+                    gift,
+                    scar,
+                    asym,
+                    ntr,
+                    P,
+                )
                 primary[c] = new
         if history:
-            _log(log, logged, c, t, EV_TURNOVER, c, s, f_old, rorigin[c, s], -1, ring[c, s],
-                        ring[c, s], ntr[c, s], personal, NAN, ti[c, s], te[c, s], ti[c, s],
-                        te[c, s], gift[c, s], o, asym[c, s], NAN, 0, NAN, 0, 0, 0, 0, 0, 0,
-                        NAN, 0, followed)
+            _log(
+                log,
+                logged,
+                c,
+                t,
+                EV_TURNOVER,
+                c,
+                s,
+                f_old,
+                rorigin[c, s],
+                -1,
+                ring[c, s],
+                ring[c, s],
+                ntr[c, s],
+                personal,
+                NAN,
+                ti[c, s],
+                te[c, s],
+                ti[c, s],
+                te[c, s],
+                gift[c, s],
+                o,
+                asym[c, s],
+                NAN,
+                0,
+                NAN,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                NAN,
+                0,
+                followed,
+            )
 
     counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
 
@@ -193,7 +352,9 @@ def step(seed, t, P, history,
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
-        trust = rules.combined_trust(ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P)
+        trust = rules.combined_trust(
+            ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P
+        )
         discount, switched = rules.competitor_offer(seed, t, c, trust, ring[c, s], P)
         n_offers += 1
         if switched:
@@ -202,15 +363,66 @@ def step(seed, t, P, history,
             switched = k > 0
             if switched:
                 new = _staff_at(sp_firm, rival, index(seed, t, c, rival, D_REPLACE, k))
-                _ensure(c, new, COLD, 0.0, OUTSIDER, 0.0, t, propensity, met, ti, te, ring,
-                        rorigin, last, gift, scar, asym, ntr, P)
+                _ensure(
+                    c,
+                    new,
+                    COLD,
+                    0.0,
+                    OUTSIDER,
+                    0.0,
+                    t,
+                    propensity,
+                    met,
+                    ti,
+                    te,
+                    ring,
+                    rorigin,
+                    last,
+                    gift,
+                    scar,
+                    asym,
+                    ntr,
+                    P,
+                )
                 primary[c] = new
                 n_switches += 1
         if history:
-            _log(log, logged, nc + c, t, EV_OFFER, c, s, sp_firm[s], rorigin[c, s], -1, ring[c, s],
-                        ring[c, s], ntr[c, s], trust, NAN, ti[c, s], te[c, s], ti[c, s], te[c, s],
-                        gift[c, s], NAN, asym[c, s], NAN, 0, NAN, 0, 0, 0, 0, 0, 0, discount,
-                        switched, 0)
+            _log(
+                log,
+                logged,
+                nc + c,
+                t,
+                EV_OFFER,
+                c,
+                s,
+                sp_firm[s],
+                rorigin[c, s],
+                -1,
+                ring[c, s],
+                ring[c, s],
+                ntr[c, s],
+                trust,
+                NAN,
+                ti[c, s],
+                te[c, s],
+                ti[c, s],
+                te[c, s],
+                gift[c, s],
+                NAN,
+                asym[c, s],
+                NAN,
+                0,
+                NAN,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                discount,
+                switched,
+                0,
+            )
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
 
@@ -230,7 +442,9 @@ def step(seed, t, P, history,
             sj = primary[j]
             if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
-            tj = rules.combined_trust(ti[j, sj], te[j, sj], rules.gift_now(gift[j, sj], last[j, sj], t, P), ntr[j, sj], P)
+            tj = rules.combined_trust(
+                ti[j, sj], te[j, sj], rules.gift_now(gift[j, sj], last[j, sj], t, P), ntr[j, sj], P
+            )
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL
@@ -263,8 +477,27 @@ def step(seed, t, P, history,
             elif origin[c] == COLD:
                 n_cold += 1
         f = sp_firm[s]
-        _ensure(c, s, origin[c], ref_trust[c], ref_ring[c], org[c, f], t, propensity, met, ti,
-                te, ring, rorigin, last, gift, scar, asym, ntr, P)
+        _ensure(
+            c,
+            s,
+            origin[c],
+            ref_trust[c],
+            ref_ring[c],
+            org[c, f],
+            t,
+            propensity,
+            met,
+            ti,
+            te,
+            ring,
+            rorigin,
+            last,
+            gift,
+            scar,
+            asym,
+            ntr,
+            P,
+        )
         aware[c] = True
         g = rules.gift_now(gift[c, s], last[c, s], t, P)
         trust = rules.combined_trust(ti[c, s], te[c, s], g, ntr[c, s], P)
@@ -274,40 +507,95 @@ def step(seed, t, P, history,
         stage_of[c] = stage
         if stage < CLOSED:
             if history:
-                _log(log, logged, 2 * nc + c, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], stage,
-                            ring[c, s], ring[c, s], ntr[c, s], trust, trust, ti[c, s], te[c, s],
-                            ti[c, s], te[c, s], gift[c, s], o, asym[c, s], NAN, 0, NAN, 0, 0, 0,
-                            0, 0, 0, NAN, 0, 0)
+                _log(
+                    log,
+                    logged,
+                    2 * nc + c,
+                    t,
+                    EV_ENCOUNTER,
+                    c,
+                    s,
+                    f,
+                    rorigin[c, s],
+                    stage,
+                    ring[c, s],
+                    ring[c, s],
+                    ntr[c, s],
+                    trust,
+                    trust,
+                    ti[c, s],
+                    te[c, s],
+                    ti[c, s],
+                    te[c, s],
+                    gift[c, s],
+                    o,
+                    asym[c, s],
+                    NAN,
+                    0,
+                    NAN,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    NAN,
+                    0,
+                    0,
+                )
             continue
         # the trade
         depth = rules.needs_depth(seed, t, c, s, ring[c, s], empathy[s], P)
         forced = rules.forced_breach(t, s, P)
-        perf, breach, failed = rules.trade_outcome(seed, t, c, s, competence[s], integrity[s],
-                                                   quality[f], consistency[f], failure_rate[f],
-                                                   forced, P)
+        perf, breach, failed = rules.trade_outcome(
+            seed,
+            t,
+            c,
+            s,
+            competence[s],
+            integrity[s],
+            quality[f],
+            consistency[f],
+            failure_rate[f],
+            forced,
+            P,
+        )
         tcost = rules.transaction_cost(trust, asym[c, s], P)
         ti0, te0, asym0, ring0, n0 = ti[c, s], te[c, s], asym[c, s], ring[c, s], ntr[c, s]
         if breach:
             nti, nte, ngift, nscar = rules.breach_loss(ti0, te0, P)
             nasym = asym0
         else:
-            nti, nte, ngift, nscar, nasym = rules.learn(ti0, te0, g, scar[c, s], asym0, perf,
-                                                        depth, integrity[s], strategy[s],
-                                                        transparency[f], P)
+            nti, nte, ngift, nscar, nasym = rules.learn(
+                ti0,
+                te0,
+                g,
+                scar[c, s],
+                asym0,
+                perf,
+                depth,
+                integrity[s],
+                strategy[s],
+                transparency[f],
+                P,
+            )
         forgiven = complained = exited = False
         if failed:
             forgiven, complained, exited, nti, nte = rules.failure_response(
-                seed, t, c, s, trust, nti, nte, ring0, recovery[f], P)
+                seed, t, c, s, trust, nti, nte, ring0, recovery[f], P
+            )
         ti[c, s], te[c, s], gift[c, s], scar[c, s], asym[c, s] = nti, nte, ngift, nscar, nasym
         ntr[c, s] = n0 + 1
         last[c, s] = t
         after = rules.combined_trust(nti, nte, ngift, n0 + 1, P)
         ring[c, s] = rules.ring_after(ring0, after, n0 + 1, breach, P)
-        org[c, f] = rules.org_learn(o, perf, failed, forgiven, breach, recovery[f], social[f],
-                                    asym0, P)
+        org[c, f] = rules.org_learn(
+            o, perf, failed, forgiven, breach, recovery[f], social[f], asym0, P
+        )
         bad = breach or (failed and not forgiven)
-        wom[c] = rules.wom_sign(seed, t, c, s, rules.satisfaction(perf, depth, ti0, P), bad, failed,
-                                P)
+        wom[c] = rules.wom_sign(
+            seed, t, c, s, rules.satisfaction(perf, depth, ti0, P), bad, failed, P
+        )
         wom_firm[c] = f
         primary[c] = -1 if exited else s
         cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, n0 > 0
@@ -320,14 +608,56 @@ def step(seed, t, P, history,
         n_wom_pos += 1 if wom[c] > 0 else 0
         n_wom_neg += 1 if wom[c] < 0 else 0
         if history:
-            _log(log, logged, 2 * nc + c, t, EV_ENCOUNTER, c, s, f, rorigin[c, s], CLOSED, ring0,
-                 ring[c, s], n0 + 1, trust, after, ti0, te0, nti, nte, ngift, o, asym0, perf,
-                 depth, tcost, breach, failed, forgiven, complained, exited, wom[c], NAN, 0, 0)
-    for k, n in ((I_UNSERVED, n_unserved), (I_ENCOUNTERS, n_served), (I_REFERRALS, n_referrals),
-                 (I_COLD, n_cold), (I_TRADES, n_trades), (I_FAILURES, n_failures),
-                 (I_BREACHES, n_breaches), (I_COMPLAINTS, n_complaints),
-                 (I_FORGIVEN, n_forgiven), (I_CHURNED, n_churned), (I_WOM_POS, n_wom_pos),
-                 (I_WOM_NEG, n_wom_neg)):
+            _log(
+                log,
+                logged,
+                2 * nc + c,
+                t,
+                EV_ENCOUNTER,
+                c,
+                s,
+                f,
+                rorigin[c, s],
+                CLOSED,
+                ring0,
+                ring[c, s],
+                n0 + 1,
+                trust,
+                after,
+                ti0,
+                te0,
+                nti,
+                nte,
+                ngift,
+                o,
+                asym0,
+                perf,
+                depth,
+                tcost,
+                breach,
+                failed,
+                forgiven,
+                complained,
+                exited,
+                wom[c],
+                NAN,
+                0,
+                0,
+            )
+    for k, n in (
+        (I_UNSERVED, n_unserved),
+        (I_ENCOUNTERS, n_served),
+        (I_REFERRALS, n_referrals),
+        (I_COLD, n_cold),
+        (I_TRADES, n_trades),
+        (I_FAILURES, n_failures),
+        (I_BREACHES, n_breaches),
+        (I_COMPLAINTS, n_complaints),
+        (I_FORGIVEN, n_forgiven),
+        (I_CHURNED, n_churned),
+        (I_WOM_POS, n_wom_pos),
+        (I_WOM_NEG, n_wom_neg),
+    ):
         counts[k] = n
     for c in range(nc):
         if 0 <= stage_of[c] < CLOSED:
@@ -363,8 +693,27 @@ def step(seed, t, P, history,
         ring_c[c] = ring[c, s]
         asym_c[c] = asym[c, s]
         porg[c] = org[c, sp_firm[s]]
-    means = summarize(seed, t, counts, start_sp, primary, trust_c, ti_c, te_c, ring_c, asym_c,
-                      porg, org, cost, perf_c, depth_c, repeat, wom, aware, P)
+    means = summarize(
+        seed,
+        t,
+        counts,
+        start_sp,
+        primary,
+        trust_c,
+        ti_c,
+        te_c,
+        ring_c,
+        asym_c,
+        porg,
+        org,
+        cost,
+        perf_c,
+        depth_c,
+        repeat,
+        wom,
+        aware,
+        P,
+    )
     return counts, means
 
 
@@ -388,8 +737,9 @@ step_parallel = _compiled(parallel=True)
 class CoreModel:
     """Array state plus a step driver: the fast engine, with the Mesa model's interface."""
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None,
-                 world: World | None = None):
+    def __init__(
+        self, scenario: Scenario | None = None, seed: int | None = None, world: World | None = None
+    ):
         self.params = scenario or Scenario()
         self.seed = self.params.run.seed if seed is None else seed
         self.P = param_record(self.params)
@@ -421,13 +771,45 @@ class CoreModel:
             numba.set_num_threads(n)
         w = self.world
         counts, means = (step_parallel if n > 1 else step_serial)(
-            self.seed, self.steps, self.P, self.history,
-            w.csr.indptr, w.csr.indices, w.csr.ring, w.propensity, w.risk, w.kin_salesperson,
-            w.competence, w.integrity, w.empathy, w.strategy, w.capacity, w.quality,
-            w.failure_rate, w.recovery, w.transparency, w.consistency, w.price, w.social,
-            self.sp_firm, self.primary, self.org, self.aware, self.met, self.ti, self.te,
-            self.ring, self.rorigin, self.last, self.gift, self.scar, self.asym, self.ntr,
-            self._log, self._logged)
+            self.seed,
+            self.steps,
+            self.P,
+            self.history,
+            w.csr.indptr,
+            w.csr.indices,
+            w.csr.ring,
+            w.propensity,
+            w.risk,
+            w.kin_salesperson,
+            w.competence,
+            w.integrity,
+            w.empathy,
+            w.strategy,
+            w.capacity,
+            w.quality,
+            w.failure_rate,
+            w.recovery,
+            w.transparency,
+            w.consistency,
+            w.price,
+            w.social,
+            self.sp_firm,
+            self.primary,
+            self.org,
+            self.aware,
+            self.met,
+            self.ti,
+            self.te,
+            self.ring,
+            self.rorigin,
+            self.last,
+            self.gift,
+            self.scar,
+            self.asym,
+            self.ntr,
+            self._log,
+            self._logged,
+        )
         if self.history:
             self.events.append(self._log[self._logged])
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}

@@ -34,8 +34,9 @@ def resolve_path(name: str | Path) -> Path:
 def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
     """Parse a TOML file, turning every way it can fail into a ScenarioError."""
     if not path.exists():
-        raise ScenarioError([f"{path}: no such file (a {what} is a TOML file; "
-                             f"shipped ones are in {SCENARIO_DIR})"])
+        raise ScenarioError(
+            [f"{path}: no such file (a {what} is a TOML file; shipped ones are in {SCENARIO_DIR})"]
+        )
     if path.is_dir():
         raise ScenarioError([f"{path}: is a directory, expected a TOML {what} file"])
     try:
@@ -47,8 +48,12 @@ def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
     if not data:
-        raise ScenarioError([f"{path}: the file is empty; a {what} needs at least one table, "
-                             f"e.g. [run] steps = 100"])
+        raise ScenarioError(
+            [
+                f"{path}: the file is empty; a {what} needs at least one table, "
+                f"e.g. [run] steps = 100"
+            ]
+        )
     return data
 
 
@@ -64,11 +69,15 @@ def _explain(source: str, err: dict[str, Any]) -> str:
     sections = list(Scenario.model_fields)
     if err["type"] == "extra_forbidden":
         if len(loc) == 1:
-            return (f"{source}: unknown table [{key}]{_suggest(key, sections)} "
-                    f"(allowed: {', '.join(sections)})")
+            return (
+                f"{source}: unknown table [{key}]{_suggest(key, sections)} "
+                f"(allowed: {', '.join(sections)})"
+            )
         keys = list(Scenario.model_fields[loc[0]].annotation.model_fields)  # type: ignore[union-attr]
-        return (f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
-                f"(allowed in [{loc[0]}]: {', '.join(keys)})")
+        return (
+            f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
+            f"(allowed in [{loc[0]}]: {', '.join(keys)})"
+        )
     if len(loc) == 2:
         given = err.get("input")
         return f"{source}: {key} = {given!r} is not allowed: must be {describe(loc[0], loc[1])}"
@@ -105,10 +114,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> tuple[dict[st
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in known:
-            why = ("expected KEY=VALUE" if not sep else
-                   f"no such parameter{_suggest(key, known)}")
-            problems.append(f"--set {item}: {why} (keys look like population.n_customers; "
-                            f"`trustsim params` lists them)")
+            why = "expected KEY=VALUE" if not sep else f"no such parameter{_suggest(key, known)}"
+            problems.append(
+                f"--set {item}: {why} (keys look like population.n_customers; "
+                f"`trustsim params` lists them)"
+            )
             continue
         section, name = key.split(".")
         table = out.setdefault(section, {})
@@ -133,5 +143,13 @@ def load_scenario(name: str | Path | None = None, overrides: list[str] | None = 
     return scenario
 
 
-__all__ = ["ScenarioError", "load_scenario", "validate", "apply_overrides", "read_toml",
-           "resolve_path", "SCENARIO_DIR", "flat"]
+__all__ = [
+    "SCENARIO_DIR",
+    "ScenarioError",
+    "apply_overrides",
+    "flat",
+    "load_scenario",
+    "read_toml",
+    "resolve_path",
+    "validate",
+]

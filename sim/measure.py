@@ -7,7 +7,15 @@ into the ``MEANS`` of :mod:`trustsim.metrics`; sums are taken in the same order 
 import numpy as np
 from numba import njit
 
-from .codes import D_INTERVIEW, D_INTERVIEW_NOISE, D_RESPOND, D_SOCIAL, D_SURVEY, D_SURVEY_NOISE, OUTSIDER
+from .codes import (
+    D_INTERVIEW,
+    D_INTERVIEW_NOISE,
+    D_RESPOND,
+    D_SOCIAL,
+    D_SURVEY,
+    D_SURVEY_NOISE,
+    OUTSIDER,
+)
 from .metrics import MEANS
 from .rng import normal, uniform
 from .rules import clip01
@@ -19,8 +27,27 @@ def _mean(total, n):
 
 
 @njit(cache=True)
-def summarize(seed, step, counts, start_sp, end_sp, trust, ti, te, ring, asym, porg, org, cost,
-              perf, depth, repeat, wom, aware, P):
+def summarize(
+    seed,
+    step,
+    counts,
+    start_sp,
+    end_sp,
+    trust,
+    ti,
+    te,
+    ring,
+    asym,
+    porg,
+    org,
+    cost,
+    perf,
+    depth,
+    repeat,
+    wom,
+    aware,
+    P,
+):
     """MEANS for one step from per-customer arrays (NaN where nothing to average)."""
     p = P[0]
     noisy = p.mechanisms_measurement_noise > 0.5
@@ -79,15 +106,20 @@ def summarize(seed, step, counts, start_sp, end_sp, trust, ti, te, ring, asym, p
                 n_resp += 1
                 v = porg[c]
                 if noisy:
-                    v = clip01(v + p.measurement_survey_bias
-                               + p.measurement_survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE))
+                    v = clip01(
+                        v
+                        + p.measurement_survey_bias
+                        + p.measurement_survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE)
+                    )
                     v = np.round(v * 4.0) / 4.0
                 s_survey += v
         if uniform(seed, step, c, 0, D_INTERVIEW) < p.measurement_interview_rate:
             n_int += 1
             v = trust[c]
             if noisy:
-                v = clip01(v + p.measurement_interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE))
+                v = clip01(
+                    v + p.measurement_interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE)
+                )
             s_int += v
     out[0] = _mean(s_t, n_sp)
     out[1] = _mean(s_ti, n_sp)

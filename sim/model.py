@@ -25,8 +25,9 @@ from .population import World, build_world
 class TrustModel(mesa.Model):
     """Customers, salespeople and firms in a 差序格局 tie network."""
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None,
-                 world: World | None = None):
+    def __init__(
+        self, scenario: Scenario | None = None, seed: int | None = None, world: World | None = None
+    ):
         scenario = scenario or Scenario()
         seed = scenario.run.seed if seed is None else seed
         super().__init__(rng=seed)
@@ -34,18 +35,22 @@ class TrustModel(mesa.Model):
         self.world = world or build_world(scenario, seed)
         self.history = scenario.run.history
         self.firms = [Firm(self, f) for f in range(self.world.n_firms)]
-        self.salespeople = [Salesperson(self, s, self.firms[int(f)])
-                            for s, f in enumerate(self.world.sp_firm)]
+        self.salespeople = [
+            Salesperson(self, s, self.firms[int(f)]) for s, f in enumerate(self.world.sp_firm)
+        ]
         self.customers = [Customer(self, c) for c in range(self.world.n_customers)]
         csr = self.world.csr
         for c, cust in enumerate(self.customers):
             lo, hi = csr.indptr[c], csr.indptr[c + 1]
-            cust.ties = [(self.customers[j], int(r)) for j, r in zip(csr.indices[lo:hi], csr.ring[lo:hi])]
+            cust.ties = [
+                (self.customers[j], int(r)) for j, r in zip(csr.indices[lo:hi], csr.ring[lo:hi])
+            ]
         self.counts: Counter[str] = Counter()
         self.events: list[tuple] = []
         self.metrics: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in COUNTERS + MEANS})
+            model_reporters={name: _reporter(name) for name in COUNTERS + MEANS}
+        )
 
     # ------------------------------------------------------------ helpers for agents
     @property
@@ -69,18 +74,45 @@ class TrustModel(mesa.Model):
             return rules.rival_firm(self.seed, self.steps, s, 1, firm, self.n_firms)
         return firm
 
-    def log(self, kind: int, cust: Customer, sp: Salesperson, firm: int, rel: Relationship,
-            **fields) -> None:
+    def log(
+        self, kind: int, cust: Customer, sp: Salesperson, firm: int, rel: Relationship, **fields
+    ) -> None:
         """Append one row of the relationship event log (only when run.history is on)."""
         if not self.history:
             return
-        row = dict(step=self.steps, kind=kind, customer=cust.idx, salesperson=sp.idx,
-                   firm=firm, origin=rel.origin, stage=-1, ring_before=rel.ring,
-                   ring_after=rel.ring, n_trades=rel.n_trades, trust_before=math.nan,
-                   trust_after=math.nan, ti_before=rel.ti, te_before=rel.te, ti_after=rel.ti,
-                   te_after=rel.te, gift=rel.gift, org_trust=math.nan, asym=rel.asym,
-                   perf=math.nan, depth=0, cost=math.nan, breach=0, failed=0, forgiven=0,
-                   complained=0, exited=0, wom=0, discount=math.nan, switched=0, followed=0)
+        row = dict(
+            step=self.steps,
+            kind=kind,
+            customer=cust.idx,
+            salesperson=sp.idx,
+            firm=firm,
+            origin=rel.origin,
+            stage=-1,
+            ring_before=rel.ring,
+            ring_after=rel.ring,
+            n_trades=rel.n_trades,
+            trust_before=math.nan,
+            trust_after=math.nan,
+            ti_before=rel.ti,
+            te_before=rel.te,
+            ti_after=rel.ti,
+            te_after=rel.te,
+            gift=rel.gift,
+            org_trust=math.nan,
+            asym=rel.asym,
+            perf=math.nan,
+            depth=0,
+            cost=math.nan,
+            breach=0,
+            failed=0,
+            forgiven=0,
+            complained=0,
+            exited=0,
+            wom=0,
+            discount=math.nan,
+            switched=0,
+            followed=0,
+        )
         row.update(fields)
         self.events.append(tuple(float(row[c]) for c in LOG_COLUMNS))
 
@@ -88,7 +120,9 @@ class TrustModel(mesa.Model):
     def step(self) -> None:
         self.counts = Counter()
         customers = self.agents_by_type[Customer]
-        self.counts["with_salesperson_start"] = sum(c.salesperson is not None for c in self.customers)
+        self.counts["with_salesperson_start"] = sum(
+            c.salesperson is not None for c in self.customers
+        )
         customers.do("begin_step")
         self.agents_by_type[Salesperson].shuffle_do("consider_moving")
         customers.shuffle_do("react_to_moves")
@@ -105,7 +139,9 @@ class TrustModel(mesa.Model):
     def summarize(self) -> dict[str, float]:
         """Per-customer arrays in id order -> the shared summary."""
         n, t, P = len(self.customers), self.steps, self.P
-        start_sp = np.array([_idx(cust.start_salesperson) for cust in self.customers], dtype=np.int64)
+        start_sp = np.array(
+            [_idx(cust.start_salesperson) for cust in self.customers], dtype=np.int64
+        )
         end_sp = np.array([_idx(cust.salesperson) for cust in self.customers], dtype=np.int64)
         trust, ti, te, asym, porg = (np.full(n, np.nan) for _ in range(5))
         ring = np.full(n, OUTSIDER, dtype=np.int64)
@@ -121,14 +157,26 @@ class TrustModel(mesa.Model):
             porg[c] = cust.org[sp.firm.idx]
         counts = np.array([self.counts[k] for k in COUNTERS], dtype=np.int64)
         means = summarize(
-            self.seed, t, counts, start_sp, end_sp, trust, ti, te, ring, asym, porg,
+            self.seed,
+            t,
+            counts,
+            start_sp,
+            end_sp,
+            trust,
+            ti,
+            te,
+            ring,
+            asym,
+            porg,
             np.array([cust.org for cust in self.customers]),
             np.array([cust.cost for cust in self.customers]),
             np.array([cust.perf for cust in self.customers]),
             np.array([cust.depth for cust in self.customers], dtype=np.int64),
             np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
             np.array([cust.wom for cust in self.customers], dtype=np.int64),
-            np.array([cust.aware for cust in self.customers], dtype=np.bool_), P)
+            np.array([cust.aware for cust in self.customers], dtype=np.bool_),
+            P,
+        )
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         return out

@@ -32,9 +32,9 @@ def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.Graph:
     order = rng.permutation(n)
     size = max(1, net.household_size)
     for start in range(0, n, size):
-        members = sorted(int(x) for x in order[start:start + size])
+        members = sorted(int(x) for x in order[start : start + size])
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 g.add_edge(a, b, ring=FAMILY)
     k = min(net.insider_degree - net.insider_degree % 2, n - 1 - (n - 1) % 2)
     if k >= 2:
@@ -42,11 +42,11 @@ def build_graph(scenario: Scenario, rng: np.random.Generator) -> nx.Graph:
         # neighbours would already be family and insiders would fall short of the degree
         lattice_order = rng.permutation(n)
         small_world = nx.watts_strogatz_graph(n, k, net.rewire, seed=int(rng.integers(2**31)))
-        for a, b in small_world.edges():
-            a, b = int(lattice_order[a]), int(lattice_order[b])
+        for i, j in small_world.edges():
+            a, b = int(lattice_order[i]), int(lattice_order[j])
             if not g.has_edge(a, b):
                 g.add_edge(a, b, ring=INSIDER)
-    m = int(round(n * net.outsider_degree / 2))
+    m = round(n * net.outsider_degree / 2)
     if m > 0:
         for a, b in nx.gnm_random_graph(n, m, seed=int(rng.integers(2**31))).edges():
             if not g.has_edge(a, b):

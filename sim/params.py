@@ -7,14 +7,16 @@ the classroom controls all read this module; nothing else lists parameters.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-def P(default: Any, lo: float | None = None, hi: float | None = None, unit: str = "",
-      help: str = "") -> Any:
+def P(
+    default: Any, lo: float | None = None, hi: float | None = None, unit: str = "", help: str = ""
+) -> Any:
     """A parameter: default, closed range [lo, hi], unit and a one-line help text."""
     return Field(default, ge=lo, le=hi, description=help, json_schema_extra={"unit": unit})
 
@@ -37,24 +39,48 @@ class Population(Section):
     n_salespeople: int = P(20, 1, 1_000_000, "salespeople", "Number of salespeople.")
     n_firms: int = P(4, 1, 10_000, "firms", "Number of firms.")
     propensity_mean: float = P(0.5, 0, 1, "trust", "Mean trust propensity of customers.")
-    propensity_spread: float = P(0.2, 0, 0.5, "trust", "Half-width of the uniform spread of propensity.")
+    propensity_spread: float = P(
+        0.2, 0, 0.5, "trust", "Half-width of the uniform spread of propensity."
+    )
     risk_mean: float = P(0.5, 0, 1, "", "Mean risk perception of customers.")
     risk_spread: float = P(0.2, 0, 0.5, "", "Half-width of the spread of risk perception.")
-    purchase_rate: float = P(0.25, 0, 1, "1/step", "Probability that a customer needs to buy in a step.")
-    kin_share: float = P(0.03, 0, 1, "share", "Share of customers with a salesperson among their kin.")
+    purchase_rate: float = P(
+        0.25, 0, 1, "1/step", "Probability that a customer needs to buy in a step."
+    )
+    kin_share: float = P(
+        0.03, 0, 1, "share", "Share of customers with a salesperson among their kin."
+    )
 
 
 class Network(Section):
     household_size: int = P(4, 1, 50, "customers", "Size of a family (family ties form a clique).")
-    insider_degree: int = P(6, 0, 200, "ties", "Insider ties per customer (Watts-Strogatz lattice degree; odd values round down).")
+    insider_degree: int = P(
+        6,
+        0,
+        200,
+        "ties",
+        "Insider ties per customer (Watts-Strogatz lattice degree; odd values round down).",
+    )
     rewire: float = P(0.1, 0, 1, "", "Watts-Strogatz rewiring probability of insider ties.")
-    outsider_degree: int = P(4, 0, 200, "ties", "Mean number of outsider (acquaintance) ties per customer.")
+    outsider_degree: int = P(
+        4, 0, 200, "ties", "Mean number of outsider (acquaintance) ties per customer."
+    )
 
 
 class Culture(Section):
-    ring_gradient: float = P(0.7, 0, 1, "", "Steepness of the 差序格局 rings: 0 universalistic, 1 particularistic.")
-    stranger_wariness: float = P(0.6, 0, 1, "", "Share of propensity withheld from strangers at full gradient.")
-    insider_loyalty: float = P(0.3, 0, 1, "trust", "Trust credited to insiders and kin when failures and offers are judged, at full gradient.")
+    ring_gradient: float = P(
+        0.7, 0, 1, "", "Steepness of the 差序格局 rings: 0 universalistic, 1 particularistic."
+    )
+    stranger_wariness: float = P(
+        0.6, 0, 1, "", "Share of propensity withheld from strangers at full gradient."
+    )
+    insider_loyalty: float = P(
+        0.3,
+        0,
+        1,
+        "trust",
+        "Trust credited to insiders and kin when failures and offers are judged, at full gradient.",
+    )
 
 
 class Firms(Section):
@@ -64,138 +90,245 @@ class Firms(Section):
     transparency: float = P(0.5, 0, 1, "", "Transparency: how fast information asymmetry falls.")
     consistency: float = P(0.7, 0, 1, "", "Consistency across channels: 1 removes outcome noise.")
     price: float = P(1.0, 0.5, 2.0, "relative", "Price relative to the market.")
-    social_responsibility: float = P(0.5, 0, 1, "", "Social responsibility, seen in organizational trust.")
-    heterogeneity: float = P(0.1, 0, 0.5, "", "Half-width of the spread of firm attributes around their means.")
+    social_responsibility: float = P(
+        0.5, 0, 1, "", "Social responsibility, seen in organizational trust."
+    )
+    heterogeneity: float = P(
+        0.1, 0, 0.5, "", "Half-width of the spread of firm attributes around their means."
+    )
 
 
 class Salespeople(Section):
     competence: float = P(0.65, 0, 1, "", "Mean ability.")
     integrity: float = P(0.85, 0, 1, "", "Mean integrity/benevolence (1 = never opportunistic).")
     empathy: float = P(0.5, 0, 1, "", "Mean empathy: chance to uncover a deeper need.")
-    capacity: int = P(40, 1, 1_000_000, "customers/step", "Encounters a salesperson can serve per step.")
-    heterogeneity: float = P(0.15, 0, 0.5, "", "Half-width of the spread of salesperson attributes.")
-    instrumental_share: float = P(0.5, 0, 1, "share", "Share of salespeople with an instrumental (gift/favour) strategy.")
-    strategy_purity: float = P(0.8, 0.5, 1, "", "Weight of a salesperson's own strategy in its mix.")
+    capacity: int = P(
+        40, 1, 1_000_000, "customers/step", "Encounters a salesperson can serve per step."
+    )
+    heterogeneity: float = P(
+        0.15, 0, 0.5, "", "Half-width of the spread of salesperson attributes."
+    )
+    instrumental_share: float = P(
+        0.5, 0, 1, "share", "Share of salespeople with an instrumental (gift/favour) strategy."
+    )
+    strategy_purity: float = P(
+        0.8, 0.5, 1, "", "Weight of a salesperson's own strategy in its mix."
+    )
 
 
 class Trust(Section):
-    learn_instrumental: float = P(0.25, 0, 1, "1/trade", "Learning rate of ability (instrumental) trust.")
-    learn_emotional: float = P(0.08, 0, 1, "1/trade", "Learning rate of character (emotional) trust.")
+    learn_instrumental: float = P(
+        0.25, 0, 1, "1/trade", "Learning rate of ability (instrumental) trust."
+    )
+    learn_emotional: float = P(
+        0.08, 0, 1, "1/trade", "Learning rate of character (emotional) trust."
+    )
     weight_ability_early: float = P(0.8, 0, 1, "", "Weight of ability trust in a new relationship.")
     weight_ability_late: float = P(0.3, 0, 1, "", "Weight of ability trust in an old relationship.")
-    age_scale: float = P(8.0, 0.1, 1000, "trades", "Trades over which the weight shifts from ability to character.")
+    age_scale: float = P(
+        8.0, 0.1, 1000, "trades", "Trades over which the weight shifts from ability to character."
+    )
     character_weight: float = P(0.6, 0, 1, "", "Weight of shown integrity in the emotional signal.")
-    respect_effect: float = P(0.3, 0, 1, "", "Emotional signal of respect and shared values (emotional strategy).")
+    respect_effect: float = P(
+        0.3, 0, 1, "", "Emotional signal of respect and shared values (emotional strategy)."
+    )
     org_weight: float = P(0.3, 0, 1, "", "Weight of organizational trust in the decision to buy.")
     org_learn: float = P(0.1, 0, 1, "1/trade", "Learning rate of organizational trust.")
-    social_weight: float = P(0.2, 0, 1, "", "Weight of social responsibility in organizational trust.")
+    social_weight: float = P(
+        0.2, 0, 1, "", "Weight of social responsibility in organizational trust."
+    )
     outcome_noise: float = P(0.3, 0, 1, "", "Outcome noise at zero consistency.")
     kin_trust: float = P(0.8, 0, 1, "trust", "Initial trust in a kin salesperson.")
-    referral_warmth: float = P(0.5, 0, 1, "", "Share of the referrer's extra trust passed to a referred contact.")
+    referral_warmth: float = P(
+        0.5, 0, 1, "", "Share of the referrer's extra trust passed to a referred contact."
+    )
 
 
 class Rings(Section):
-    insider_threshold: float = P(0.6, 0, 1, "trust", "Trust at which an outsider becomes an insider.")
-    outsider_threshold: float = P(0.45, 0, 1, "trust", "Trust below which an insider falls back out (hysteresis).")
-    insider_min_trades: int = P(3, 0, 1000, "trades", "Trades needed before an outsider can become an insider.")
+    insider_threshold: float = P(
+        0.6, 0, 1, "trust", "Trust at which an outsider becomes an insider."
+    )
+    outsider_threshold: float = P(
+        0.45, 0, 1, "trust", "Trust below which an insider falls back out (hysteresis)."
+    )
+    insider_min_trades: int = P(
+        3, 0, 1000, "trades", "Trades needed before an outsider can become an insider."
+    )
 
     @model_validator(mode="after")
-    def _hysteresis(self) -> "Rings":
+    def _hysteresis(self) -> Rings:
         if self.outsider_threshold > self.insider_threshold:
             raise ValueError(
                 f"outsider_threshold ({self.outsider_threshold}) must be <= "
-                f"insider_threshold ({self.insider_threshold})")
+                f"insider_threshold ({self.insider_threshold})"
+            )
         return self
 
 
 class Sales(Section):
     stage_slope: float = P(10.0, 0, 100, "", "Slope of the logistic that gates each sales stage.")
-    contact_threshold: float = P(0.15, 0, 1, "trust", "Decision trust at which half of contacts proceed.")
+    contact_threshold: float = P(
+        0.15, 0, 1, "trust", "Decision trust at which half of contacts proceed."
+    )
     consult_threshold: float = P(0.25, 0, 1, "trust", "Same, for consultative communication.")
     objection_threshold: float = P(0.3, 0, 1, "trust", "Same, for objection handling.")
     closing_threshold: float = P(0.35, 0, 1, "trust", "Same, for closing.")
-    price_sensitivity: float = P(0.3, 0, 2, "trust", "Rise of the closing threshold per unit of relative price above 1.")
-    risk_weight: float = P(0.2, 0, 1, "trust", "Decision trust lost per unit of risk perception times asymmetry.")
+    price_sensitivity: float = P(
+        0.3, 0, 2, "trust", "Rise of the closing threshold per unit of relative price above 1."
+    )
+    risk_weight: float = P(
+        0.2, 0, 1, "trust", "Decision trust lost per unit of risk perception times asymmetry."
+    )
 
 
 class Needs(Section):
-    depth_outsider: int = P(2, 1, 5, "levels", "Need levels an outsider is shown (1 stated ... 5 secret).")
+    depth_outsider: int = P(
+        2, 1, 5, "levels", "Need levels an outsider is shown (1 stated ... 5 secret)."
+    )
     depth_insider: int = P(4, 1, 5, "levels", "Need levels an insider is shown.")
     depth_family: int = P(5, 1, 5, "levels", "Need levels kin are shown.")
-    uncover_decay: float = P(0.7, 0, 1, "", "Chance to uncover each further level, relative to the one before.")
-    value_base: float = P(0.05, 0, 1, "trust", "Emotional signal from uncovering the real need (level 2).")
+    uncover_decay: float = P(
+        0.7, 0, 1, "", "Chance to uncover each further level, relative to the one before."
+    )
+    value_base: float = P(
+        0.05, 0, 1, "trust", "Emotional signal from uncovering the real need (level 2)."
+    )
     value_growth: float = P(1.5, 1, 5, "", "Growth of that signal per deeper level.")
 
 
 class Gifts(Section):
-    size: float = P(0.08, 0, 1, "trust", "Instrumental trust bought by gifts per trade at full instrumental strategy.")
+    size: float = P(
+        0.08,
+        0,
+        1,
+        "trust",
+        "Instrumental trust bought by gifts per trade at full instrumental strategy.",
+    )
     decay: float = P(0.85, 0, 1, "1/step", "Share of the gift effect left after one step.")
-    unbacked_loss: float = P(0.5, 0, 1, "", "Share of the gift effect lost when performance disappoints.")
+    unbacked_loss: float = P(
+        0.5, 0, 1, "", "Share of the gift effect lost when performance disappoints."
+    )
 
 
 class Breach(Section):
     opportunism: float = P(0.1, 0, 1, "1/trade", "Breach probability per trade at zero integrity.")
     loss_instrumental: float = P(0.6, 0, 1, "", "Share of ability trust lost in a breach.")
     loss_emotional: float = P(0.5, 0, 1, "", "Share of character trust lost in a breach.")
-    scar: float = P(0.7, 0, 1, "", "Share of learning lost right after a breach (wariness); 1 = the next trade teaches nothing.")
-    scar_recovery: float = P(0.85, 0, 1, "1/trade", "Share of the scar left after each further trade.")
-    scheduled_step: int = P(-1, -1, 1_000_000, "step", "Step at which one salesperson breaches every trade (-1: none).")
-    scheduled_salesperson: int = P(0, 0, 1_000_000, "id", "Salesperson who breaches at scheduled_step.")
+    scar: float = P(
+        0.7,
+        0,
+        1,
+        "",
+        "Share of learning lost right after a breach (wariness); 1 = the next trade teaches nothing.",
+    )
+    scar_recovery: float = P(
+        0.85, 0, 1, "1/trade", "Share of the scar left after each further trade."
+    )
+    scheduled_step: int = P(
+        -1, -1, 1_000_000, "step", "Step at which one salesperson breaches every trade (-1: none)."
+    )
+    scheduled_salesperson: int = P(
+        0, 0, 1_000_000, "id", "Salesperson who breaches at scheduled_step."
+    )
 
 
 class Failures(Section):
-    forgive_threshold: float = P(0.5, 0, 1, "trust", "Trust at which half of failures are forgiven.")
+    forgive_threshold: float = P(
+        0.5, 0, 1, "trust", "Trust at which half of failures are forgiven."
+    )
     forgive_slope: float = P(8.0, 0, 100, "", "Slope of the forgiveness logistic.")
-    recovery_weight: float = P(1.0, 0, 10, "", "Effect of the firm's after-sales recovery on forgiveness.")
+    recovery_weight: float = P(
+        1.0, 0, 10, "", "Effect of the firm's after-sales recovery on forgiveness."
+    )
     loss_forgiven: float = P(0.05, 0, 1, "", "Share of trust lost in a forgiven failure.")
     loss_unforgiven: float = P(0.3, 0, 1, "", "Share of trust lost in an unforgiven failure.")
-    complaint_prob: float = P(0.7, 0, 1, "", "Probability of a complaint after an unforgiven failure.")
-    exit_prob: float = P(0.6, 0, 1, "", "Exit probability after an unforgiven failure at zero trust.")
+    complaint_prob: float = P(
+        0.7, 0, 1, "", "Probability of a complaint after an unforgiven failure."
+    )
+    exit_prob: float = P(
+        0.6, 0, 1, "", "Exit probability after an unforgiven failure at zero trust."
+    )
 
 
 class Competition(Section):
-    offer_rate: float = P(0.02, 0, 1, "1/step", "Probability that a customer gets a competitor's offer in a step.")
+    offer_rate: float = P(
+        0.02, 0, 1, "1/step", "Probability that a customer gets a competitor's offer in a step."
+    )
     max_discount: float = P(0.4, 0, 1, "price", "Largest discount a competitor offers.")
-    barrier_base: float = P(0.05, 0, 1, "price", "Discount needed to move a customer with no trust.")
+    barrier_base: float = P(
+        0.05, 0, 1, "price", "Discount needed to move a customer with no trust."
+    )
     barrier_trust: float = P(0.4, 0, 2, "price", "Extra discount needed per unit of trust.")
     barrier_noise: float = P(0.05, 0, 1, "price", "Noise of the exit barrier.")
 
 
 class Wom(Section):
-    positive_threshold: float = P(0.05, -1, 1, "", "Satisfaction above which a customer may praise.")
+    positive_threshold: float = P(
+        0.05, -1, 1, "", "Satisfaction above which a customer may praise."
+    )
     positive_prob: float = P(0.3, 0, 1, "", "Probability to praise when satisfied.")
-    negative_prob: float = P(0.8, 0, 1, "", "Probability to warn after a breach or an unforgiven failure.")
-    influence: float = P(0.1, 0, 1, "", "Pull of one message on organizational trust at full ring weight.")
-    referral_prob: float = P(0.3, 0, 1, "", "Probability that a tie passes on its salesperson, times the tie's ring weight.")
-    referral_min_trust: float = P(0.6, 0, 1, "trust", "Trust a customer needs in a salesperson to refer them.")
+    negative_prob: float = P(
+        0.8, 0, 1, "", "Probability to warn after a breach or an unforgiven failure."
+    )
+    influence: float = P(
+        0.1, 0, 1, "", "Pull of one message on organizational trust at full ring weight."
+    )
+    referral_prob: float = P(
+        0.3,
+        0,
+        1,
+        "",
+        "Probability that a tie passes on its salesperson, times the tie's ring weight.",
+    )
+    referral_min_trust: float = P(
+        0.6, 0, 1, "trust", "Trust a customer needs in a salesperson to refer them."
+    )
 
 
 class Turnover(Section):
-    rate: float = P(0.0, 0, 1, "1/step", "Probability that a salesperson moves to a rival firm in a step.")
-    scheduled_step: int = P(-1, -1, 1_000_000, "step", "Step at which one salesperson moves (-1: none).")
-    scheduled_salesperson: int = P(0, 0, 1_000_000, "id", "Salesperson who moves at scheduled_step.")
+    rate: float = P(
+        0.0, 0, 1, "1/step", "Probability that a salesperson moves to a rival firm in a step."
+    )
+    scheduled_step: int = P(
+        -1, -1, 1_000_000, "step", "Step at which one salesperson moves (-1: none)."
+    )
+    scheduled_salesperson: int = P(
+        0, 0, 1_000_000, "id", "Salesperson who moves at scheduled_step."
+    )
     follow_slope: float = P(10.0, 0, 100, "", "Slope of the follow-the-person logistic.")
-    follow_margin: float = P(0.0, -1, 1, "trust", "Personal-minus-organizational trust at which half follow.")
-    handover_weight: float = P(0.5, 0, 1, "", "Share of organizational trust given to a replacement salesperson.")
+    follow_margin: float = P(
+        0.0, -1, 1, "trust", "Personal-minus-organizational trust at which half follow."
+    )
+    handover_weight: float = P(
+        0.5, 0, 1, "", "Share of organizational trust given to a replacement salesperson."
+    )
 
 
 class Costs(Section):
     base: float = P(1.0, 0, 100, "cost/trade", "Negotiation cost of a trade with no trust.")
     trust_saving: float = P(0.6, 0, 1, "", "Share of negotiation cost saved at full trust.")
     checking: float = P(0.5, 0, 100, "cost/trade", "Checking cost at full information asymmetry.")
-    asym_learning: float = P(0.3, 0, 1, "1/trade", "Fall of information asymmetry per trade at full transparency.")
+    asym_learning: float = P(
+        0.3, 0, 1, "1/trade", "Fall of information asymmetry per trade at full transparency."
+    )
     asym_clarity: float = P(0.5, 0, 1, "", "Learning lost to information asymmetry (signal blur).")
 
 
 class Measurement(Section):
-    survey_rate: float = P(0.05, 0, 1, "1/step", "Share of customers asked in the survey each step.")
+    survey_rate: float = P(
+        0.05, 0, 1, "1/step", "Share of customers asked in the survey each step."
+    )
     survey_noise: float = P(0.15, 0, 1, "", "Noise of a survey answer.")
     survey_bias: float = P(0.1, -1, 1, "", "Social-desirability bias of survey answers.")
     nonresponse_bias: float = P(0.5, 0, 1, "", "How much low trust lowers the chance to answer.")
     interview_rate: float = P(0.01, 0, 1, "1/step", "Share of customers interviewed each step.")
     interview_noise: float = P(0.05, 0, 1, "", "Noise of an interview judgement.")
-    social_visibility: float = P(0.2, 0, 1, "", "Share of positive word of mouth visible on social media.")
-    negative_visibility: float = P(2.0, 0, 10, "", "How many times more visible a warning is than praise.")
+    social_visibility: float = P(
+        0.2, 0, 1, "", "Share of positive word of mouth visible on social media."
+    )
+    negative_visibility: float = P(
+        2.0, 0, 10, "", "How many times more visible a warning is than praise."
+    )
 
 
 class Mechanisms(Section):
@@ -213,7 +346,9 @@ class Mechanisms(Section):
     competitor_offers: bool = P(True, help="Competitors' discount offers.")
     exit_barrier: bool = P(True, help="Trust raises the discount needed to switch.")
     word_of_mouth: bool = P(True, help="Praise and warnings along the rings.")
-    referral: bool = P(True, help="Customers pass their salesperson to their ties (weighted by ring).")
+    referral: bool = P(
+        True, help="Customers pass their salesperson to their ties (weighted by ring)."
+    )
     turnover: bool = P(True, help="Salespeople move to rival firms.")
     transaction_cost: bool = P(True, help="Trust lowers negotiation cost.")
     transparency: bool = P(True, help="Transparency lowers information asymmetry.")
@@ -250,7 +385,7 @@ class Scenario(BaseModel):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Scenario":
+    def _consistent(self) -> Scenario:
         """Checks across tables: scheduled events name a real salesperson and a real step;
         deeper rings are shown at least as many needs."""
         problems = []
@@ -260,18 +395,23 @@ class Scenario(BaseModel):
             if table.scheduled_step == 0:
                 problems.append(f"{name}.scheduled_step = 0: steps start at 1 (use -1 for none)")
             if table.scheduled_step > 0 and table.scheduled_salesperson >= n_sp:
-                problems.append(f"{name}.scheduled_salesperson = {table.scheduled_salesperson}: "
-                                f"must be < population.n_salespeople ({n_sp})")
+                problems.append(
+                    f"{name}.scheduled_salesperson = {table.scheduled_salesperson}: "
+                    f"must be < population.n_salespeople ({n_sp})"
+                )
         d = self.needs
         if not d.depth_outsider <= d.depth_insider <= d.depth_family:
-            problems.append("needs: depth_outsider <= depth_insider <= depth_family must hold "
-                            f"(got {d.depth_outsider}, {d.depth_insider}, {d.depth_family})")
+            problems.append(
+                "needs: depth_outsider <= depth_insider <= depth_family must hold "
+                f"(got {d.depth_outsider}, {d.depth_insider}, {d.depth_family})"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
 
 # ---------------------------------------------------------------------------- views
+
 
 def iter_fields() -> Iterator[tuple[str, str, Any]]:
     """Yield (section, key, FieldInfo) for every parameter, in schema order."""

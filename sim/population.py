@@ -53,8 +53,9 @@ class World:
         return len(self.quality)
 
 
-def _around(rng: np.random.Generator, mean: float, spread: float, n: int,
-            lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+def _around(
+    rng: np.random.Generator, mean: float, spread: float, n: int, lo: float = 0.0, hi: float = 1.0
+) -> np.ndarray:
     """Uniform draws in [mean - spread, mean + spread], clipped to [lo, hi]."""
     return np.clip(rng.uniform(mean - spread, mean + spread, n), lo, hi)
 
@@ -68,11 +69,12 @@ def build_world(scenario: Scenario, seed: int) -> World:
     has_kin = rng.random(nc) < pop.kin_share
     kin = np.where(has_kin, rng.integers(0, ns, nc), NO_SALESPERSON).astype(np.int64)
     instrumental = np.zeros(ns, dtype=bool)
-    instrumental[rng.permutation(ns)[: int(round(sp.instrumental_share * ns))]] = True
+    instrumental[rng.permutation(ns)[: round(sp.instrumental_share * ns)]] = True
     purity = sp.strategy_purity
     hf = fm.heterogeneity
     return World(
-        graph=graph, csr=to_csr(graph),
+        graph=graph,
+        csr=to_csr(graph),
         propensity=_around(rng, pop.propensity_mean, pop.propensity_spread, nc),
         risk=_around(rng, pop.risk_mean, pop.risk_spread, nc),
         kin_salesperson=kin,

@@ -7,24 +7,42 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import matplotlib.pyplot as plt
+from rich.console import Console
+from rich.table import Table
 
-from .run import RunResult  # noqa: E402
+from .run import RunResult
 
-SUMMARY_MEANS = ("mean_trust", "mean_instrumental_trust", "mean_emotional_trust",
-                 "mean_org_trust", "insider_share", "mean_transaction_cost", "survey_trust")
-SUMMARY_TOTALS = ("trades", "failures", "breaches", "complaints", "switches", "churned",
-                  "referrals", "wom_positive", "wom_negative")
+SUMMARY_MEANS = (
+    "mean_trust",
+    "mean_instrumental_trust",
+    "mean_emotional_trust",
+    "mean_org_trust",
+    "insider_share",
+    "mean_transaction_cost",
+    "survey_trust",
+)
+SUMMARY_TOTALS = (
+    "trades",
+    "failures",
+    "breaches",
+    "complaints",
+    "switches",
+    "churned",
+    "referrals",
+    "wom_positive",
+    "wom_negative",
+)
 
 
 def print_summary(result: RunResult, paths: dict[str, Path]) -> None:
     """Final values of the main metrics and totals of the main events."""
     ts = result.timeseries
     p = result.scenario.population
-    table = Table(title=f"trustsim · {p.n_customers} customers · {p.n_salespeople} salespeople · "
-                        f"{len(ts)} steps · engine {result.engine} · seed {result.seed}")
+    table = Table(
+        title=f"trustsim · {p.n_customers} customers · {p.n_salespeople} salespeople · "
+        f"{len(ts)} steps · engine {result.engine} · seed {result.seed}"
+    )
     table.add_column("metric")
     table.add_column("step 1", justify="right")
     table.add_column(f"step {len(ts)}", justify="right")
@@ -33,8 +51,9 @@ def print_summary(result: RunResult, paths: dict[str, Path]) -> None:
         table.add_row(name, f"{ts[name].iloc[0]:.3f}", f"{ts[name].iloc[-1]:.3f}", "")
     table.add_section()
     for name in SUMMARY_TOTALS:
-        table.add_row(name, str(int(ts[name].iloc[0])), str(int(ts[name].iloc[-1])),
-                      str(int(ts[name].sum())))
+        table.add_row(
+            name, str(int(ts[name].iloc[0])), str(int(ts[name].iloc[-1])), str(int(ts[name].sum()))
+        )
     console = Console()
     console.print(table)
     console.print(f"wall time {result.wall_time:.2f} s")
@@ -48,16 +67,18 @@ def save_figure(result: RunResult, path: Path) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7))
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.9, wspace=0.18, hspace=0.35)
     ax = axes[0, 0]
-    for name, label in (("mean_instrumental_trust", "instrumental (ability)"),
-                        ("mean_emotional_trust", "emotional (character)"),
-                        ("mean_trust", "overall"), ("mean_org_trust", "organizational")):
+    for name, label in (
+        ("mean_instrumental_trust", "instrumental (ability)"),
+        ("mean_emotional_trust", "emotional (character)"),
+        ("mean_trust", "overall"),
+        ("mean_org_trust", "organizational"),
+    ):
         ax.plot(ts.step, ts[name], label=label)
     ax.set(title="Trust in one's salesperson and in firms", xlabel="step", ylim=(0, 1))
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     ax.plot(ts.step, ts.insider_share, color="tab:purple")
-    ax.set(title="Share of customers whose salesperson is an insider",
-           xlabel="step", ylim=(0, 1))
+    ax.set(title="Share of customers whose salesperson is an insider", xlabel="step", ylim=(0, 1))
     ax = axes[1, 0]
     for name in ("trades", "failures", "complaints", "breaches", "wom_negative"):
         ax.plot(ts.step, ts[name].rolling(5, min_periods=1).mean(), label=name)
@@ -66,8 +87,10 @@ def save_figure(result: RunResult, path: Path) -> Path:
     ax = axes[1, 1]
     ax.plot(ts.step, ts.mean_transaction_cost, color="tab:brown")
     ax.set(title="Transaction cost per trade", xlabel="step")
-    fig.suptitle(f"trustsim: {result.scenario.population.n_customers} customers, "
-                 f"engine {result.engine}, seed {result.seed}")
+    fig.suptitle(
+        f"trustsim: {result.scenario.population.n_customers} customers, "
+        f"engine {result.engine}, seed {result.seed}"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

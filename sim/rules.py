@@ -9,10 +9,34 @@ mechanism off; no rule knows which engine calls it. Random draws come from
 import numpy as np
 from numba import njit
 
-from .codes import (CLOSED, CONTACT, D_BARRIER, D_BREACH, D_CAPACITY, D_COMPLAIN,
-                    D_DISCOUNT, D_EXIT, D_FAILURE, D_FOLLOW, D_FORGIVE, D_NEED, D_NEEDS_DEPTH,
-                    D_OFFER, D_OUTCOME, D_REFERRAL, D_RIVAL, D_TURNOVER, D_STAGE, D_WOM, FAMILY, HANDOVER,
-                    INSIDER, KIN, OUTSIDER, REFERRAL)
+from .codes import (
+    CLOSED,
+    CONTACT,
+    D_BARRIER,
+    D_BREACH,
+    D_CAPACITY,
+    D_COMPLAIN,
+    D_DISCOUNT,
+    D_EXIT,
+    D_FAILURE,
+    D_FOLLOW,
+    D_FORGIVE,
+    D_NEED,
+    D_NEEDS_DEPTH,
+    D_OFFER,
+    D_OUTCOME,
+    D_REFERRAL,
+    D_RIVAL,
+    D_STAGE,
+    D_TURNOVER,
+    D_WOM,
+    FAMILY,
+    HANDOVER,
+    INSIDER,
+    KIN,
+    OUTSIDER,
+    REFERRAL,
+)
 from .rng import index, normal, uniform
 
 
@@ -27,6 +51,7 @@ def sigmoid(x):
 
 
 # --------------------------------------------------------------------- rings and culture
+
 
 @njit(cache=True)
 def gradient(P):
@@ -87,7 +112,11 @@ def ring_after(ring, trust, n_trades, breach, P):
         return OUTSIDER
     if p.mechanisms_ring_migration < 0.5:
         return ring
-    if ring == OUTSIDER and trust >= p.rings_insider_threshold and n_trades >= p.rings_insider_min_trades:
+    if (
+        ring == OUTSIDER
+        and trust >= p.rings_insider_threshold
+        and n_trades >= p.rings_insider_min_trades
+    ):
         return INSIDER
     if ring == INSIDER and trust < p.rings_outsider_threshold:
         return OUTSIDER
@@ -95,6 +124,7 @@ def ring_after(ring, trust, n_trades, breach, P):
 
 
 # --------------------------------------------------------------------------- trust
+
 
 @njit(cache=True)
 def ability_weight(n_trades, P):
@@ -147,6 +177,7 @@ def clarity(asym, P):
 
 # --------------------------------------------------------------------- sales process
 
+
 @njit(cache=True)
 def needs_to_buy(seed, step, c, P):
     """Does customer ``c`` need to buy this step?"""
@@ -164,9 +195,12 @@ def forced_breach(step, s, P):
 def sales_stages(seed, step, c, s, dtrust, price, P):
     """Walk contact -> consult -> objection -> closing; return the stage reached (ODD 7.3)."""
     p = P[0]
-    thresholds = (p.sales_contact_threshold, p.sales_consult_threshold,
-                  p.sales_objection_threshold,
-                  p.sales_closing_threshold + p.sales_price_sensitivity * (price - 1.0))
+    thresholds = (
+        p.sales_contact_threshold,
+        p.sales_consult_threshold,
+        p.sales_objection_threshold,
+        p.sales_closing_threshold + p.sales_price_sensitivity * (price - 1.0),
+    )
     for stage in range(CONTACT, CLOSED):
         prob = sigmoid(p.sales_stage_slope * (dtrust - thresholds[stage]))
         if uniform(seed, step, c, s, D_STAGE * 16 + stage) >= prob:
@@ -206,15 +240,18 @@ def needs_value(depth, P):
 
 
 @njit(cache=True)
-def trade_outcome(seed, step, c, s, competence, integrity, quality, consistency,
-                  failure_rate, forced_breach, P):
+def trade_outcome(
+    seed, step, c, s, competence, integrity, quality, consistency, failure_rate, forced_breach, P
+):
     """Performance in [0, 1], whether the salesperson breached, whether service failed."""
     p = P[0]
     noise = (1.0 - consistency) * p.trust_outcome_noise * normal(seed, step, c, s, D_OUTCOME)
     perf = clip01(0.5 * competence + 0.5 * quality + noise)
     breach = False
     if p.mechanisms_breaches > 0.5:
-        breach = forced_breach or uniform(seed, step, c, s, D_BREACH) < p.breach_opportunism * (1.0 - integrity)
+        breach = forced_breach or uniform(seed, step, c, s, D_BREACH) < p.breach_opportunism * (
+            1.0 - integrity
+        )
     failed = False
     if p.mechanisms_service_failures > 0.5:
         failed = uniform(seed, step, c, s, D_FAILURE) < failure_rate
@@ -226,7 +263,9 @@ def strategy_signals(strategy, P):
     """(gift per trade, respect signal) of a salesperson with instrumental share ``strategy``."""
     p = P[0]
     gift = p.gifts_size * strategy if p.mechanisms_gifts > 0.5 else 0.0
-    respect = p.trust_respect_effect * (1.0 - strategy) if p.mechanisms_emotional_strategy > 0.5 else 0.0
+    respect = (
+        p.trust_respect_effect * (1.0 - strategy) if p.mechanisms_emotional_strategy > 0.5 else 0.0
+    )
     return gift, respect
 
 
@@ -255,8 +294,12 @@ def learn(ti, te, gift, scar, asym, perf, depth, integrity, strategy, transparen
 def breach_loss(ti, te, P):
     """A breach: large, asymmetric loss (Slovic 1993); gifts are void; a scar opens."""
     p = P[0]
-    return (ti * (1.0 - p.breach_loss_instrumental), te * (1.0 - p.breach_loss_emotional), 0.0,
-            p.breach_scar)
+    return (
+        ti * (1.0 - p.breach_loss_instrumental),
+        te * (1.0 - p.breach_loss_emotional),
+        0.0,
+        p.breach_scar,
+    )
 
 
 @njit(cache=True)
@@ -270,8 +313,9 @@ def failure_response(seed, step, c, s, trust, ti, te, ring, recovery, P):
     p = P[0]
     forgive = 0.0
     if p.mechanisms_forgiveness > 0.5:
-        x = (p.failures_forgive_slope * (trust + loyalty_bonus(ring, P) - p.failures_forgive_threshold)
-             + p.failures_recovery_weight * (recovery - 0.5))
+        x = p.failures_forgive_slope * (
+            trust + loyalty_bonus(ring, P) - p.failures_forgive_threshold
+        ) + p.failures_recovery_weight * (recovery - 0.5)
         forgive = sigmoid(x)
     if uniform(seed, step, c, s, D_FORGIVE) < forgive:
         loss = p.failures_loss_forgiven
@@ -313,6 +357,7 @@ def satisfaction(perf, depth, expected, P):
 
 
 # --------------------------------------------------------------------- word of mouth
+
 
 @njit(cache=True)
 def wom_sign(seed, step, c, s, satisfaction, bad_experience, failed, P):
@@ -358,11 +403,15 @@ def trusted_enough_to_refer(tie_trust, P):
 
 # ------------------------------------------------------------- competition and turnover
 
+
 @njit(cache=True)
 def offer_arrives(seed, step, c, P):
     """Does a competitor make customer ``c`` an offer this step?"""
     p = P[0]
-    return p.mechanisms_competitor_offers > 0.5 and uniform(seed, step, c, 0, D_OFFER) < p.competition_offer_rate
+    return (
+        p.mechanisms_competitor_offers > 0.5
+        and uniform(seed, step, c, 0, D_OFFER) < p.competition_offer_rate
+    )
 
 
 @njit(cache=True)
@@ -370,7 +419,9 @@ def competitor_offer(seed, step, c, trust, ring, P):
     """An arrived offer: returns (discount, switched), the discount against the exit barrier."""
     p = P[0]
     discount = p.competition_max_discount * uniform(seed, step, c, 0, D_DISCOUNT)
-    barrier = p.competition_barrier_base + p.competition_barrier_noise * normal(seed, step, c, 0, D_BARRIER)
+    barrier = p.competition_barrier_base + p.competition_barrier_noise * normal(
+        seed, step, c, 0, D_BARRIER
+    )
     if p.mechanisms_exit_barrier > 0.5:
         barrier += p.competition_barrier_trust * (trust + loyalty_bonus(ring, P))
     return discount, discount > barrier

@@ -9,10 +9,10 @@ import platform
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,10 @@ from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
 from .params import Scenario
 
 # Engine name -> (module, class). Imported on demand: a core run need not load Mesa.
-ENGINES: dict[str, tuple[str, str]] = {"mesa": ("trustsim.model", "TrustModel"),
-                                       "core": ("trustsim.kernel", "CoreModel")}
+ENGINES: dict[str, tuple[str, str]] = {
+    "mesa": ("trustsim.model", "TrustModel"),
+    "core": ("trustsim.kernel", "CoreModel"),
+}
 DEPENDENCIES = ("mesa", "numba", "numpy", "networkx", "pandas", "pyarrow", "pydantic")
 
 
@@ -66,7 +68,9 @@ def events_frame(model) -> pd.DataFrame | None:
         data = np.concatenate(model.events)
     else:  # mesa: one tuple per row
         data = np.array(model.events, dtype=float).reshape(-1, len(LOG_COLUMNS))
-    df = pd.DataFrame(data, columns=list(LOG_COLUMNS)).astype({k: np.int64 for k in LOG_INT_COLUMNS})
+    df = pd.DataFrame(data, columns=list(LOG_COLUMNS)).astype(
+        dict.fromkeys(LOG_INT_COLUMNS, np.int64)
+    )
     return df.sort_values(["step", "kind", "customer"], kind="stable").reset_index(drop=True)
 
 
@@ -77,8 +81,13 @@ def model_rows(model) -> list[dict[str, float]]:
     return model.rows
 
 
-def simulate(scenario: Scenario, engine: str = "core", seed: int | None = None,
-             steps: int | None = None, on_step: Callable[[int], None] | None = None) -> RunResult:
+def simulate(
+    scenario: Scenario,
+    engine: str = "core",
+    seed: int | None = None,
+    steps: int | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> RunResult:
     """Run ``scenario`` for ``steps`` (default run.steps) and collect its outputs."""
     seed = scenario.run.seed if seed is None else seed
     steps = scenario.run.steps if steps is None else steps
@@ -88,15 +97,28 @@ def simulate(scenario: Scenario, engine: str = "core", seed: int | None = None,
         model.step()
         if on_step:
             on_step(model.steps)
-    return RunResult(scenario, engine, seed, timeseries_frame(model_rows(model)),
-                     events_frame(model), time.perf_counter() - start, model)
+    return RunResult(
+        scenario,
+        engine,
+        seed,
+        timeseries_frame(model_rows(model)),
+        events_frame(model),
+        time.perf_counter() - start,
+        model,
+    )
 
 
 def git_commit() -> str | None:
     """The commit of the source tree, when it is a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=5,
+        )
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -110,8 +132,12 @@ def provenance() -> dict[str, object]:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
-    return {"trustsim": __version__, "python": platform.python_version(),
-            "dependencies": versions, "git_commit": git_commit()}
+    return {
+        "trustsim": __version__,
+        "python": platform.python_version(),
+        "dependencies": versions,
+        "git_commit": git_commit(),
+    }
 
 
 def _umask() -> int:
@@ -142,8 +168,16 @@ def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[s
     if result.events is not None:
         paths["events"] = out / "events.parquet"
         atomic_write(paths["events"], lambda p: result.events.to_parquet(p, index=False))
-    meta = {"scenario_file": source, "engine": result.engine, "seed": result.seed,
-            "steps": len(result.timeseries), "wall_time_s": round(result.wall_time, 4),
-            "parameters": result.scenario.model_dump(), **provenance()}
-    atomic_write(paths["run"], lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False)))
+    meta = {
+        "scenario_file": source,
+        "engine": result.engine,
+        "seed": result.seed,
+        "steps": len(result.timeseries),
+        "wall_time_s": round(result.wall_time, 4),
+        "parameters": result.scenario.model_dump(),
+        **provenance(),
+    }
+    atomic_write(
+        paths["run"], lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    )
     return paths

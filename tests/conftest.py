@@ -14,8 +14,10 @@ SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 def small(name: str = "baseline", *overrides: str):
     """A shipped scenario shrunk for fast tests (same mechanisms, fewer agents/steps)."""
-    return load_scenario(name, ["population.n_customers=120", "population.n_salespeople=6",
-                                "run.steps=40", *overrides])
+    return load_scenario(
+        name,
+        ["population.n_customers=120", "population.n_salespeople=6", "run.steps=40", *overrides],
+    )
 
 
 def assert_frames_equal(a: pd.DataFrame, b: pd.DataFrame, atol: float = 1e-12) -> None:
@@ -29,7 +31,9 @@ def assert_frames_equal(a: pd.DataFrame, b: pd.DataFrame, atol: float = 1e-12) -
         else:
             ok = np.isclose(x, y, rtol=0, atol=atol) | (np.isnan(x) & np.isnan(y))
             bad = np.flatnonzero(~ok)
-            assert bad.size == 0, f"{col} differs first at row {bad[:1]}: {x[bad[:1]]} vs {y[bad[:1]]}"
+            assert bad.size == 0, (
+                f"{col} differs first at row {bad[:1]}: {x[bad[:1]]} vs {y[bad[:1]]}"
+            )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ from trustsim.loader import ScenarioError
 
 def test_animate_a_lesson_writes_one_changing_frame_per_step(tmp_path, capsys):
     out = tmp_path / "slides" / "breach.gif"
-    assert main(["animate", "breach_way_back", "--out", str(out), "--steps", "6", "--lang", "en"]) == 0
+    assert (
+        main(["animate", "breach_way_back", "--out", str(out), "--steps", "6", "--lang", "en"]) == 0
+    )
     assert f"wrote {out}" in capsys.readouterr().out
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 7  # step 0 and six steps
@@ -19,19 +21,30 @@ def test_animate_a_lesson_writes_one_changing_frame_per_step(tmp_path, capsys):
 
 
 def test_animate_a_scenario_file_with_overrides(tmp_path):
-    out = A.animate("classroom", tmp_path / "c.gif", steps=2, customer=5,
-                    overrides=["population.n_customers=40"])
+    out = A.animate(
+        "classroom",
+        tmp_path / "c.gif",
+        steps=2,
+        customer=5,
+        overrides=["population.n_customers=40"],
+    )
     assert iio.imread(out, index=None).shape[0] == 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["breach_way_back", "--out", "x.txt"], "use a .gif file"),
-    (["breach_way_back", "--out", "x.gif", "--customer", "999"], "--customer 999"),
-    (["breach_way_back", "--out", "x.gif", "--steps", "0"], "--steps 0"),
-    (["nowhere", "--out", "x.gif"], "nowhere.toml: no such file"),
-    (["breach", "--out", "x.gif", "--try"], "breach is a scenario, not a lesson"),
-    (["culture", "--out", "x.gif", "--set", "culture.ring_gradient=2"], "culture.ring_gradient = 2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["breach_way_back", "--out", "x.txt"], "use a .gif file"),
+        (["breach_way_back", "--out", "x.gif", "--customer", "999"], "--customer 999"),
+        (["breach_way_back", "--out", "x.gif", "--steps", "0"], "--steps 0"),
+        (["nowhere", "--out", "x.gif"], "nowhere.toml: no such file"),
+        (["breach", "--out", "x.gif", "--try"], "breach is a scenario, not a lesson"),
+        (
+            ["culture", "--out", "x.gif", "--set", "culture.ring_gradient=2"],
+            "culture.ring_gradient = 2",
+        ),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, message):
     args = [a if a != "x.gif" and a != "x.txt" else str(tmp_path / a) for a in args]
     assert main(["animate", *args]) == 2

@@ -19,8 +19,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT = 240  # s: the first start may fetch the page assets from the npm registry
 UI_TIMEOUT = 30_000  # ms for any one change to show
 TO_TOP = "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
@@ -56,8 +64,12 @@ def server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([*trustsim(), "app", "--port", str(port), "--lang", "en"],
-                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [*trustsim(), "app", "--port", str(port), "--lang", "en"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url, proc, log)
@@ -91,9 +103,14 @@ def rendered(tab, selector: str) -> bool:
     """An <img> under ``selector`` that has actually loaded a picture."""
     img = tab.locator(f"{selector} img").first
     img.wait_for(timeout=UI_TIMEOUT)
-    return tab.wait_for_function(
-        "el => el.complete && el.naturalWidth > 100", arg=img.element_handle(),
-        timeout=UI_TIMEOUT) is not None
+    return (
+        tab.wait_for_function(
+            "el => el.complete && el.naturalWidth > 100",
+            arg=img.element_handle(),
+            timeout=UI_TIMEOUT,
+        )
+        is not None
+    )
 
 
 def counter(tab) -> str:
@@ -103,7 +120,11 @@ def counter(tab) -> str:
 def test_classroom_page_steps_plays_changes_language(page):
     tab = page
     assert counter(tab) == "Step 0"
-    assert rendered(tab, ".ts-ringview") and rendered(tab, ".ts-network") and rendered(tab, ".ts-plots")
+    assert (
+        rendered(tab, ".ts-ringview")
+        and rendered(tab, ".ts-network")
+        and rendered(tab, ".ts-plots")
+    )
     assert "Repeated trades make an insider" in tab.locator(".ts-lesson").inner_text()
 
     # move a slider: the control's label shows the new value, and the page says when it applies
@@ -112,7 +133,9 @@ def test_classroom_page_steps_plays_changes_language(page):
     slider.locator(".v-slider-thumb").first.focus()
     tab.keyboard.press("ArrowRight")
     slider.get_by_text("= 0.51").wait_for(timeout=UI_TIMEOUT)
-    tab.get_by_text("Changed parameters take effect when you press Reset").wait_for(timeout=UI_TIMEOUT)
+    tab.get_by_text("Changed parameters take effect when you press Reset").wait_for(
+        timeout=UI_TIMEOUT
+    )
     tab.locator(".ts-reset").click()
     tab.get_by_text("Changed parameters take effect").wait_for(state="detached", timeout=UI_TIMEOUT)
 
@@ -126,8 +149,10 @@ def test_classroom_page_steps_plays_changes_language(page):
 
     # play, then pause: the run advances on its own and stops when paused
     tab.locator(".ts-play").click()
-    tab.wait_for_function("() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 8",
-                          timeout=UI_TIMEOUT)
+    tab.wait_for_function(
+        "() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 8",
+        timeout=UI_TIMEOUT,
+    )
     tab.locator(".ts-play").click()
     tab.locator(".ts-play", has_text="Play").wait_for(timeout=UI_TIMEOUT)
     tab.wait_for_timeout(1000)  # the last redraw of the run may still arrive
@@ -166,10 +191,14 @@ def docs_shot(tab) -> None:
     tab.locator(".ts-step", has_text="Step").wait_for(timeout=UI_TIMEOUT)
     tab.locator(".ts-picker").click()
     tab.get_by_role("option", name="3. A breach and the slow way back").click()
-    tab.locator(".ts-lesson", has_text="A breach and the slow way back").wait_for(timeout=UI_TIMEOUT)
+    tab.locator(".ts-lesson", has_text="A breach and the slow way back").wait_for(
+        timeout=UI_TIMEOUT
+    )
     tab.locator(".ts-play").click()
-    tab.wait_for_function("() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 66",
-                          timeout=180_000)
+    tab.wait_for_function(
+        "() => +document.querySelector('.ts-counter').innerText.match(/\\d+/)[0] >= 66",
+        timeout=180_000,
+    )
     tab.locator(".ts-play").click()
     tab.locator(".ts-play", has_text="Play").wait_for(timeout=UI_TIMEOUT)
     tab.wait_for_timeout(2000)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from trustsim.classroom.session import CONTROLS, Session, catalogue, control, control_keys
 from trustsim.classroom.lessons import all_lessons
+from trustsim.classroom.session import CONTROLS, Session, catalogue, control, control_keys
 from trustsim.loader import ScenarioError
 from trustsim.params import field_range, iter_fields
 

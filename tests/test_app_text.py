@@ -1,9 +1,9 @@
 """Every label the classroom shows exists in Chinese and English."""
 
 from trustsim.classroom import text as T
+from trustsim.classroom.lessons import all_lessons
 from trustsim.classroom.plots import plotted_metrics
 from trustsim.classroom.session import catalogue, control_keys
-from trustsim.classroom.lessons import all_lessons
 from trustsim.metrics import METRICS
 
 

@@ -47,11 +47,20 @@ def test_wrong_type_and_out_of_range_each_get_a_line(tmp_path, capsys):
     assert "culture.ring_gradient" in lines[1] and "a number in [0, 1]" in lines[1]
 
 
-@pytest.mark.parametrize("text, words", [
-    ("[breach]\nscheduled_step = 5\nscheduled_salesperson = 99\n", ["breach.scheduled_salesperson = 99", "< population.n_salespeople (20)"]),
-    ("[turnover]\nscheduled_step = 0\n", ["turnover.scheduled_step = 0", "use -1 for none"]),
-    ("[needs]\ndepth_outsider = 4\ndepth_insider = 3\n", ["depth_outsider <= depth_insider <= depth_family"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (
+            "[breach]\nscheduled_step = 5\nscheduled_salesperson = 99\n",
+            ["breach.scheduled_salesperson = 99", "< population.n_salespeople (20)"],
+        ),
+        ("[turnover]\nscheduled_step = 0\n", ["turnover.scheduled_step = 0", "use -1 for none"]),
+        (
+            "[needs]\ndepth_outsider = 4\ndepth_insider = 3\n",
+            ["depth_outsider <= depth_insider <= depth_family"],
+        ),
+    ],
+)
 def test_checks_across_tables(tmp_path, capsys, text, words):
     f = write(tmp_path, text)
     (line,) = errors(capsys, "validate", f)
@@ -64,9 +73,15 @@ def test_cross_field_rule_is_explained(tmp_path, capsys):
     assert "outsider_threshold" in line and "insider_threshold" in line
 
 
-@pytest.mark.parametrize("text, expect", [("", "empty"), ("   \n# only a comment\n", "empty"),
-                                          ("[run\nsteps=1", "not valid TOML"),
-                                          ("run = 5\n", "must be a table")])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("", "empty"),
+        ("   \n# only a comment\n", "empty"),
+        ("[run\nsteps=1", "not valid TOML"),
+        ("run = 5\n", "must be a table"),
+    ],
+)
 def test_broken_files(tmp_path, capsys, text, expect):
     f = write(tmp_path, text)
     (line,) = errors(capsys, "validate", f)
@@ -81,8 +96,17 @@ def test_missing_file_and_directory(tmp_path, capsys):
 
 
 def test_set_that_names_nothing_or_is_malformed(capsys):
-    lines = errors(capsys, "run", "classroom", "--set", "population.n_custmers=3",
-                   "--set", "novalue", "--set", "run.steps=0")
+    lines = errors(
+        capsys,
+        "run",
+        "classroom",
+        "--set",
+        "population.n_custmers=3",
+        "--set",
+        "novalue",
+        "--set",
+        "run.steps=0",
+    )
     assert len(lines) == 3
     assert lines[0].startswith("error: --set population.n_custmers=3") and "n_customers" in lines[0]
     assert "expected KEY=VALUE" in lines[1]
@@ -91,7 +115,9 @@ def test_set_that_names_nothing_or_is_malformed(capsys):
 
 def test_real_console_script_exits_2_without_traceback(tmp_path):
     f = write(tmp_path, "[trust]\nlearn_emotional = -1\n")
-    proc = subprocess.run([sys.executable, "-m", "trustsim.cli", "run", f], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", "run", f], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "trust.learn_emotional" in proc.stderr
 
@@ -100,16 +126,33 @@ def test_real_console_script_exits_2_without_traceback(tmp_path):
 
 sections = list(Scenario.model_fields)
 keys = [f"{s}.{k}" for s, k, _ in iter_fields()]
-values = st.one_of(st.integers(-10**7, 10**7), st.floats(allow_nan=False, allow_infinity=False),
-                   st.booleans(), st.text(max_size=5), st.lists(st.integers(), max_size=2))
+values = st.one_of(
+    st.integers(-(10**7), 10**7),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.dictionaries(
-    st.one_of(st.sampled_from(sections), st.text(min_size=1, max_size=8)),
-    st.one_of(st.dictionaries(st.one_of(st.sampled_from([k.split(".")[1] for k in keys]),
-                                        st.text(min_size=1, max_size=8)), values, max_size=4),
-              values), max_size=4))
+@given(
+    data=st.dictionaries(
+        st.one_of(st.sampled_from(sections), st.text(min_size=1, max_size=8)),
+        st.one_of(
+            st.dictionaries(
+                st.one_of(
+                    st.sampled_from([k.split(".")[1] for k in keys]),
+                    st.text(min_size=1, max_size=8),
+                ),
+                values,
+                max_size=4,
+            ),
+            values,
+        ),
+        max_size=4,
+    )
+)
 def test_loader_accepts_or_explains_any_structure(data):
     try:
         scenario = validate(data, "fuzz.toml")

@@ -15,8 +15,26 @@ from trustsim.run import simulate
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     d = tmp_path_factory.mktemp("run")
-    assert main(["run", "classroom", "--steps", "12", "--seed", "5", "--engine", "mesa",
-                 "--set", "population.n_customers=137", "--history", "--out", str(d)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "classroom",
+                "--steps",
+                "12",
+                "--seed",
+                "5",
+                "--engine",
+                "mesa",
+                "--set",
+                "population.n_customers=137",
+                "--history",
+                "--out",
+                str(d),
+            ]
+        )
+        == 0
+    )
     return d
 
 
@@ -43,8 +61,9 @@ def test_a_run_is_reproduced_from_its_run_json(out):
     meta = json.loads((out / "run.json").read_text())
     scenario = validate(meta["parameters"], "run.json")
     again = simulate(scenario, "core", seed=meta["seed"]).timeseries  # the other engine, too
-    pd.testing.assert_frame_equal(again, pd.read_parquet(out / "timeseries.parquet"),
-                                  check_exact=False, rtol=0, atol=1e-12)
+    pd.testing.assert_frame_equal(
+        again, pd.read_parquet(out / "timeseries.parquet"), check_exact=False, rtol=0, atol=1e-12
+    )
 
 
 def test_default_is_baseline_into_out_baseline(tmp_path, monkeypatch):
@@ -68,6 +87,7 @@ def test_metrics_lists_every_metric(capsys):
 
 def test_validate_accepts_every_shipped_scenario(capsys):
     from .conftest import SCENARIOS
+
     for name in SCENARIOS:
         assert main(["validate", name]) == 0
     assert capsys.readouterr().out.count(": ok") == len(SCENARIOS)

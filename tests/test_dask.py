@@ -17,20 +17,29 @@ import pytest
 
 from trustsim.analysis.sweep import execute, load_timeseries
 
-from .test_sweep_support import ROOT, assert_same_runs, cli, experiment_text
-from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)
+from .test_sweep_support import ROOT, assert_same_runs, cli, exp_path, experiment_text, reference  # noqa: F401  (shared fixtures)
 
-DESIGN = ('[design]\nmethod = "lhs"\nsamples = 120\n[design.parameters]\n'
-          '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n')
-TEXT = experiment_text(DESIGN, metrics=("mean_trust", "trades"), extra="timeseries_every = 10\n",
-                       base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"])
+DESIGN = (
+    '[design]\nmethod = "lhs"\nsamples = 120\n[design.parameters]\n'
+    '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n'
+)
+TEXT = experiment_text(
+    DESIGN,
+    metrics=("mean_trust", "trades"),
+    extra="timeseries_every = 10\n",
+    base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"],
+)
 WAIT = 60.0
 
 
 def _start(module: str, *args: str, log: Path) -> subprocess.Popen:
     with open(log, "w") as handle:
-        return subprocess.Popen([sys.executable, "-m", f"distributed.cli.{module}", *args], cwd=ROOT,
-                                stdout=handle, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", f"distributed.cli.{module}", *args],
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -49,20 +58,47 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 def cluster(tmp_path_factory):
     """(scheduler address, worker processes): one thread each, no nanny, loopback only."""
     from distributed import Client
+
     tmp = tmp_path_factory.mktemp("dask")
     info = tmp / "scheduler.json"
-    procs = [_start("dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(info), log=tmp / "scheduler.log")]
+    procs = [
+        _start(
+            "dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(info),
+            log=tmp / "scheduler.log",
+        )
+    ]
     try:
         deadline = time.monotonic() + WAIT
         while not (info.exists() and info.stat().st_size):
-            assert procs[0].poll() is None and time.monotonic() < deadline, (tmp / "scheduler.log").read_text()
+            assert procs[0].poll() is None and time.monotonic() < deadline, (
+                tmp / "scheduler.log"
+            ).read_text()
             time.sleep(0.1)
         address = json.loads(info.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        workers = [_start("dask_worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                          "--host", "127.0.0.1", "--name", f"w{i}", log=tmp / f"worker{i}.log")
-                   for i in range(2)]
+        workers = [
+            _start(
+                "dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--name",
+                f"w{i}",
+                log=tmp / f"worker{i}.log",
+            )
+            for i in range(2)
+        ]
         procs += workers
         with Client(address, timeout=WAIT) as client:
             client.wait_for_workers(2, timeout=WAIT)
@@ -92,7 +128,9 @@ def test_worker_killed_mid_sweep_changes_nothing(cluster, exp_path, reference, t
     def kill_after_some_chunks() -> None:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            chunks = list((out / "chunks").glob("runs-*.parquet")) if (out / "chunks").exists() else []
+            chunks = (
+                list((out / "chunks").glob("runs-*.parquet")) if (out / "chunks").exists() else []
+            )
             if len(chunks) >= 8:
                 os.kill(victim.pid, signal.SIGKILL)
                 killed_at.append(len(chunks))

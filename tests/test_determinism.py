@@ -32,10 +32,11 @@ def test_world_is_a_function_of_the_seed():
 
 def test_network_has_the_requested_insider_degree():
     from trustsim.codes import FAMILY, INSIDER
+
     sc = small("baseline", "population.n_customers=400")
     w = build_world(sc, 1)
     n = sc.population.n_customers
-    insider = (w.csr.ring == INSIDER).sum() / n   # each tie counted from both ends
+    insider = (w.csr.ring == INSIDER).sum() / n  # each tie counted from both ends
     family = (w.csr.ring == FAMILY).sum() / n
     assert family == pytest.approx(sc.network.household_size - 1, abs=0.1)
     assert insider > 0.85 * sc.network.insider_degree  # a few lattice ties coincide with family
@@ -43,13 +44,19 @@ def test_network_has_the_requested_insider_degree():
 
 def test_seed_in_the_scenario_is_the_default_seed():
     sc = small("baseline", "run.seed=77")
-    pd.testing.assert_frame_equal(simulate(sc, "core").timeseries,
-                                  simulate(sc, "core", seed=77).timeseries)
+    pd.testing.assert_frame_equal(
+        simulate(sc, "core").timeseries, simulate(sc, "core", seed=77).timeseries
+    )
 
 
 def test_core_result_does_not_depend_on_the_number_of_threads(monkeypatch):
-    sc = small("breach", "run.history=true", "population.n_customers=300", "run.steps=60",
-               "turnover.rate=0.02")
+    sc = small(
+        "breach",
+        "run.history=true",
+        "population.n_customers=300",
+        "run.steps=60",
+        "turnover.rate=0.02",
+    )
     monkeypatch.setenv("TRUSTSIM_THREADS", "1")
     one = simulate(sc, "core", seed=3)
     monkeypatch.setenv("TRUSTSIM_THREADS", "2")

@@ -22,6 +22,14 @@ def test_engines_give_identical_metrics_and_events(name, seed):
 
 def test_shipped_scenarios_are_all_covered():
     # The scenarios the issue names must exist (the docking test runs whatever is there).
-    for name in ("baseline", "classroom", "culture_particularistic", "culture_universalistic",
-                 "strategy_gifts", "strategy_emotional", "breach", "salesperson_leaves"):
+    for name in (
+        "baseline",
+        "classroom",
+        "culture_particularistic",
+        "culture_universalistic",
+        "strategy_gifts",
+        "strategy_emotional",
+        "breach",
+        "salesperson_leaves",
+    ):
         assert name in SCENARIOS

@@ -20,7 +20,10 @@ def test_grid_is_the_full_product_with_replicates(tmp_path):
     assert runs["run_id"].tolist() == list(range(len(runs)))
     assert (runs["run_id"] == runs["point_id"] * 3 + runs["replicate"]).all()
     firsts = runs[runs["replicate"] == 0]
-    assert list(zip(firsts["culture.ring_gradient"], firsts["salespeople.instrumental_share"])) == product
+    assert (
+        list(zip(firsts["culture.ring_gradient"], firsts["salespeople.instrumental_share"]))
+        == product
+    )
 
 
 def test_seeds_come_from_master_seed_and_run_id_only(tmp_path):
@@ -29,12 +32,16 @@ def test_seeds_come_from_master_seed_and_run_id_only(tmp_path):
     assert runs["seed"].tolist() == [run_seed(11, i) for i in runs["run_id"]]
     assert runs["seed"].is_unique
     assert ((runs["seed"] >= 0) & (runs["seed"] < 2**62)).all()
-    other = load_experiment(write(tmp_path, experiment_text(GRID, replicates=3, master_seed=12), "b.toml"))
+    other = load_experiment(
+        write(tmp_path, experiment_text(GRID, replicates=3, master_seed=12), "b.toml")
+    )
     assert not set(plan(other)["seed"]) & set(runs["seed"])
 
 
 def test_common_seeds_repeat_per_replicate(tmp_path):
-    text = experiment_text(GRID, replicates=3).replace("master_seed = 5", "master_seed = 5\ncommon_seeds = true")
+    text = experiment_text(GRID, replicates=3).replace(
+        "master_seed = 5", "master_seed = 5\ncommon_seeds = true"
+    )
     runs = plan(load_experiment(write(tmp_path, text)))
     per_replicate = runs.groupby("replicate")["seed"].nunique()
     assert (per_replicate == 1).all()
@@ -43,8 +50,10 @@ def test_common_seeds_repeat_per_replicate(tmp_path):
 
 
 def test_sampled_integers_are_rounded_and_ranges_respected(tmp_path):
-    design = ('[design]\nmethod = "lhs"\nsamples = 40\n[design.parameters]\n'
-              '"population.n_salespeople" = [2, 9]\n"firms.quality" = [0.2, 0.4]\n')
+    design = (
+        '[design]\nmethod = "lhs"\nsamples = 40\n[design.parameters]\n'
+        '"population.n_salespeople" = [2, 9]\n"firms.quality" = [0.2, 0.4]\n'
+    )
     exp = load_experiment(write(tmp_path, experiment_text(design)))
     pts = points(exp)
     assert pts["population.n_salespeople"].dtype == np.int64
@@ -59,7 +68,9 @@ def test_morris_and_sobol_designs_have_the_salib_sizes(tmp_path):
     params = '[design.parameters]\n"firms.quality" = [0.2, 0.9]\n"gifts.size" = [0.0, 0.2]\n"trust.org_weight" = [0.1, 0.5]\n'
     morris = experiment_text('[design]\nmethod = "morris"\nsamples = 5\nlevels = 4\n' + params)
     sobol = experiment_text('[design]\nmethod = "sobol"\nsamples = 8\n' + params)
-    sobol2 = experiment_text('[design]\nmethod = "sobol"\nsamples = 8\nsecond_order = true\n' + params)
+    sobol2 = experiment_text(
+        '[design]\nmethod = "sobol"\nsamples = 8\nsecond_order = true\n' + params
+    )
     assert len(points(load_experiment(write(tmp_path, morris, "m.toml")))) == 5 * (3 + 1)
     assert len(points(load_experiment(write(tmp_path, sobol, "s.toml")))) == 8 * (3 + 2)
     assert len(points(load_experiment(write(tmp_path, sobol2, "s2.toml")))) == 8 * (2 * 3 + 2)

@@ -12,11 +12,22 @@ from trustsim.run import simulate
 
 @pytest.fixture(scope="module")
 def run():
-    sc = load_scenario("baseline", [
-        "run.history=true", "run.steps=150", "population.n_customers=300",
-        "population.n_salespeople=8", "population.n_firms=3", "firms.failure_rate=0.1",
-        "competition.offer_rate=0.05", "breach.scheduled_step=60", "turnover.scheduled_step=90",
-        "turnover.rate=0.01", "firms.heterogeneity=0.4"])
+    sc = load_scenario(
+        "baseline",
+        [
+            "run.history=true",
+            "run.steps=150",
+            "population.n_customers=300",
+            "population.n_salespeople=8",
+            "population.n_firms=3",
+            "firms.failure_rate=0.1",
+            "competition.offer_rate=0.05",
+            "breach.scheduled_step=60",
+            "turnover.scheduled_step=90",
+            "turnover.rate=0.01",
+            "firms.heterogeneity=0.4",
+        ],
+    )
     return simulate(sc, "core", seed=2)
 
 

@@ -8,10 +8,18 @@ from trustsim.classroom.lessons import LESSON_DIR, all_lessons, find_lesson, loa
 from trustsim.loader import ScenarioError
 from trustsim.params import flat
 
-TOPICS = {"repeated_trades", "ability_then_character", "breach_way_back", "forgiveness",
-          "exit_barrier", "referral", "gifts_vs_emotion", "culture"}
+TOPICS = {
+    "repeated_trades",
+    "ability_then_character",
+    "breach_way_back",
+    "forgiveness",
+    "exit_barrier",
+    "referral",
+    "gifts_vs_emotion",
+    "culture",
+}
 
-GOOD = '''
+GOOD = """
 [lesson]
 order = 1
 id = "demo"
@@ -30,7 +38,7 @@ question = "Ask"
 try = "Try"
 [culture]
 ring_gradient = 0.9
-'''
+"""
 
 
 def write(tmp_path: Path, text: str, name: str = "l.toml") -> Path:
@@ -43,7 +51,7 @@ def test_shipped_lessons_cover_the_issue_in_order():
     lessons = all_lessons()
     assert len(lessons) >= 8
     assert [lesson.info.order for lesson in lessons] == list(range(1, len(lessons) + 1))
-    assert TOPICS <= {lesson.id for lesson in lessons}
+    assert {lesson.id for lesson in lessons} >= TOPICS
 
 
 @pytest.mark.parametrize("path", sorted(LESSON_DIR.glob("*.toml")), ids=lambda p: p.stem)
@@ -70,8 +78,8 @@ def test_culture_lesson_flips_the_ring_gradient():
 
 def test_base_is_laid_under_the_lesson_tables(tmp_path):
     lesson = load_lesson(write(tmp_path, GOOD))
-    assert lesson.scenario.population.n_customers == 200      # from scenarios/classroom.toml
-    assert lesson.scenario.culture.ring_gradient == 0.9        # the lesson's own table wins
+    assert lesson.scenario.population.n_customers == 200  # from scenarios/classroom.toml
+    assert lesson.scenario.culture.ring_gradient == 0.9  # the lesson's own table wins
     assert lesson.tried.culture.ring_gradient == 0.1
 
 
@@ -82,24 +90,45 @@ def test_find_lesson_by_id_stem_and_path():
     assert find_lesson("breach") is None  # a shipped scenario, not a lesson
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda t: t.replace('order = 1', 'order = 1\ncolour = "red"'),
-     ["unknown key 'lesson.colour'", "allowed: order, id"]),
-    (lambda t: t.replace('try = "试"\n', ''), ["lesson.zh.try is missing"]),
-    (lambda t: t.replace('"culture.ring_gradient=0.1"', '"culture.ring_gradiant=0.1"'),
-     ["lesson.try_set", "did you mean 'culture.ring_gradient'"]),
-    (lambda t: t.replace('"culture.ring_gradient=0.1"', '"culture.ring_gradient=3"'),
-     ["with lesson.try_set: culture.ring_gradient = 3 is not allowed", "[0, 1]"]),
-    (lambda t: t.replace('ring_gradient = 0.9', 'ring_gradient = 1.9'),
-     ["culture.ring_gradient = 1.9 is not allowed: must be a number in [0, 1]"]),
-    (lambda t: t.replace('[culture]', '[cultur]'), ["unknown table [cultur]", "did you mean 'culture'"]),
-    (lambda t: t.replace('customer = 3', 'customer = 200'), ["lesson.customer = 200", "[0, 199]"]),
-    (lambda t: t.replace('base = "classroom"', 'base = "nowhere"'),
-     ["lesson.base = 'nowhere' is not a shipped scenario", "baseline"]),
-    (lambda t: t.replace('customer = 3', 'customer = 3\nplot = ["insider_shar"]'),
-     ["lesson.plot", "insider_shar: no such metric"]),
-    (lambda t: t.replace('id = "demo"', 'id = "Demo Lesson"'), ["lesson.id = 'Demo Lesson'"]),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            lambda t: t.replace("order = 1", 'order = 1\ncolour = "red"'),
+            ["unknown key 'lesson.colour'", "allowed: order, id"],
+        ),
+        (lambda t: t.replace('try = "试"\n', ""), ["lesson.zh.try is missing"]),
+        (
+            lambda t: t.replace('"culture.ring_gradient=0.1"', '"culture.ring_gradiant=0.1"'),
+            ["lesson.try_set", "did you mean 'culture.ring_gradient'"],
+        ),
+        (
+            lambda t: t.replace('"culture.ring_gradient=0.1"', '"culture.ring_gradient=3"'),
+            ["with lesson.try_set: culture.ring_gradient = 3 is not allowed", "[0, 1]"],
+        ),
+        (
+            lambda t: t.replace("ring_gradient = 0.9", "ring_gradient = 1.9"),
+            ["culture.ring_gradient = 1.9 is not allowed: must be a number in [0, 1]"],
+        ),
+        (
+            lambda t: t.replace("[culture]", "[cultur]"),
+            ["unknown table [cultur]", "did you mean 'culture'"],
+        ),
+        (
+            lambda t: t.replace("customer = 3", "customer = 200"),
+            ["lesson.customer = 200", "[0, 199]"],
+        ),
+        (
+            lambda t: t.replace('base = "classroom"', 'base = "nowhere"'),
+            ["lesson.base = 'nowhere' is not a shipped scenario", "baseline"],
+        ),
+        (
+            lambda t: t.replace("customer = 3", 'customer = 3\nplot = ["insider_shar"]'),
+            ["lesson.plot", "insider_shar: no such metric"],
+        ),
+        (lambda t: t.replace('id = "demo"', 'id = "Demo Lesson"'), ["lesson.id = 'Demo Lesson'"]),
+    ],
+)
 def test_bad_lessons_name_file_key_and_what_is_allowed(tmp_path, edit, expected):
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(ScenarioError) as err:
@@ -119,5 +148,7 @@ def test_a_scenario_without_a_lesson_table_is_refused(tmp_path):
 def test_orders_and_ids_must_be_unique_in_a_folder(tmp_path):
     write(tmp_path, GOOD, "a.toml")
     write(tmp_path, GOOD.replace('id = "demo"', 'id = "other"'), "b.toml")
-    with pytest.raises(ScenarioError, match=r"b.toml: lesson.order = 1 is already used by .*a.toml"):
+    with pytest.raises(
+        ScenarioError, match=r"b.toml: lesson.order = 1 is already used by .*a.toml"
+    ):
         all_lessons(tmp_path)

@@ -9,9 +9,16 @@ from trustsim.run import simulate
 from .conftest import small
 
 # A small market where every mechanism is active: turnover by chance, tight capacity.
-ACTIVE = ("run.steps=60", "turnover.rate=0.02", "salespeople.capacity=6",
-          "population.n_firms=3", "population.kin_share=0.1", "competition.offer_rate=0.05",
-          "firms.failure_rate=0.1", "breach.opportunism=0.5")
+ACTIVE = (
+    "run.steps=60",
+    "turnover.rate=0.02",
+    "salespeople.capacity=6",
+    "population.n_firms=3",
+    "population.kin_share=0.1",
+    "competition.offer_rate=0.05",
+    "firms.failure_rate=0.1",
+    "breach.opportunism=0.5",
+)
 
 
 def run(*extra, seed=4):
@@ -31,9 +38,13 @@ def test_switching_a_mechanism_off_changes_the_run(on, switch):
 
 # What "off" must mean, metric by metric.
 ZERO_WHEN_OFF = {
-    "breaches": ("breaches",), "service_failures": ("failures",), "forgiveness": ("forgiven",),
-    "competitor_offers": ("offers", "switches"), "referral": ("referrals",),
-    "word_of_mouth": ("wom_positive", "wom_negative"), "turnover": ("moves", "followed", "stayed"),
+    "breaches": ("breaches",),
+    "service_failures": ("failures",),
+    "forgiveness": ("forgiven",),
+    "competitor_offers": ("offers", "switches"),
+    "referral": ("referrals",),
+    "word_of_mouth": ("wom_positive", "wom_negative"),
+    "turnover": ("moves", "followed", "stayed"),
     "capacity": ("unserved",),
 }
 

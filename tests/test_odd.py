@@ -9,8 +9,11 @@ ODD = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(enc
 
 
 def test_every_parameter_is_described():
-    missing = [f"{s}.{k}" for s, k, _ in iter_fields()
-               if f"`{s}.{k}`" not in ODD and not (s == "mechanisms" and f"| `{k}` |" in ODD)]
+    missing = [
+        f"{s}.{k}"
+        for s, k, _ in iter_fields()
+        if f"`{s}.{k}`" not in ODD and not (s == "mechanisms" and f"| `{k}` |" in ODD)
+    ]
     assert not missing, f"not in docs/ODD.md: {missing}"
 
 
@@ -23,6 +26,9 @@ def test_every_metric_and_log_column_is_described():
 
 def test_every_submodel_section_the_code_cites_exists():
     import re
-    code = "\n".join(p.read_text() for p in (Path(__file__).resolve().parent.parent / "sim").glob("*.py"))
+
+    code = "\n".join(
+        p.read_text() for p in (Path(__file__).resolve().parent.parent / "sim").glob("*.py")
+    )
     cited = set(re.findall(r"ODD (7\.\d+)", code))
     assert cited and all(f"### {n} " in ODD for n in cited)

@@ -14,16 +14,22 @@ from trustsim.cli import main
 
 from .test_sweep_support import GRID, experiment_text, write
 
-RUNS = pd.DataFrame({"point_id": [0, 0, 1, 1, 2, 2, 3, 3],
-                     "a": [0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9],
-                     "b": [1, 1, 2, 2, 1, 1, 2, 2],
-                     "m": [1.0, 3.0, 5.0, 7.0, 2.0, 2.0, 10.0, 14.0]})
+RUNS = pd.DataFrame(
+    {
+        "point_id": [0, 0, 1, 1, 2, 2, 3, 3],
+        "a": [0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9],
+        "b": [1, 1, 2, 2, 1, 1, 2, 2],
+        "m": [1.0, 3.0, 5.0, 7.0, 2.0, 2.0, 10.0, 14.0],
+    }
+)
 
 
 def test_spread_over_replicates_and_other_parameters():
     by_a = spread(RUNS, "m", "a").set_index("a")
     assert by_a.loc[0.1, "mean"] == 4.0 and by_a.loc[0.9, "mean"] == 7.0
-    assert by_a.loc[0.1, "min"] == 1.0 and by_a.loc[0.9, "max"] == 14.0 and (by_a["count"] == 4).all()
+    assert (
+        by_a.loc[0.1, "min"] == 1.0 and by_a.loc[0.9, "max"] == 14.0 and (by_a["count"] == 4).all()
+    )
     by_ab = spread(RUNS, "m", "a", hue="b").set_index(["b", "a"])
     assert by_ab.loc[(2, 0.9), "mean"] == 12.0
     assert by_ab.loc[(1, 0.1), "std"] == pytest.approx(np.sqrt(2.0))
@@ -67,7 +73,9 @@ def test_cli_writes_one_figure_per_metric(sweep_dir, capsys):
 def test_cli_plot_errors_name_what_is_allowed(sweep_dir, tmp_path, capsys):
     assert main(["plot", str(sweep_dir), "--metric", "churned", "--x", "firms.price"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0].endswith("--metric churned: not kept by this sweep (kept: mean_trust, trades, insider_share)")
+    assert err[0].endswith(
+        "--metric churned: not kept by this sweep (kept: mean_trust, trades, insider_share)"
+    )
     assert "--x firms.price: not varied by this sweep (varied: culture.ring_gradient, " in err[1]
     assert main(["plot", str(tmp_path)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err

@@ -7,11 +7,17 @@ from matplotlib.figure import Figure
 
 from trustsim import rules
 from trustsim.agents import Relationship
-from trustsim.codes import COLD, FAMILY, INSIDER, OUTSIDER
 from trustsim.classroom.lessons import find_lesson
+from trustsim.classroom.ringview import (
+    EDGES,
+    band_radius,
+    draw_network,
+    draw_rings,
+    salesperson_dots,
+)
+from trustsim.codes import COLD, FAMILY, INSIDER, OUTSIDER
 from trustsim.loader import load_scenario
 from trustsim.model import TrustModel
-from trustsim.classroom.ringview import EDGES, band_radius, draw_network, draw_rings, salesperson_dots
 
 
 def model():
@@ -62,8 +68,11 @@ def test_breach_lesson_throws_insiders_of_the_breaching_salesperson_outward():
     s, when = lesson.scenario.breach.scheduled_salesperson, lesson.scenario.breach.scheduled_step
     for _ in range(when - 1):
         m.step()
-    before = {c.idx: dot_of(m, c.idx, s) for c in m.customers
-              if s in c.relationships and c.relationships[s].ring == INSIDER}
+    before = {
+        c.idx: dot_of(m, c.idx, s)
+        for c in m.customers
+        if s in c.relationships and c.relationships[s].ring == INSIDER
+    }
     m.step()
     thrown = [c for c, d in before.items() if m.customers[c].relationships[s].n_trades > d.n_trades]
     assert thrown, "some insiders of the breaching salesperson trade at the breach step"

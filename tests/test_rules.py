@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from trustsim import rules
-from trustsim.codes import (CLOSED, COLD, FAMILY, HANDOVER, INSIDER, KIN, OUTSIDER, REFERRAL)
+from trustsim.codes import CLOSED, COLD, FAMILY, HANDOVER, INSIDER, KIN, OUTSIDER, REFERRAL
 from trustsim.params import Scenario, param_record
 from trustsim.rng import index, normal, uniform
 
@@ -23,11 +23,17 @@ P = rec()
 
 # ----------------------------------------------------------------------- random numbers
 
+
 def test_uniform_is_a_pure_function_of_its_key():
     assert uniform(7, 3, 11, 2, 5) == uniform(7, 3, 11, 2, 5)
     base = uniform(7, 3, 11, 2, 5)
-    for key in [(8, 3, 11, 2, 5), (7, 4, 11, 2, 5), (7, 3, 12, 2, 5), (7, 3, 11, 3, 5),
-                (7, 3, 11, 2, 6)]:
+    for key in [
+        (8, 3, 11, 2, 5),
+        (7, 4, 11, 2, 5),
+        (7, 3, 12, 2, 5),
+        (7, 3, 11, 3, 5),
+        (7, 3, 11, 2, 6),
+    ]:
         assert uniform(*key) != base
 
 
@@ -47,6 +53,7 @@ def test_index_covers_its_range_uniformly():
 
 # ------------------------------------------------------------------------ rings, culture
 
+
 def test_ring_weights_fall_outward_in_a_steep_culture_and_are_flat_when_switched_off():
     w = [rules.ring_weight(r, P) for r in (FAMILY, INSIDER, OUTSIDER)]
     assert w[0] > w[1] > w[2] > 0
@@ -63,7 +70,9 @@ def test_first_meeting_trust_by_origin():
     assert via_family > via_outsider > cold
     assert rules.initial_trust(HANDOVER, 0.6, 0.0, OUTSIDER, 0.9, P) > cold
     steep, flat = rec(culture__ring_gradient=1.0), rec(culture__ring_gradient=0.0)
-    assert rules.initial_trust(COLD, 0.6, 0, OUTSIDER, 0, steep) < rules.initial_trust(COLD, 0.6, 0, OUTSIDER, 0, flat)
+    assert rules.initial_trust(COLD, 0.6, 0, OUTSIDER, 0, steep) < rules.initial_trust(
+        COLD, 0.6, 0, OUTSIDER, 0, flat
+    )
     assert rules.initial_ring(KIN) == FAMILY and rules.initial_ring(COLD) == OUTSIDER
 
 
@@ -72,7 +81,7 @@ def test_ring_migration_has_hysteresis_and_breach_throws_out():
     assert rules.ring_after(OUTSIDER, 0.65, 3, False, P) == INSIDER
     assert rules.ring_after(OUTSIDER, 0.65, 2, False, P) == OUTSIDER
     assert rules.ring_after(OUTSIDER, 0.55, 9, False, P) == OUTSIDER
-    assert rules.ring_after(INSIDER, 0.55, 9, False, P) == INSIDER   # between thresholds: stays
+    assert rules.ring_after(INSIDER, 0.55, 9, False, P) == INSIDER  # between thresholds: stays
     assert rules.ring_after(INSIDER, 0.40, 9, False, P) == OUTSIDER
     assert rules.ring_after(INSIDER, 0.90, 9, True, P) == OUTSIDER
     assert rules.ring_after(FAMILY, 0.10, 9, True, P) == FAMILY
@@ -81,6 +90,7 @@ def test_ring_migration_has_hysteresis_and_breach_throws_out():
 
 
 # ---------------------------------------------------------------------------- trust
+
 
 def test_ability_weight_shifts_from_ability_to_character_with_age():
     w = [rules.ability_weight(n, P) for n in (0, 5, 20, 100)]
@@ -100,12 +110,12 @@ def test_combined_trust_lies_between_its_components_and_gifts_count_only_when_on
 
 def test_gift_effect_decays_geometrically():
     assert rules.gift_now(0.2, 10, 10, P) == 0.2
-    assert rules.gift_now(0.2, 10, 12, P) == pytest.approx(0.2 * 0.85 ** 2)
+    assert rules.gift_now(0.2, 10, 12, P) == pytest.approx(0.2 * 0.85**2)
     assert rules.gift_now(0.0, 0, 5, P) == 0.0
 
 
 def test_learning_moves_trust_toward_what_was_shown():
-    ti, te, gift, scar, asym = rules.learn(0.3, 0.3, 0.0, 0.0, 1.0, 0.9, 1, 0.9, 0.0, 0.5, P)
+    ti, te, gift, _scar, asym = rules.learn(0.3, 0.3, 0.0, 0.0, 1.0, 0.9, 1, 0.9, 0.0, 0.5, P)
     assert 0.3 < ti < 0.9 and te > 0.3 and asym < 1.0 and gift == 0.0
     low, *_ = rules.learn(0.8, 0.3, 0.0, 0.0, 1.0, 0.2, 1, 0.9, 0.0, 0.5, P)
     assert low < 0.8
@@ -148,21 +158,35 @@ def test_a_breach_costs_more_than_a_good_trade_builds():
 
 # ------------------------------------------------------------------- sales, failures, WOM
 
+
 def test_sales_stages_pass_more_often_with_more_trust():
     def closed(d):
-        return np.mean([rules.sales_stages(1, t, c, 0, d, 1.0, P) == CLOSED
-                        for t in range(30) for c in range(30)])
+        return np.mean(
+            [
+                rules.sales_stages(1, t, c, 0, d, 1.0, P) == CLOSED
+                for t in range(30)
+                for c in range(30)
+            ]
+        )
+
     assert closed(0.1) < closed(0.4) < closed(0.8)
 
 
 def test_forgiveness_rises_with_trust():
     def forgiven(trust):
-        return np.mean([rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, OUTSIDER, 0.5, P)[0]
-                        for t in range(30) for c in range(30)])
+        return np.mean(
+            [
+                rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, OUTSIDER, 0.5, P)[0]
+                for t in range(30)
+                for c in range(30)
+            ]
+        )
+
     assert forgiven(0.2) < forgiven(0.5) < forgiven(0.8)
     none = rec(mechanisms__forgiveness=False)
-    assert not any(rules.failure_response(1, t, 0, 0, 0.99, 0.5, 0.5, INSIDER, 1.0, none)[0]
-                   for t in range(50))
+    assert not any(
+        rules.failure_response(1, t, 0, 0, 0.99, 0.5, 0.5, INSIDER, 1.0, none)[0] for t in range(50)
+    )
 
 
 def test_transaction_cost_falls_with_trust_only_when_the_mechanism_is_on():
@@ -173,12 +197,19 @@ def test_transaction_cost_falls_with_trust_only_when_the_mechanism_is_on():
 
 def test_switching_needs_a_larger_discount_when_trust_is_higher():
     def switch_rate(trust):
-        return np.mean([rules.competitor_offer(1, t, c, trust, OUTSIDER, P)[1]
-                        for t in range(30) for c in range(30)])
+        return np.mean(
+            [
+                rules.competitor_offer(1, t, c, trust, OUTSIDER, P)[1]
+                for t in range(30)
+                for c in range(30)
+            ]
+        )
+
     assert switch_rate(0.1) > switch_rate(0.5) > switch_rate(0.9)
     flat = rec(mechanisms__exit_barrier=False)
-    assert (np.mean([rules.competitor_offer(1, t, 0, 0.9, INSIDER, flat)[1] for t in range(300)])
-            == np.mean([rules.competitor_offer(1, t, 0, 0.1, INSIDER, flat)[1] for t in range(300)]))
+    assert np.mean(
+        [rules.competitor_offer(1, t, 0, 0.9, INSIDER, flat)[1] for t in range(300)]
+    ) == np.mean([rules.competitor_offer(1, t, 0, 0.1, INSIDER, flat)[1] for t in range(300)])
 
 
 def test_no_praise_after_a_failed_trade_and_warnings_after_bad_ones():
@@ -190,13 +221,23 @@ def test_no_praise_after_a_failed_trade_and_warnings_after_bad_ones():
 
 def test_insider_loyalty_is_credited_as_trust_in_forgiveness_and_exit_barrier():
     def forgiven(ring, trust):
-        return np.mean([rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, ring, 0.5, P)[0]
-                        for t in range(30) for c in range(30)])
+        return np.mean(
+            [
+                rules.failure_response(1, t, c, 0, trust, 0.5, 0.5, ring, 0.5, P)[0]
+                for t in range(30)
+                for c in range(30)
+            ]
+        )
+
     bonus = rules.loyalty_bonus(INSIDER, P)
     assert bonus == pytest.approx(0.7 * 0.3)
     assert forgiven(INSIDER, 0.4) == pytest.approx(forgiven(OUTSIDER, 0.4 + bonus), abs=1e-12)
+
     def switched(ring, trust):
-        return [rules.competitor_offer(1, t, c, trust, ring, P)[1] for t in range(20) for c in range(20)]
+        return [
+            rules.competitor_offer(1, t, c, trust, ring, P)[1] for t in range(20) for c in range(20)
+        ]
+
     assert switched(INSIDER, 0.4) == switched(OUTSIDER, 0.4 + bonus)
 
 
@@ -210,11 +251,17 @@ def test_word_of_mouth_moves_org_trust_by_ring_weight():
 
 def test_customers_follow_a_departing_salesperson_when_personal_trust_dominates():
     def follow(personal, org):
-        return np.mean([rules.follows(1, t, c, 0, personal, org, P) for t in range(20) for c in range(20)])
+        return np.mean(
+            [rules.follows(1, t, c, 0, personal, org, P) for t in range(20) for c in range(20)]
+        )
+
     assert follow(0.9, 0.3) > 0.9 and follow(0.3, 0.9) < 0.1
 
 
 def test_capacity_rations_requests_without_order():
     accepted = np.mean([rules.capacity_accept(1, 1, c, 0, 80, 40, P) for c in range(4000)])
     assert accepted == pytest.approx(0.5, abs=0.03)
-    assert all(rules.capacity_accept(1, 1, c, 0, 80, 40, rec(mechanisms__capacity=False)) for c in range(50))
+    assert all(
+        rules.capacity_accept(1, 1, c, 0, 80, 40, rec(mechanisms__capacity=False))
+        for c in range(50)
+    )

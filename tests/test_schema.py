@@ -20,13 +20,25 @@ def test_every_parameter_has_help_a_range_or_is_boolean():
 
 def test_every_parameter_is_read_by_the_model():
     """A parameter that nothing reads is a lie to the user."""
-    code = "\n".join((SIM / f).read_text() for f in
-                     ("rules.py", "kernel.py", "measure.py", "population.py", "network.py",
-                      "agents.py", "model.py", "run.py"))
+    code = "\n".join(
+        (SIM / f).read_text()
+        for f in (
+            "rules.py",
+            "kernel.py",
+            "measure.py",
+            "population.py",
+            "network.py",
+            "agents.py",
+            "model.py",
+            "run.py",
+        )
+    )
     unused = []
     for section, key, _ in iter_fields():
         as_record = re.compile(rf"\b{section}_{key}\b")
-        as_attr = re.compile(rf"\b{section}\.{key}\b|\.{section}\b.*\.{key}\b|\b(sp|pop|fm|net)\.{key}\b")
+        as_attr = re.compile(
+            rf"\b{section}\.{key}\b|\.{section}\b.*\.{key}\b|\b(sp|pop|fm|net)\.{key}\b"
+        )
         if not as_record.search(code) and not as_attr.search(code):
             unused.append(f"{section}.{key}")
     assert not unused, f"parameters nothing reads: {unused}"

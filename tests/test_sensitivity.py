@@ -16,8 +16,10 @@ from trustsim.cli import main
 
 from .test_sweep_support import GRID, experiment_text, write
 
-UNIT_PARAMS = ('"culture.ring_gradient" = [0.0, 1.0]\n"firms.quality" = [0.0, 1.0]\n'
-               '"gifts.size" = [0.0, 1.0]\n')
+UNIT_PARAMS = (
+    '"culture.ring_gradient" = [0.0, 1.0]\n"firms.quality" = [0.0, 1.0]\n'
+    '"gifts.size" = [0.0, 1.0]\n'
+)
 
 
 def values(table: pd.DataFrame, index: str) -> pd.Series:
@@ -37,22 +39,27 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
 
 
 def test_morris_ranks_a_linear_function(tmp_path):
-    design = '[design]\nmethod = "morris"\nsamples = 20\nlevels = 4\n[design.parameters]\n' + UNIT_PARAMS
+    design = (
+        '[design]\nmethod = "morris"\nsamples = 20\nlevels = 4\n[design.parameters]\n' + UNIT_PARAMS
+    )
     exp = load_experiment(write(tmp_path, experiment_text(design)))
     x = points(exp)[exp.names].to_numpy()
     mu_star = values(indices(exp, 5 * x[:, 0] - 1 * x[:, 2]), "mu_star")
     assert mu_star.to_numpy() == pytest.approx([5.0, 0.0, 1.0])
 
 
-MODEL = ('[design]\nmethod = "morris"\nsamples = 6\nlevels = 4\n[design.parameters]\n'
-         '"population.purchase_rate" = [0.1, 0.5]\n"culture.ring_gradient" = [0.0, 1.0]\n'
-         '"measurement.survey_noise" = [0.0, 0.5]\n')
+MODEL = (
+    '[design]\nmethod = "morris"\nsamples = 6\nlevels = 4\n[design.parameters]\n'
+    '"population.purchase_rate" = [0.1, 0.5]\n"culture.ring_gradient" = [0.0, 1.0]\n'
+    '"measurement.survey_noise" = [0.0, 0.5]\n'
+)
 
 
 @pytest.fixture(scope="module")
 def model_experiment(tmp_path_factory):
-    text = experiment_text(MODEL, metrics=("trades", "mean_trust", "survey_trust"),
-                           extra="window = 5\n").replace("master_seed = 5", "master_seed = 5\ncommon_seeds = true")
+    text = experiment_text(
+        MODEL, metrics=("trades", "mean_trust", "survey_trust"), extra="window = 5\n"
+    ).replace("master_seed = 5", "master_seed = 5\ncommon_seeds = true")
     return write(tmp_path_factory.mktemp("exp"), text)
 
 
@@ -70,16 +77,21 @@ def test_a_parameter_the_metric_ignores_gets_zero(model_experiment, tmp_path):
 
 def test_replicates_are_averaged_per_point(model_experiment, tmp_path):
     from trustsim.analysis.sweep import run_sweep
+
     exp = load_experiment(model_experiment)
     runs = run_sweep(exp, tmp_path / "sweep", workers=1)
     direct = indices(exp, runs.groupby("point_id")["trades"].mean().to_numpy(), "trades")
-    pd.testing.assert_frame_equal(analyze(exp, runs).query("metric == 'trades'").reset_index(drop=True),
-                                  direct)
+    pd.testing.assert_frame_equal(
+        analyze(exp, runs).query("metric == 'trades'").reset_index(drop=True), direct
+    )
 
 
 def test_cli_writes_table_and_figure(model_experiment, tmp_path, capsys):
     out = tmp_path / "sweep"
-    assert main(["sensitivity", str(model_experiment), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert (
+        main(["sensitivity", str(model_experiment), "--out", str(out), "--workers", "1", "--quiet"])
+        == 0
+    )
     table = pd.read_csv(out / "sensitivity.csv")
     assert list(table.columns) == ["metric", "parameter", "index", "value", "conf"]
     assert len(table) == 3 * 3 * 3  # metrics x parameters x (mu_star, mu, sigma)

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from trustsim.analysis.experiment import load_experiment
-from trustsim.analysis.sweep import exclusive, execute, load_runs, load_timeseries, read_chunks, run_sweep
+from trustsim.analysis.sweep import (
+    exclusive,
+    execute,
+    load_runs,
+    load_timeseries,
+    read_chunks,
+    run_sweep,
+)
 from trustsim.cli import main
 from trustsim.errors import UsageError
 from trustsim.loader import load_scenario
@@ -39,7 +46,14 @@ def test_table_layout(reference, exp_path):
     report, ts = reference
     runs = report.runs
     exp = load_experiment(exp_path)
-    assert list(runs.columns) == ["run_id", "point_id", "replicate", "seed", *exp.names, *exp.metrics]
+    assert list(runs.columns) == [
+        "run_id",
+        "point_id",
+        "replicate",
+        "seed",
+        *exp.names,
+        *exp.metrics,
+    ]
     assert runs["run_id"].tolist() == list(range(18))
     assert list(ts.columns) == ["run_id", "step", *exp.metrics]
     assert all(steps == [5, 10, 15, 20] for steps in ts.groupby("run_id")["step"].apply(list))
@@ -55,13 +69,20 @@ def test_each_row_is_the_run_it_names(reference):
     and the kept time series are simulate()'s every fifth step."""
     runs, series = reference[0].runs, reference[1]
     for row in runs.iloc[[0, 7, 17]].to_dict("records"):
-        scenario = load_scenario("baseline", SMALL + [
-            f"culture.ring_gradient={row['culture.ring_gradient']}",
-            f"salespeople.instrumental_share={row['salespeople.instrumental_share']}"])
+        scenario = load_scenario(
+            "baseline",
+            SMALL
+            + [
+                f"culture.ring_gradient={row['culture.ring_gradient']}",
+                f"salespeople.instrumental_share={row['salespeople.instrumental_share']}",
+            ],
+        )
         ts = simulate(scenario, seed=row["seed"]).timeseries
         for metric in ("mean_trust", "trades", "insider_share"):
             assert row[metric] == pytest.approx(ts[metric].iloc[-4:].mean(), abs=0, rel=1e-14)
-        kept = series[series["run_id"] == row["run_id"]].drop(columns="run_id").reset_index(drop=True)
+        kept = (
+            series[series["run_id"] == row["run_id"]].drop(columns="run_id").reset_index(drop=True)
+        )
         expected = ts.loc[ts["step"] % TS_EVERY == 0, list(kept.columns)].reset_index(drop=True)
         pd.testing.assert_frame_equal(kept, expected, check_exact=True)
 
@@ -154,9 +175,25 @@ def test_refuses_chunks_that_do_not_match_the_plan(exp_path, tmp_path):
 def test_bad_worker_and_cluster_options(exp_path, tmp_path, capsys):
     out = str(tmp_path / "o")
     assert main(["sweep", str(exp_path), "--out", out, "--workers", "0"]) == 2
-    assert main(["sweep", str(exp_path), "--out", out, "--workers", "2", "--cluster", "tcp://127.0.0.1:1"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                str(exp_path),
+                "--out",
+                out,
+                "--workers",
+                "2",
+                "--cluster",
+                "tcp://127.0.0.1:1",
+            ]
+        )
+        == 2
+    )
     assert main(["sweep", str(exp_path), "--out", out, "--cluster", "127.0.0.1"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == ["error: --workers 0: must be at least 1",
-                   "error: --workers and --cluster exclude each other (a cluster has its own workers)",
-                   "error: --cluster 127.0.0.1: expected a scheduler address like tcp://HOST:PORT"]
+    assert err == [
+        "error: --workers 0: must be at least 1",
+        "error: --workers and --cluster exclude each other (a cluster has its own workers)",
+        "error: --cluster 127.0.0.1: expected a scheduler address like tcp://HOST:PORT",
+    ]

@@ -17,14 +17,27 @@ import pytest
 
 from trustsim.analysis.sweep import load_timeseries, read_chunks
 
-from .test_sweep_support import ROOT, assert_same_runs, cli, cli_process, experiment_text
-from .test_sweep_support import exp_path, reference  # noqa: F401  (shared fixtures)
+from .test_sweep_support import (  # noqa: F401  (shared fixtures)
+    ROOT,
+    assert_same_runs,
+    cli,
+    cli_process,
+    exp_path,
+    experiment_text,
+    reference,
+)
 
 # 300 runs in batches of 3: about 100 chunk files, so kills land mid-sweep.
-DESIGN = ('[design]\nmethod = "lhs"\nsamples = 150\n[design.parameters]\n'
-          '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n')
-TEXT = experiment_text(DESIGN, metrics=("mean_trust", "trades"), extra="timeseries_every = 10\n",
-                       base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"])
+DESIGN = (
+    '[design]\nmethod = "lhs"\nsamples = 150\n[design.parameters]\n'
+    '"culture.ring_gradient" = [0.0, 1.0]\n"population.n_salespeople" = [2, 6]\n'
+)
+TEXT = experiment_text(
+    DESIGN,
+    metrics=("mean_trust", "trades"),
+    extra="timeseries_every = 10\n",
+    base_set=["population.n_customers=80", "population.n_firms=2", "run.steps=30"],
+)
 ARGS = ("--workers", "2", "--batch", "3", "--quiet")
 WAIT = 60.0  # upper bound of every wait on the subprocess
 
@@ -64,9 +77,13 @@ def assert_finished_like_reference(out: Path, reference) -> None:
 
 def test_idle_pool_workers_exit_when_the_sweep_is_killed():
     """Idle workers block on a queue they also hold open, so only the watchdog ends them."""
-    code = ("import time\nfrom trustsim.analysis.executors import LocalPool\npool = LocalPool(2)\n"
-            "pool.submit(time.sleep, 0.2).result()\nprint('idle', flush=True)\ntime.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    code = (
+        "import time\nfrom trustsim.analysis.executors import LocalPool\npool = LocalPool(2)\n"
+        "pool.submit(time.sleep, 0.2).result()\nprint('idle', flush=True)\ntime.sleep(600)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "idle"
     assert len(psutil.Process(proc.pid).children()) >= 2
     kill_hard(proc)

@@ -14,23 +14,37 @@ from trustsim.analysis.sweep import execute, load_timeseries
 
 ROOT = Path(__file__).resolve().parent.parent
 # A tiny market: a run takes a few milliseconds, so sweeps of hundreds of runs stay quick.
-SMALL = ["population.n_customers=60", "population.n_salespeople=4", "population.n_firms=2",
-         "run.steps=20"]
+SMALL = [
+    "population.n_customers=60",
+    "population.n_salespeople=4",
+    "population.n_firms=2",
+    "run.steps=20",
+]
 
 
-def experiment_text(design: str, *, replicates: int = 2, master_seed: int = 5,
-                    metrics: tuple[str, ...] = ("mean_trust", "trades", "insider_share"),
-                    base_set: list[str] = SMALL, extra: str = "") -> str:
+def experiment_text(
+    design: str,
+    *,
+    replicates: int = 2,
+    master_seed: int = 5,
+    metrics: tuple[str, ...] = ("mean_trust", "trades", "insider_share"),
+    base_set: list[str] = SMALL,
+    extra: str = "",
+) -> str:
     """An experiment file around ``design`` (the [design] tables, as TOML text)."""
     quoted = ", ".join(f'"{s}"' for s in base_set)
     names = ", ".join(f'"{m}"' for m in metrics)
-    return (f'[base]\nscenario = "baseline"\nset = [{quoted}]\n\n{design}\n'
-            f"[runs]\nreplicates = {replicates}\nmaster_seed = {master_seed}\n\n"
-            f"[output]\nmetrics = [{names}]\n{extra}")
+    return (
+        f'[base]\nscenario = "baseline"\nset = [{quoted}]\n\n{design}\n'
+        f"[runs]\nreplicates = {replicates}\nmaster_seed = {master_seed}\n\n"
+        f"[output]\nmetrics = [{names}]\n{extra}"
+    )
 
 
-GRID = ('[design]\nmethod = "grid"\n[design.parameters]\n'
-        '"culture.ring_gradient" = [0.1, 0.5, 0.9]\n"salespeople.instrumental_share" = [0.0, 1.0]\n')
+GRID = (
+    '[design]\nmethod = "grid"\n[design.parameters]\n'
+    '"culture.ring_gradient" = [0.1, 0.5, 0.9]\n"salespeople.instrumental_share" = [0.0, 1.0]\n'
+)
 
 
 def write(directory: Path, text: str, name: str = "exp.toml") -> Path:
@@ -50,15 +64,27 @@ def assert_same_runs(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def cli(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     """``trustsim ARGS`` in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "trustsim.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        **kw,
+    )
 
 
 def cli_process(*args: str) -> subprocess.Popen:
     """``trustsim ARGS`` started in its own process group (so a test can signal it)."""
-    return subprocess.Popen([sys.executable, "-m", "trustsim.cli", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, env={**os.environ, "COLUMNS": "120"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "trustsim.cli", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
 
 
 @pytest.fixture(scope="module")

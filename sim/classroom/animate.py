@@ -9,19 +9,20 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .text import text
-from .lessons import Lesson, find_lesson
 from ..errors import require
 from ..loader import ScenarioError, apply_overrides, load_scenario, validate
 from ..model import TrustModel
 from ..params import Scenario
+from .lessons import Lesson, find_lesson
 from .ringview import draw_rings
+from .text import text
 
 FORMATS = (".gif", ".mp4")
 
 
-def resolve(name: str, try_this: bool = False,
-            overrides: list[str] | None = None) -> tuple[Scenario, Lesson | None]:
+def resolve(
+    name: str, try_this: bool = False, overrides: list[str] | None = None
+) -> tuple[Scenario, Lesson | None]:
     """A lesson (by id or file) or a scenario (by name or file), with ``--set`` overrides."""
     lesson = find_lesson(name)
     if lesson is None:
@@ -41,6 +42,7 @@ def mp4_encoder() -> bool:
     """Whether imageio can write MP4 here (it needs ffmpeg)."""
     try:
         import imageio_ffmpeg  # noqa: F401
+
         return True
     except ImportError:
         return shutil.which("ffmpeg") is not None
@@ -50,8 +52,12 @@ def check_output(out: Path) -> None:
     if out.suffix.lower() not in FORMATS:
         raise ScenarioError([f"--out {out}: use a .gif file (or .mp4 where ffmpeg is installed)"])
     if out.suffix.lower() == ".mp4" and not mp4_encoder():
-        raise ScenarioError([f"--out {out}: no MP4 encoder here (install ffmpeg or "
-                             f"imageio-ffmpeg), or write a .gif"])
+        raise ScenarioError(
+            [
+                f"--out {out}: no MP4 encoder here (install ffmpeg or "
+                f"imageio-ffmpeg), or write a .gif"
+            ]
+        )
     if out.is_dir():
         raise ScenarioError([f"--out {out}: is a folder, expected a file name"])
 
@@ -75,9 +81,16 @@ def frames(scenario: Scenario, customer: int, steps: int, lang: str, title: str)
         yield render(model, customer, lang, title)
 
 
-def animate(name: str, out: Path, steps: int | None = None, customer: int | None = None,
-            lang: str = "zh", fps: float = 8.0, try_this: bool = False,
-            overrides: list[str] | None = None) -> Path:
+def animate(
+    name: str,
+    out: Path,
+    steps: int | None = None,
+    customer: int | None = None,
+    lang: str = "zh",
+    fps: float = 8.0,
+    try_this: bool = False,
+    overrides: list[str] | None = None,
+) -> Path:
     """Write the ring view of ``customer`` over ``steps`` steps to ``out`` (.gif or .mp4)."""
     iio = require("imageio.v3", "trustsim animate")
 

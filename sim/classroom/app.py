@@ -12,21 +12,22 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import solara
 from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import UserInputs
 
 from .plots import draw_plots
+from .ringview import draw_network, draw_rings
 from .session import Session
 from .text import DEFAULT_LANG, LANGS, text
-from .ringview import draw_network, draw_rings
 
 lang = solara.reactive(os.environ.get("TRUSTSIM_LANG", DEFAULT_LANG))
-tick = solara.reactive(0)        # bumped after every change to the session
+tick = solara.reactive(0)  # bumped after every change to the session
 playing = solara.reactive(False)
-speed = solara.reactive(4)       # steps per second while playing
+speed = solara.reactive(4)  # steps per second while playing
 
 CSS = """
 .ts-counter { font-size: 1.5em; font-weight: 600; }
@@ -48,10 +49,12 @@ def _touch() -> None:
 
 def _act(fn: Callable[[], Any]) -> Callable[[], None]:
     """A button handler: pause, do ``fn``, redraw."""
+
     def handler() -> None:
         playing.value = False
         fn()
         _touch()
+
     return handler
 
 
@@ -72,11 +75,19 @@ def RunControls(session: Session, L: str) -> None:
     _subscribe()
     solara.Text(text(L, "step_counter", step=session.model.steps), classes=["ts-counter"])
     with solara.Row():
-        solara.Button(text(L, "step"), on_click=_act(session.step), color="primary",
-                      disabled=playing.value, classes=["ts-step"])
-        solara.Button(text(L, "pause") if playing.value else text(L, "play"),
-                      on_click=lambda: _toggle(session), color="primary",
-                      classes=["ts-play"])
+        solara.Button(
+            text(L, "step"),
+            on_click=_act(session.step),
+            color="primary",
+            disabled=playing.value,
+            classes=["ts-step"],
+        )
+        solara.Button(
+            text(L, "pause") if playing.value else text(L, "play"),
+            on_click=lambda: _toggle(session),
+            color="primary",
+            classes=["ts-play"],
+        )
         solara.Button(text(L, "reset"), on_click=_act(session.reset), classes=["ts-reset"])
     solara.SliderInt(text(L, "speed"), value=speed, min=1, max=20)
 
@@ -87,27 +98,40 @@ def Picker(session: Session, L: str) -> None:
     _subscribe()
     titles = {item.title(L): item.key for item in session.items}
     current = session.item.title(L)
-    solara.Select(text(L, "scenario"), values=list(titles), value=current,
-                  on_value=lambda t: _act(lambda: session.open(titles[t]))(), classes=["ts-picker"])
+    solara.Select(
+        text(L, "scenario"),
+        values=list(titles),
+        value=current,
+        on_value=lambda t: _act(lambda: session.open(titles[t]))(),
+        classes=["ts-picker"],
+    )
     with solara.Row():
-        solara.Button(text(L, "previous"), on_click=_act(lambda: session.move(-1)),
-                      classes=["ts-previous"], outlined=True)
-        solara.Button(text(L, "next"), on_click=_act(lambda: session.move(1)),
-                      classes=["ts-next"], outlined=True)
+        solara.Button(
+            text(L, "previous"),
+            on_click=_act(lambda: session.move(-1)),
+            classes=["ts-previous"],
+            outlined=True,
+        )
+        solara.Button(
+            text(L, "next"),
+            on_click=_act(lambda: session.move(1)),
+            classes=["ts-next"],
+            outlined=True,
+        )
     n = session.model.params.population.n_customers
 
     def choose(c: int) -> None:
         session.customer = c
         _touch()
 
-    solara.SliderInt(text(L, "customer"), value=session.customer, min=0, max=n - 1,
-                     on_value=choose)
+    solara.SliderInt(text(L, "customer"), value=session.customer, min=0, max=n - 1, on_value=choose)
 
 
 @solara.component
 def Parameters(session: Session, L: str) -> None:
     """Schema-generated controls, drawn by Mesa's UserInputs; applied at reset."""
     _subscribe()
+
     def change(key: str, value: Any) -> None:
         session.set_value(key, value)
         _touch()
@@ -130,11 +154,19 @@ def LessonCard(session: Session, L: str) -> None:
                 solara.Text(text(L, key) + text(L, "colon"), style={"font-weight": "600"})
                 solara.Text(body)
         if session.tried:
-            solara.Button(text(L, "undo_try"), on_click=_act(lambda: session.try_this(False)),
-                          outlined=True, classes=["ts-try"])
+            solara.Button(
+                text(L, "undo_try"),
+                on_click=_act(lambda: session.try_this(False)),
+                outlined=True,
+                classes=["ts-try"],
+            )
         else:
-            solara.Button(text(L, "apply_try"), on_click=_act(session.try_this),
-                          color="secondary", classes=["ts-try"])
+            solara.Button(
+                text(L, "apply_try"),
+                on_click=_act(session.try_this),
+                color="secondary",
+                classes=["ts-try"],
+            )
 
 
 @solara.component
@@ -148,13 +180,19 @@ def Views(session: Session, L: str) -> None:
         with solara.Row(style={"flex-wrap": "wrap"}):
             with solara.Column(classes=["ts-ringview"], style={"min-width": "380px"}):
                 solara.Text(text(L, "ring_view", customer=c), classes=["ts-ring-title"])
-                _figure_png(lambda f: draw_rings(f.add_axes((0, 0.06, 1, 0.94)), session.model, c, L),
-                            (4.6, 4.8), deps)
+                _figure_png(
+                    lambda f: draw_rings(f.add_axes((0, 0.06, 1, 0.94)), session.model, c, L),
+                    (4.6, 4.8),
+                    deps,
+                )
                 solara.Text(text(L, "ring_legend"), style={"font-size": "0.8em"})
             with solara.Column(classes=["ts-network"], style={"min-width": "380px"}):
                 solara.Text(text(L, "network_view"))
-                _figure_png(lambda f: draw_network(f.add_axes((0, 0.06, 1, 0.94)), session.model, c, L),
-                            (4.6, 4.8), deps)
+                _figure_png(
+                    lambda f: draw_network(f.add_axes((0, 0.06, 1, 0.94)), session.model, c, L),
+                    (4.6, 4.8),
+                    deps,
+                )
         with solara.Column(classes=["ts-plots"]):
             solara.Text(text(L, "plots"))
             frame = session.model.datacollector.get_model_vars_dataframe()
@@ -187,8 +225,13 @@ def Page() -> None:
     with solara.AppBar():
         solara.AppBarTitle(text(L, "title"))
         other = LANGS[(LANGS.index(L) + 1) % len(LANGS)]
-        solara.Button(text(L, "switch_language"), on_click=lambda: lang.set(other), text=True,
-                      classes=["ts-lang"], style={"color": "white"})
+        solara.Button(
+            text(L, "switch_language"),
+            on_click=lambda: lang.set(other),
+            text=True,
+            classes=["ts-lang"],
+            style={"color": "white"},
+        )
     with solara.Sidebar():
         with solara.Card(text(L, "controls")):
             RunControls(session, L)

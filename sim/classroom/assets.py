@@ -33,6 +33,7 @@ def required() -> list[tuple[str, str]]:
 
 def cache_dir() -> Path:
     from solara.server import settings
+
     return Path(settings.assets.proxy_cache_dir)
 
 
@@ -44,8 +45,14 @@ def fetch(name: str, version: str, timeout: float = 300) -> None:
     """``npm pack`` one package and unpack its files where Solara's CDN proxy looks."""
     target = cache_dir() / f"{name}@{version}"
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=tmp,
-                             capture_output=True, text=True, timeout=timeout, check=True)
+        out = subprocess.run(
+            ["npm", "pack", f"{name}@{version}", "--silent"],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
         tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]
         unpacked = Path(tmp) / "unpacked"
         with tarfile.open(tarball) as tar:
@@ -63,8 +70,10 @@ def ensure(log=print) -> list[str]:
     if not todo:
         return []
     if shutil.which("npm") is None:
-        return [f"{n}@{v}: not cached and npm is not installed; Solara will try its CDN"
-                for n, v in todo]
+        return [
+            f"{n}@{v}: not cached and npm is not installed; Solara will try its CDN"
+            for n, v in todo
+        ]
     problems = []
     for name, version in todo:
         log(f"fetching page assets {name}@{version} from the npm registry (first run only)...")

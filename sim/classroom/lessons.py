@@ -71,8 +71,14 @@ class LessonInfo(BaseModel):
 class Lesson:
     """A validated lesson: its info, its scenario and the scenario with "try this" applied."""
 
-    def __init__(self, path: Path, info: LessonInfo, data: dict[str, Any], scenario: Scenario,
-                 tried: Scenario):
+    def __init__(
+        self,
+        path: Path,
+        info: LessonInfo,
+        data: dict[str, Any],
+        scenario: Scenario,
+        tried: Scenario,
+    ):
         self.path, self.info, self.data = path, info, data
         self.scenario, self.tried = scenario, tried
 
@@ -104,8 +110,12 @@ def _explain(source: str, err: dict[str, Any]) -> str:
 
 def _info(source: str, table: Any) -> LessonInfo:
     if not isinstance(table, dict):
-        raise ScenarioError([f"{source}: a lesson needs a [lesson] table (order, id, try_set, "
-                             f"[lesson.zh] and [lesson.en] with title, watch, question, try)"])
+        raise ScenarioError(
+            [
+                f"{source}: a lesson needs a [lesson] table (order, id, try_set, "
+                f"[lesson.zh] and [lesson.en] with title, watch, question, try)"
+            ]
+        )
     try:
         return LessonInfo.model_validate(table)
     except ValidationError as exc:
@@ -119,8 +129,12 @@ def _scenario_data(source: str, info: LessonInfo, own: dict[str, Any]) -> dict[s
     base_path = resolve_path(info.base)
     if base_path.parent.resolve() != SCENARIO_DIR.resolve() or not base_path.is_file():
         names = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-        raise ScenarioError([f"{source}: lesson.base = {info.base!r} is not a shipped scenario "
-                             f"(allowed: {', '.join(names)})"])
+        raise ScenarioError(
+            [
+                f"{source}: lesson.base = {info.base!r} is not a shipped scenario "
+                f"(allowed: {', '.join(names)})"
+            ]
+        )
     data = read_toml(base_path)
     for section, table in own.items():
         merged = data.get(section, {})
@@ -149,8 +163,10 @@ def load_lesson(path: str | Path) -> Lesson:
         except ScenarioError as exc:
             problems += exc.problems
     if scenario is not None and info.customer >= scenario.population.n_customers:
-        problems.append(f"{source}: lesson.customer = {info.customer} is not allowed: must be "
-                        f"a customer id in [0, {scenario.population.n_customers - 1}]")
+        problems.append(
+            f"{source}: lesson.customer = {info.customer} is not allowed: must be "
+            f"a customer id in [0, {scenario.population.n_customers - 1}]"
+        )
     if problems:
         raise ScenarioError(problems)
     return Lesson(path, info, data, scenario, tried)  # type: ignore[arg-type]
@@ -173,8 +189,9 @@ def all_lessons(folder: Path = LESSON_DIR) -> list[Lesson]:
         for lesson in lessons:
             value = getattr(lesson.info, attr)
             if value in seen:
-                problems.append(f"{lesson.path}: lesson.{attr} = {value!r} is already used by "
-                                f"{seen[value]}")
+                problems.append(
+                    f"{lesson.path}: lesson.{attr} = {value!r} is already used by {seen[value]}"
+                )
             seen[value] = lesson.path
     if problems:
         raise ScenarioError(problems)
@@ -194,5 +211,14 @@ def find_lesson(name: str | Path) -> Lesson | None:
     return None
 
 
-__all__ = ["Lesson", "LessonInfo", "LessonText", "LESSON_DIR", "LANGS", "load_lesson",
-           "all_lessons", "find_lesson", "lesson_paths"]
+__all__ = [
+    "LANGS",
+    "LESSON_DIR",
+    "Lesson",
+    "LessonInfo",
+    "LessonText",
+    "all_lessons",
+    "find_lesson",
+    "lesson_paths",
+    "load_lesson",
+]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .text import metric_label, text
 from ..metrics import COUNTERS
+from .text import metric_label, text
 
 # (title key in locale.toml, metrics from trustsim.metrics) for each standard panel.
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -26,8 +26,9 @@ def plotted_metrics(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     return [m for _, names in panels(extra) for m in names]
 
 
-def draw_plots(fig: Figure, frame: pd.DataFrame, lang: str,
-               extra: list[str] | tuple[str, ...] = ()) -> None:
+def draw_plots(
+    fig: Figure, frame: pd.DataFrame, lang: str, extra: list[str] | tuple[str, ...] = ()
+) -> None:
     """One small panel per group of metrics against the step (``frame``: one row per step)."""
     fig.clear()
     groups = panels(extra)
@@ -43,8 +44,14 @@ def draw_plots(fig: Figure, frame: pd.DataFrame, lang: str,
         lines = []
         for j, name in enumerate(names):
             target, style = (level_ax, "--") if name in levels and level_ax is not ax else (ax, "-")
-            lines += target.plot(steps, frame[name].to_numpy() if len(frame) else [], style,
-                                 color=f"C{j}", label=metric_label(name, lang), linewidth=1.4)
+            lines += target.plot(
+                steps,
+                frame[name].to_numpy() if len(frame) else [],
+                style,
+                color=f"C{j}",
+                label=metric_label(name, lang),
+                linewidth=1.4,
+            )
         if level_ax is not ax:
             level_ax.tick_params(labelsize=7)
         ax.set_title(text(lang, title), fontsize=10)

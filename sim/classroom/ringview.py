@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
-from matplotlib import font_manager
-from matplotlib import rcParams
+from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap
@@ -25,8 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
 from .. import rules
-from .text import ring_label, text
 from ..codes import FAMILY, INSIDER, OUTSIDER
+from .text import ring_label, text
 
 if TYPE_CHECKING:
     from ..model import TrustModel
@@ -85,8 +84,18 @@ def salesperson_dots(model: TrustModel, c: int) -> list[Dot]:
         trust = ability + character
         share = character / trust if trust > 0 else 0.5
         r, a = band_radius(rel.ring, trust), angle_of(s, n)
-        dots.append(Dot(s, rel.ring, trust, share, rel.n_trades, s == current,
-                        r * math.cos(a), r * math.sin(a)))
+        dots.append(
+            Dot(
+                s,
+                rel.ring,
+                trust,
+                share,
+                rel.n_trades,
+                s == current,
+                r * math.cos(a),
+                r * math.sin(a),
+            )
+        )
     return dots
 
 
@@ -123,10 +132,26 @@ def draw_rings(ax: Axes, model: TrustModel, c: int, lang: str) -> list[Dot]:
     """Draw customer ``c``'s rings on ``ax``; returns the dots drawn."""
     ax.clear()
     for ring in (OUTSIDER, INSIDER, FAMILY):
-        ax.add_patch(Circle((0, 0), EDGES[ring + 1], facecolor=BAND_FILL[ring],
-                            edgecolor="#999999", linewidth=0.8, zorder=0))
-        ax.text(0, EDGES[ring + 1] - 0.18, ring_label(ring, lang), ha="center", va="top",
-                fontsize=9, color=RING_COLOUR[ring], zorder=1)
+        ax.add_patch(
+            Circle(
+                (0, 0),
+                EDGES[ring + 1],
+                facecolor=BAND_FILL[ring],
+                edgecolor="#999999",
+                linewidth=0.8,
+                zorder=0,
+            )
+        )
+        ax.text(
+            0,
+            EDGES[ring + 1] - 0.18,
+            ring_label(ring, lang),
+            ha="center",
+            va="top",
+            fontsize=9,
+            color=RING_COLOUR[ring],
+            zorder=1,
+        )
     ax.add_patch(Circle((0, 0), EDGES[0], facecolor="white", edgecolor="#555555", zorder=1))
     ax.text(0, 0, text(lang, "self"), ha="center", va="center", fontsize=9, zorder=2)
     ties = tie_points(model, c)
@@ -135,21 +160,48 @@ def draw_rings(ax: Axes, model: TrustModel, c: int, lang: str) -> list[Dot]:
         ax.scatter(tx, ty, s=10, color="#b0b0b0", zorder=2, linewidths=0)
     dots = salesperson_dots(model, c)
     for d in dots:
-        ax.scatter([d.x], [d.y], s=90 + 12 * min(d.n_trades, 25), color=MIX(d.emotional_share),
-                   edgecolors="black" if d.current else "white",
-                   linewidths=2.2 if d.current else 0.8, zorder=4)
-        ax.annotate(text(lang, "salesperson", idx=d.salesperson), (d.x, d.y),
-                    xytext=(7, 5), textcoords="offset points", fontsize=8, zorder=5)
+        ax.scatter(
+            [d.x],
+            [d.y],
+            s=90 + 12 * min(d.n_trades, 25),
+            color=MIX(d.emotional_share),
+            edgecolors="black" if d.current else "white",
+            linewidths=2.2 if d.current else 0.8,
+            zorder=4,
+        )
+        ax.annotate(
+            text(lang, "salesperson", idx=d.salesperson),
+            (d.x, d.y),
+            xytext=(7, 5),
+            textcoords="offset points",
+            fontsize=8,
+            zorder=5,
+        )
     ax.set_xlim(-EDGES[-1] - 0.1, EDGES[-1] + 0.1)
     ax.set_ylim(-EDGES[-1] - 0.1, EDGES[-1] + 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(handles=[Patch(color=INSTRUMENTAL, label=text(lang, "instrumental")),
-                       Patch(color=EMOTIONAL, label=text(lang, "emotional")),
-                       Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                              markeredgecolor="black", markeredgewidth=2,
-                              label=text(lang, "current"))],
-              loc="upper center", bbox_to_anchor=(0.5, 0.03), ncol=2, fontsize=8, frameon=False)
+    ax.legend(
+        handles=[
+            Patch(color=INSTRUMENTAL, label=text(lang, "instrumental")),
+            Patch(color=EMOTIONAL, label=text(lang, "emotional")),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="white",
+                markeredgecolor="black",
+                markeredgewidth=2,
+                label=text(lang, "current"),
+            ),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.03),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
     return dots
 
 
@@ -185,16 +237,35 @@ def draw_network(ax: Axes, model: TrustModel, c: int, lang: str) -> None:
         edges = [(u, v) for u, v, r in graph.edges(data="ring") if r == ring]
         segs = [(pos[u], pos[v]) for u, v in edges]
         if segs:
-            ax.add_collection(LineCollection(segs, colors=RING_COLOUR[ring], linewidths=0.5,
-                                             alpha=0.25 if ring == OUTSIDER else 0.45, zorder=1))
+            ax.add_collection(
+                LineCollection(
+                    segs,
+                    colors=RING_COLOUR[ring],
+                    linewidths=0.5,
+                    alpha=0.25 if ring == OUTSIDER else 0.45,
+                    zorder=1,
+                )
+            )
     xy = np.array([pos[n] for n in range(len(rings))])
     colours = [RING_COLOUR.get(int(r), NO_SP_COLOUR) for r in rings]
     ax.scatter(xy[:, 0], xy[:, 1], s=22, c=colours, edgecolors="#555555", linewidths=0.4, zorder=2)
-    ax.scatter([xy[c, 0]], [xy[c, 1]], s=120, facecolors="none", edgecolors="black",
-               linewidths=2, zorder=3)
+    ax.scatter(
+        [xy[c, 0]], [xy[c, 1]], s=120, facecolors="none", edgecolors="black", linewidths=2, zorder=3
+    )
     ax.set_aspect("equal")
     ax.axis("off")
-    handles = [Patch(facecolor=RING_COLOUR[r], label=ring_label(r, lang)) for r in (FAMILY, INSIDER, OUTSIDER)]
-    handles.append(Patch(facecolor=NO_SP_COLOUR, edgecolor="#555555", label=text(lang, "no_salesperson")))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=8,
-              frameon=False)
+    handles = [
+        Patch(facecolor=RING_COLOUR[r], label=ring_label(r, lang))
+        for r in (FAMILY, INSIDER, OUTSIDER)
+    ]
+    handles.append(
+        Patch(facecolor=NO_SP_COLOUR, edgecolor="#555555", label=text(lang, "no_salesperson"))
+    )
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.02),
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )

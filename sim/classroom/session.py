@@ -12,24 +12,44 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .text import param_label
-from .lessons import Lesson, all_lessons
-from ..loader import SCENARIO_DIR, ScenarioError, apply_overrides, load_scenario, read_toml, validate
+from ..loader import (
+    SCENARIO_DIR,
+    ScenarioError,
+    apply_overrides,
+    load_scenario,
+    read_toml,
+    validate,
+)
 from ..model import TrustModel
 from ..params import Scenario, field_range, flat, iter_fields
+from .lessons import Lesson, all_lessons
+from .text import param_label
 
 # Parameters a class sees for every scenario (a curated subset of the schema).
 CONTROLS = (
-    "population.n_customers", "population.n_salespeople", "population.purchase_rate",
-    "culture.ring_gradient", "culture.insider_loyalty", "salespeople.integrity",
-    "salespeople.instrumental_share", "firms.failure_rate", "trust.learn_instrumental",
-    "trust.learn_emotional", "rings.insider_threshold", "competition.offer_rate",
-    "wom.referral_prob", "run.seed",
+    "population.n_customers",
+    "population.n_salespeople",
+    "population.purchase_rate",
+    "culture.ring_gradient",
+    "culture.insider_loyalty",
+    "salespeople.integrity",
+    "salespeople.instrumental_share",
+    "firms.failure_rate",
+    "trust.learn_instrumental",
+    "trust.learn_emotional",
+    "rings.insider_threshold",
+    "competition.offer_rate",
+    "wom.referral_prob",
+    "run.seed",
 )
 # Classroom slider limits for integer parameters whose schema range is far too wide for a
 # slider (still clipped to the schema's own range).
-SLIDER_MAX = {"population.n_customers": 1000, "population.n_salespeople": 30,
-              "run.seed": 1000, "rings.insider_min_trades": 30}
+SLIDER_MAX = {
+    "population.n_customers": 1000,
+    "population.n_salespeople": 30,
+    "run.seed": 1000,
+    "rings.insider_min_trades": 30,
+}
 INT_SLIDER_MAX = 300  # any other integer parameter (e.g. a scheduled step)
 FLOAT_STEPS = 100
 
@@ -38,8 +58,8 @@ FLOAT_STEPS = 100
 class Item:
     """Something the picker can open: a lesson or a shipped scenario."""
 
-    key: str          # lesson id or scenario name
-    kind: str         # "lesson" or "scenario"
+    key: str  # lesson id or scenario name
+    kind: str  # "lesson" or "scenario"
     lesson: Lesson | None = None
 
     def title(self, lang: str) -> str:
@@ -90,10 +110,22 @@ def control(key: str, value: Any, lang: str) -> dict[str, Any]:
         return {"type": "Checkbox", "value": bool(value), "label": label}
     lo, hi = slider_range(key, value)
     if finfo.annotation is int:
-        return {"type": "SliderInt", "value": int(value), "min": int(lo), "max": int(hi),
-                "step": 1, "label": label}
-    return {"type": "SliderFloat", "value": float(value), "min": lo, "max": hi,
-            "step": (hi - lo) / FLOAT_STEPS, "label": label}
+        return {
+            "type": "SliderInt",
+            "value": int(value),
+            "min": int(lo),
+            "max": int(hi),
+            "step": 1,
+            "label": label,
+        }
+    return {
+        "type": "SliderFloat",
+        "value": float(value),
+        "min": lo,
+        "max": hi,
+        "step": (hi - lo) / FLOAT_STEPS,
+        "label": label,
+    }
 
 
 def _tidy(key: str, value: Any) -> Any:
@@ -102,7 +134,7 @@ def _tidy(key: str, value: Any) -> Any:
     if kind is bool:
         return bool(value)
     if kind is int:
-        return int(round(value))
+        return round(value)
     return round(float(value), 6)
 
 
@@ -123,8 +155,12 @@ class Session:
         for item in self.items:
             if item.key == key:
                 return item
-        raise ScenarioError([f"no lesson or shipped scenario called {key!r} (allowed: "
-                             f"{', '.join(i.key for i in self.items)})"])
+        raise ScenarioError(
+            [
+                f"no lesson or shipped scenario called {key!r} (allowed: "
+                f"{', '.join(i.key for i in self.items)})"
+            ]
+        )
 
     def open(self, key: str) -> None:
         """Open a lesson or scenario with its own values, and start it afresh."""
@@ -181,7 +217,9 @@ class Session:
     def scenario(self) -> Scenario:
         """The base scenario with the control values laid over it, validated by the loader."""
         data = self.base().model_dump()
-        data, problems = apply_overrides(data, [f"{k}={_literal(v)}" for k, v in self.values.items()])
+        data, problems = apply_overrides(
+            data, [f"{k}={_literal(v)}" for k, v in self.values.items()]
+        )
         if problems:
             raise ScenarioError(problems)
         return validate(data, f"classroom ({self.item.key})")
@@ -217,5 +255,4 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-__all__ = ["Session", "Item", "catalogue", "CONTROLS", "control", "control_keys",
-           "slider_range"]
+__all__ = ["CONTROLS", "Item", "Session", "catalogue", "control", "control_keys", "slider_range"]

@@ -66,4 +66,5 @@ def metric_label(name: str, lang: str) -> str:
 def ring_label(ring: int, lang: str) -> str:
     """Name of a ring (0 family, 1 insider, 2 outsider; see trustsim.codes)."""
     from ..codes import RING_NAMES
+
     return text(lang, RING_NAMES[ring])
