@@ -1,6 +1,8 @@
 """`trustsim run` writes what it promises, and a run is reproducible from its run.json."""
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -86,8 +88,27 @@ def test_metrics_lists_every_metric(capsys):
 
 
 def test_validate_accepts_every_shipped_scenario(capsys):
-    from .conftest import SCENARIOS
+    from .helpers import SCENARIOS
 
     for name in SCENARIOS:
         assert main(["validate", name]) == 0
     assert capsys.readouterr().out.count(": ok") == len(SCENARIOS)
+
+
+@pytest.mark.parametrize(
+    ("blocked", "argv", "extra"),
+    [
+        ("solara", ["app"], "classroom"),
+        ("distributed", ["sweep", "ring_grid", "--cluster", "tcp://127.0.0.1:9"], "cluster"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_it(blocked, argv, extra):
+    code = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        f"from trustsim.cli import main; sys.exit(main({argv!r}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"trustsim[{extra}]" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr

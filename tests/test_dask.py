@@ -17,7 +17,9 @@ import pytest
 
 from trustsim.analysis.sweep import execute, load_timeseries
 
-from .test_sweep_support import ROOT, assert_same_runs, cli, exp_path, experiment_text, reference  # noqa: F401  (shared fixtures)
+from .sweep_helpers import ROOT, assert_same_runs, cli, exp_path, experiment_text, reference  # noqa: F401  (shared fixtures)
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 DESIGN = (
     '[design]\nmethod = "lhs"\nsamples = 120\n[design.parameters]\n'

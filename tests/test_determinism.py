@@ -6,7 +6,7 @@ import pytest
 from trustsim.population import build_world
 from trustsim.run import simulate
 
-from .conftest import assert_frames_equal, small
+from .helpers import assert_frames_equal, small
 
 
 @pytest.mark.parametrize("engine", ["core", "mesa"])

@@ -5,7 +5,9 @@ import pytest
 from trustsim.loader import load_scenario
 from trustsim.run import simulate
 
-from .conftest import SCENARIOS, assert_frames_equal
+from .helpers import SCENARIOS, assert_frames_equal
+
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

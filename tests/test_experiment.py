@@ -10,7 +10,7 @@ from trustsim.analysis.experiment import EXPERIMENT_DIR, load_experiment
 from trustsim.cli import main
 from trustsim.loader import ScenarioError
 
-from .test_sweep_support import GRID, experiment_text, write
+from .sweep_helpers import GRID, experiment_text, write
 
 SHIPPED = sorted(p.stem for p in EXPERIMENT_DIR.glob("*.toml"))
 

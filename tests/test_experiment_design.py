@@ -9,7 +9,7 @@ import numpy as np
 from trustsim.analysis.design import plan, points, raw_design, run_seed
 from trustsim.analysis.experiment import load_experiment
 
-from .test_sweep_support import GRID, experiment_text, write
+from .sweep_helpers import GRID, experiment_text, write
 
 
 def test_grid_is_the_full_product_with_replicates(tmp_path):

@@ -8,7 +8,7 @@ from trustsim.kernel import CoreModel
 from trustsim.metrics import COUNTERS
 from trustsim.run import simulate
 
-from .conftest import small
+from .helpers import small
 
 # A few influential parameters over their whole schema range.
 knobs = st.fixed_dictionaries(

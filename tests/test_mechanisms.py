@@ -6,7 +6,7 @@ import pytest
 from trustsim.params import Mechanisms
 from trustsim.run import simulate
 
-from .conftest import small
+from .helpers import small
 
 # A small market where every mechanism is active: turnover by chance, tight capacity.
 ACTIVE = (

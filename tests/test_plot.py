@@ -12,7 +12,7 @@ from trustsim.analysis.plots import heatmap, point_spread, spread
 from trustsim.analysis.sweep import execute
 from trustsim.cli import main
 
-from .test_sweep_support import GRID, experiment_text, write
+from .sweep_helpers import GRID, experiment_text, write
 
 RUNS = pd.DataFrame(
     {

@@ -14,7 +14,7 @@ from trustsim.analysis.experiment import load_experiment
 from trustsim.analysis.sensitivity import analyze, indices, sensitivity
 from trustsim.cli import main
 
-from .test_sweep_support import GRID, experiment_text, write
+from .sweep_helpers import GRID, experiment_text, write
 
 UNIT_PARAMS = (
     '"culture.ring_gradient" = [0.0, 1.0]\n"firms.quality" = [0.0, 1.0]\n'

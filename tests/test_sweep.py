@@ -23,7 +23,7 @@ from trustsim.errors import UsageError
 from trustsim.loader import load_scenario
 from trustsim.run import simulate
 
-from .test_sweep_support import GRID, SMALL, assert_same_runs, experiment_text, write
+from .sweep_helpers import GRID, SMALL, assert_same_runs, experiment_text, write
 
 TS_EVERY = 5
 TEXT = experiment_text(GRID, replicates=3, extra=f"window = 4\ntimeseries_every = {TS_EVERY}\n")

@@ -17,7 +17,7 @@ import pytest
 
 from trustsim.analysis.sweep import load_timeseries, read_chunks
 
-from .test_sweep_support import (  # noqa: F401  (shared fixtures)
+from .sweep_helpers import (  # noqa: F401  (shared fixtures)
     ROOT,
     assert_same_runs,
     cli,
@@ -26,6 +26,8 @@ from .test_sweep_support import (  # noqa: F401  (shared fixtures)
     experiment_text,
     reference,
 )
+
+pytestmark = [pytest.mark.slow]
 
 # 300 runs in batches of 3: about 100 chunk files, so kills land mid-sweep.
 DESIGN = (
