@@ -50,7 +50,7 @@ def summarize(
 ):
     """MEANS for one step from per-customer arrays (NaN where nothing to average)."""
     p = P[0]
-    noisy = p.mechanisms_measurement_noise > 0.5
+    noisy = p.mechanisms.measurement_noise
     n = end_sp.shape[0]
     out = np.full(len(MEANS), np.nan)
     n_sp = 0
@@ -79,9 +79,9 @@ def summarize(
             if repeat[c]:
                 n_repeat += 1
         if wom[c] != 0:
-            vis = p.measurement_social_visibility
+            vis = p.measurement.social_visibility
             if wom[c] < 0:
-                vis *= p.measurement_negative_visibility
+                vis *= p.measurement.negative_visibility
             if not noisy or uniform(seed, step, c, 0, D_SOCIAL) < vis:
                 if wom[c] > 0:
                     vis_pos += 1
@@ -97,28 +97,28 @@ def summarize(
         s_asym += asym[c]
         if ring[c] != OUTSIDER:
             n_in += 1
-        if uniform(seed, step, c, 0, D_SURVEY) < p.measurement_survey_rate:
+        if uniform(seed, step, c, 0, D_SURVEY) < p.measurement.survey_rate:
             n_sampled += 1
             answer = 1.0
             if noisy:
-                answer = clip01(1.0 - p.measurement_nonresponse_bias * (1.0 - porg[c]))
+                answer = clip01(1.0 - p.measurement.nonresponse_bias * (1.0 - porg[c]))
             if uniform(seed, step, c, 0, D_RESPOND) < answer:
                 n_resp += 1
                 v = porg[c]
                 if noisy:
                     v = clip01(
                         v
-                        + p.measurement_survey_bias
-                        + p.measurement_survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE)
+                        + p.measurement.survey_bias
+                        + p.measurement.survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE)
                     )
                     v = np.round(v * 4.0) / 4.0
                 s_survey += v
-        if uniform(seed, step, c, 0, D_INTERVIEW) < p.measurement_interview_rate:
+        if uniform(seed, step, c, 0, D_INTERVIEW) < p.measurement.interview_rate:
             n_int += 1
             v = trust[c]
             if noisy:
                 v = clip01(
-                    v + p.measurement_interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE)
+                    v + p.measurement.interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE)
                 )
             s_int += v
     out[0] = _mean(s_t, n_sp)

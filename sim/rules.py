@@ -57,7 +57,7 @@ def sigmoid(x):
 def gradient(P):
     """Steepness g of the 差序格局 gradient; 0 when the mechanism is off (universalistic)."""
     p = P[0]
-    return p.culture_ring_gradient if p.mechanisms_ring_gradient > 0.5 else 0.0
+    return p.culture.ring_gradient if p.mechanisms.ring_gradient else 0.0
 
 
 @njit(cache=True)
@@ -79,21 +79,21 @@ def loyalty_bonus(ring, P):
     when a competitor's offer is weighed (steep cultures only)."""
     if ring == OUTSIDER:
         return 0.0
-    return P[0].culture_insider_loyalty * gradient(P)
+    return P[0].culture.insider_loyalty * gradient(P)
 
 
 @njit(cache=True)
 def initial_trust(origin, propensity, referrer_trust, referrer_ring, org, P):
     """Trust in a salesperson at first meeting, by how they were met (ODD 7.1)."""
     p = P[0]
-    stranger = propensity * (1.0 - gradient(P) * p.culture_stranger_wariness)
+    stranger = propensity * (1.0 - gradient(P) * p.culture.stranger_wariness)
     if origin == KIN:
-        return p.trust_kin_trust
+        return p.trust.kin_trust
     if origin == REFERRAL:
         lift = max(referrer_trust - stranger, 0.0)
-        return stranger + p.trust_referral_warmth * ring_weight(referrer_ring, P) * lift
-    if origin == HANDOVER and p.mechanisms_org_trust > 0.5:
-        return stranger + p.turnover_handover_weight * (org - stranger)
+        return stranger + p.trust.referral_warmth * ring_weight(referrer_ring, P) * lift
+    if origin == HANDOVER and p.mechanisms.org_trust:
+        return stranger + p.turnover.handover_weight * (org - stranger)
     return stranger
 
 
@@ -110,15 +110,15 @@ def ring_after(ring, trust, n_trades, breach, P):
         return FAMILY
     if breach:
         return OUTSIDER
-    if p.mechanisms_ring_migration < 0.5:
+    if not p.mechanisms.ring_migration:
         return ring
     if (
         ring == OUTSIDER
-        and trust >= p.rings_insider_threshold
-        and n_trades >= p.rings_insider_min_trades
+        and trust >= p.rings.insider_threshold
+        and n_trades >= p.rings.insider_min_trades
     ):
         return INSIDER
-    if ring == INSIDER and trust < p.rings_outsider_threshold:
+    if ring == INSIDER and trust < p.rings.outsider_threshold:
         return OUTSIDER
     return ring
 
@@ -130,10 +130,10 @@ def ring_after(ring, trust, n_trades, breach, P):
 def ability_weight(n_trades, P):
     """Weight of ability trust: early -> late with the age of the relationship (ODD 7.2)."""
     p = P[0]
-    early, late = p.trust_weight_ability_early, p.trust_weight_ability_late
-    if p.mechanisms_age_shift < 0.5:
+    early, late = p.trust.weight_ability_early, p.trust.weight_ability_late
+    if not p.mechanisms.age_shift:
         return 0.5 * (early + late)
-    return late + (early - late) * np.exp(-n_trades / p.trust_age_scale)
+    return late + (early - late) * np.exp(-n_trades / p.trust.age_scale)
 
 
 @njit(cache=True)
@@ -141,13 +141,13 @@ def gift_now(gift, last_step, step, P):
     """Gift effect left at ``step`` after geometric decay since ``last_step``."""
     if gift <= 0.0:
         return 0.0
-    return gift * P[0].gifts_decay ** max(step - last_step, 0)
+    return gift * P[0].gifts.decay ** max(step - last_step, 0)
 
 
 @njit(cache=True)
 def instrumental_now(ti, gift, P):
     """Ability trust as felt now: learned trust plus what gifts still buy."""
-    g = gift if P[0].mechanisms_gifts > 0.5 else 0.0
+    g = gift if P[0].mechanisms.gifts else 0.0
     return min(1.0, ti + g)
 
 
@@ -162,17 +162,17 @@ def combined_trust(ti, te, gift, n_trades, P):
 def decision_trust(trust, org, risk, asym, P):
     """Trust used at each sales stage: personal and organizational, less perceived risk."""
     p = P[0]
-    w = p.trust_org_weight if p.mechanisms_org_trust > 0.5 else 0.0
+    w = p.trust.org_weight if p.mechanisms.org_trust else 0.0
     d = (1.0 - w) * trust + w * org
-    if p.mechanisms_risk_perception > 0.5:
-        d -= p.sales_risk_weight * risk * asym
+    if p.mechanisms.risk_perception:
+        d -= p.sales.risk_weight * risk * asym
     return d
 
 
 @njit(cache=True)
 def clarity(asym, P):
     """Share of a trade's signal that gets through information asymmetry."""
-    return 1.0 - P[0].costs_asym_clarity * asym
+    return 1.0 - P[0].costs.asym_clarity * asym
 
 
 # --------------------------------------------------------------------- sales process
@@ -181,14 +181,14 @@ def clarity(asym, P):
 @njit(cache=True)
 def needs_to_buy(seed, step, c, P):
     """Does customer ``c`` need to buy this step?"""
-    return uniform(seed, step, c, 0, D_NEED) < P[0].population_purchase_rate
+    return uniform(seed, step, c, 0, D_NEED) < P[0].population.purchase_rate
 
 
 @njit(cache=True)
 def forced_breach(step, s, P):
     """Is this the scenario's scheduled breach (salesperson ``s`` at ``step``)?"""
     p = P[0]
-    return step == p.breach_scheduled_step and s == p.breach_scheduled_salesperson
+    return step == p.breach.scheduled_step and s == p.breach.scheduled_salesperson
 
 
 @njit(cache=True)
@@ -196,13 +196,13 @@ def sales_stages(seed, step, c, s, dtrust, price, P):
     """Walk contact -> consult -> objection -> closing; return the stage reached (ODD 7.3)."""
     p = P[0]
     thresholds = (
-        p.sales_contact_threshold,
-        p.sales_consult_threshold,
-        p.sales_objection_threshold,
-        p.sales_closing_threshold + p.sales_price_sensitivity * (price - 1.0),
+        p.sales.contact_threshold,
+        p.sales.consult_threshold,
+        p.sales.objection_threshold,
+        p.sales.closing_threshold + p.sales.price_sensitivity * (price - 1.0),
     )
     for stage in range(CONTACT, CLOSED):
-        prob = sigmoid(p.sales_stage_slope * (dtrust - thresholds[stage]))
+        prob = sigmoid(p.sales.stage_slope * (dtrust - thresholds[stage]))
         if uniform(seed, step, c, s, D_STAGE * 16 + stage) >= prob:
             return stage
     return CLOSED
@@ -212,17 +212,17 @@ def sales_stages(seed, step, c, s, dtrust, price, P):
 def needs_depth(seed, step, c, s, ring, empathy, P):
     """Deepest need level uncovered (1 stated ... 5 secret); deeper levels only for insiders."""
     p = P[0]
-    if p.mechanisms_needs < 0.5:
+    if not p.mechanisms.needs:
         return 1
     if ring == FAMILY:
-        limit = p.needs_depth_family
+        limit = p.needs.depth_family
     elif ring == INSIDER:
-        limit = p.needs_depth_insider
+        limit = p.needs.depth_insider
     else:
-        limit = p.needs_depth_outsider
+        limit = p.needs.depth_outsider
     depth = 1
     for level in range(2, int(limit) + 1):
-        chance = empathy * p.needs_uncover_decay ** (level - 2)
+        chance = empathy * p.needs.uncover_decay ** (level - 2)
         if uniform(seed, step, c, s, D_NEEDS_DEPTH * 16 + level) >= chance:
             break
         depth = level
@@ -235,7 +235,7 @@ def needs_value(depth, P):
     p = P[0]
     total = 0.0
     for level in range(2, depth + 1):
-        total += p.needs_value_base * p.needs_value_growth ** (level - 2)
+        total += p.needs.value_base * p.needs.value_growth ** (level - 2)
     return total
 
 
@@ -245,15 +245,15 @@ def trade_outcome(
 ):
     """Performance in [0, 1], whether the salesperson breached, whether service failed."""
     p = P[0]
-    noise = (1.0 - consistency) * p.trust_outcome_noise * normal(seed, step, c, s, D_OUTCOME)
+    noise = (1.0 - consistency) * p.trust.outcome_noise * normal(seed, step, c, s, D_OUTCOME)
     perf = clip01(0.5 * competence + 0.5 * quality + noise)
     breach = False
-    if p.mechanisms_breaches > 0.5:
-        breach = forced_breach or uniform(seed, step, c, s, D_BREACH) < p.breach_opportunism * (
+    if p.mechanisms.breaches:
+        breach = forced_breach or uniform(seed, step, c, s, D_BREACH) < p.breach.opportunism * (
             1.0 - integrity
         )
     failed = False
-    if p.mechanisms_service_failures > 0.5:
+    if p.mechanisms.service_failures:
         failed = uniform(seed, step, c, s, D_FAILURE) < failure_rate
     return perf, breach, failed
 
@@ -262,10 +262,8 @@ def trade_outcome(
 def strategy_signals(strategy, P):
     """(gift per trade, respect signal) of a salesperson with instrumental share ``strategy``."""
     p = P[0]
-    gift = p.gifts_size * strategy if p.mechanisms_gifts > 0.5 else 0.0
-    respect = (
-        p.trust_respect_effect * (1.0 - strategy) if p.mechanisms_emotional_strategy > 0.5 else 0.0
-    )
+    gift = p.gifts.size * strategy if p.mechanisms.gifts else 0.0
+    respect = p.trust.respect_effect * (1.0 - strategy) if p.mechanisms.emotional_strategy else 0.0
     return gift, respect
 
 
@@ -274,19 +272,19 @@ def learn(ti, te, gift, scar, asym, perf, depth, integrity, strategy, transparen
     """Trust learning from one honest trade (ODD 7.5); returns new (ti, te, gift, scar, asym)."""
     p = P[0]
     rate = clarity(asym, P)
-    if p.mechanisms_breach_scar > 0.5:
+    if p.mechanisms.breach_scar:
         rate *= 1.0 - scar
     gift_step, respect = strategy_signals(strategy, P)
-    character = clip01(p.trust_character_weight * integrity + respect + needs_value(depth, P))
-    new_ti = ti + p.trust_learn_instrumental * rate * (perf - ti)
-    new_te = te + p.trust_learn_emotional * rate * (character - te)
+    character = clip01(p.trust.character_weight * integrity + respect + needs_value(depth, P))
+    new_ti = ti + p.trust.learn_instrumental * rate * (perf - ti)
+    new_te = te + p.trust.learn_emotional * rate * (character - te)
     if perf < ti:
-        gift *= 1.0 - p.gifts_unbacked_loss
+        gift *= 1.0 - p.gifts.unbacked_loss
     new_gift = min(1.0, gift + gift_step)
-    new_scar = scar * p.breach_scar_recovery
+    new_scar = scar * p.breach.scar_recovery
     new_asym = asym
-    if p.mechanisms_transparency > 0.5:
-        new_asym = asym * (1.0 - p.costs_asym_learning * transparency)
+    if p.mechanisms.transparency:
+        new_asym = asym * (1.0 - p.costs.asym_learning * transparency)
     return clip01(new_ti), clip01(new_te), new_gift, new_scar, new_asym
 
 
@@ -295,10 +293,10 @@ def breach_loss(ti, te, P):
     """A breach: large, asymmetric loss (Slovic 1993); gifts are void; a scar opens."""
     p = P[0]
     return (
-        ti * (1.0 - p.breach_loss_instrumental),
-        te * (1.0 - p.breach_loss_emotional),
+        ti * (1.0 - p.breach.loss_instrumental),
+        te * (1.0 - p.breach.loss_emotional),
         0.0,
-        p.breach_scar,
+        p.breach.scar,
     )
 
 
@@ -312,17 +310,17 @@ def failure_response(seed, step, c, s, trust, ti, te, ring, recovery, P):
     """
     p = P[0]
     forgive = 0.0
-    if p.mechanisms_forgiveness > 0.5:
-        x = p.failures_forgive_slope * (
-            trust + loyalty_bonus(ring, P) - p.failures_forgive_threshold
-        ) + p.failures_recovery_weight * (recovery - 0.5)
+    if p.mechanisms.forgiveness:
+        x = p.failures.forgive_slope * (
+            trust + loyalty_bonus(ring, P) - p.failures.forgive_threshold
+        ) + p.failures.recovery_weight * (recovery - 0.5)
         forgive = sigmoid(x)
     if uniform(seed, step, c, s, D_FORGIVE) < forgive:
-        loss = p.failures_loss_forgiven
+        loss = p.failures.loss_forgiven
         return True, False, False, ti * (1.0 - loss), te * (1.0 - 0.5 * loss)
-    complained = uniform(seed, step, c, s, D_COMPLAIN) < p.failures_complaint_prob
-    exited = uniform(seed, step, c, s, D_EXIT) < p.failures_exit_prob * (1.0 - trust)
-    loss = p.failures_loss_unforgiven
+    complained = uniform(seed, step, c, s, D_COMPLAIN) < p.failures.complaint_prob
+    exited = uniform(seed, step, c, s, D_EXIT) < p.failures.exit_prob * (1.0 - trust)
+    loss = p.failures.loss_unforgiven
     return False, complained, exited, ti * (1.0 - loss), te * (1.0 - 0.5 * loss)
 
 
@@ -330,7 +328,7 @@ def failure_response(seed, step, c, s, trust, ti, te, ring, recovery, P):
 def org_learn(org, perf, failed, forgiven, breach, recovery, social, asym, P):
     """Organizational trust moves toward what the firm delivered (ODD 7.7)."""
     p = P[0]
-    if p.mechanisms_org_trust < 0.5:
+    if not p.mechanisms.org_trust:
         return org
     if breach:
         target = 0.0
@@ -338,16 +336,16 @@ def org_learn(org, perf, failed, forgiven, breach, recovery, social, asym, P):
         target = recovery if forgiven else 0.0
     else:
         target = perf
-    target = (1.0 - p.trust_social_weight) * target + p.trust_social_weight * social
-    return clip01(org + p.trust_org_learn * clarity(asym, P) * (target - org))
+    target = (1.0 - p.trust.social_weight) * target + p.trust.social_weight * social
+    return clip01(org + p.trust.org_learn * clarity(asym, P) * (target - org))
 
 
 @njit(cache=True)
 def transaction_cost(trust, asym, P):
     """Negotiation plus checking cost of one trade (ODD 7.8)."""
     p = P[0]
-    saving = p.costs_trust_saving * trust if p.mechanisms_transaction_cost > 0.5 else 0.0
-    return p.costs_base * (1.0 - saving) + p.costs_checking * asym
+    saving = p.costs.trust_saving * trust if p.mechanisms.transaction_cost else 0.0
+    return p.costs.base * (1.0 - saving) + p.costs.checking * asym
 
 
 @njit(cache=True)
@@ -367,12 +365,12 @@ def wom_sign(seed, step, c, s, satisfaction, bad_experience, failed, P):
     failure that beat expectations.
     """
     p = P[0]
-    if p.mechanisms_word_of_mouth < 0.5:
+    if not p.mechanisms.word_of_mouth:
         return 0
     u = uniform(seed, step, c, s, D_WOM)
     if bad_experience:
-        return -1 if u < p.wom_negative_prob else 0
-    if not failed and satisfaction > p.wom_positive_threshold and u < p.wom_positive_prob:
+        return -1 if u < p.wom.negative_prob else 0
+    if not failed and satisfaction > p.wom.positive_threshold and u < p.wom.positive_prob:
         return 1
     return 0
 
@@ -381,24 +379,24 @@ def wom_sign(seed, step, c, s, satisfaction, bad_experience, failed, P):
 def wom_receive(org, sign, ring, P):
     """Organizational trust pulled toward 1 (praise) or 0 (warning), weighted by ring."""
     p = P[0]
-    if sign == 0 or p.mechanisms_org_trust < 0.5:
+    if sign == 0 or not p.mechanisms.org_trust:
         return org
     target = 1.0 if sign > 0 else 0.0
-    return clip01(org + p.wom_influence * ring_weight(ring, P) * (target - org))
+    return clip01(org + p.wom.influence * ring_weight(ring, P) * (target - org))
 
 
 @njit(cache=True)
 def refers(seed, step, c, tie, tie_ring, P):
     """Would neighbour ``tie`` pass its salesperson to customer ``c`` (if it trusts them)?"""
     p = P[0]
-    if p.mechanisms_referral < 0.5:
+    if not p.mechanisms.referral:
         return False
-    return uniform(seed, step, c, tie, D_REFERRAL) < p.wom_referral_prob * ring_weight(tie_ring, P)
+    return uniform(seed, step, c, tie, D_REFERRAL) < p.wom.referral_prob * ring_weight(tie_ring, P)
 
 
 @njit(cache=True)
 def trusted_enough_to_refer(tie_trust, P):
-    return tie_trust >= P[0].wom_referral_min_trust
+    return tie_trust >= P[0].wom.referral_min_trust
 
 
 # ------------------------------------------------------------- competition and turnover
@@ -409,8 +407,8 @@ def offer_arrives(seed, step, c, P):
     """Does a competitor make customer ``c`` an offer this step?"""
     p = P[0]
     return (
-        p.mechanisms_competitor_offers > 0.5
-        and uniform(seed, step, c, 0, D_OFFER) < p.competition_offer_rate
+        p.mechanisms.competitor_offers
+        and uniform(seed, step, c, 0, D_OFFER) < p.competition.offer_rate
     )
 
 
@@ -418,12 +416,12 @@ def offer_arrives(seed, step, c, P):
 def competitor_offer(seed, step, c, trust, ring, P):
     """An arrived offer: returns (discount, switched), the discount against the exit barrier."""
     p = P[0]
-    discount = p.competition_max_discount * uniform(seed, step, c, 0, D_DISCOUNT)
-    barrier = p.competition_barrier_base + p.competition_barrier_noise * normal(
+    discount = p.competition.max_discount * uniform(seed, step, c, 0, D_DISCOUNT)
+    barrier = p.competition.barrier_base + p.competition.barrier_noise * normal(
         seed, step, c, 0, D_BARRIER
     )
-    if p.mechanisms_exit_barrier > 0.5:
-        barrier += p.competition_barrier_trust * (trust + loyalty_bonus(ring, P))
+    if p.mechanisms.exit_barrier:
+        barrier += p.competition.barrier_trust * (trust + loyalty_bonus(ring, P))
     return discount, discount > barrier
 
 
@@ -431,11 +429,11 @@ def competitor_offer(seed, step, c, trust, ring, P):
 def moves(seed, step, s, P):
     """Does salesperson ``s`` leave for a rival firm this step (by chance or on schedule)?"""
     p = P[0]
-    if p.mechanisms_turnover < 0.5:
+    if not p.mechanisms.turnover:
         return False
-    if step == p.turnover_scheduled_step and s == p.turnover_scheduled_salesperson:
+    if step == p.turnover.scheduled_step and s == p.turnover.scheduled_salesperson:
         return True
-    return uniform(seed, step, s, 1, D_TURNOVER) < p.turnover_rate
+    return uniform(seed, step, s, 1, D_TURNOVER) < p.turnover.rate
 
 
 @njit(cache=True)
@@ -450,14 +448,14 @@ def rival_firm(seed, step, a, b, firm, n_firms):
 def follows(seed, step, c, s, personal, org, P):
     """Does a customer follow a departing salesperson rather than stay with the firm?"""
     p = P[0]
-    o = org if p.mechanisms_org_trust > 0.5 else 0.5
-    prob = sigmoid(p.turnover_follow_slope * (personal - o - p.turnover_follow_margin))
+    o = org if p.mechanisms.org_trust else 0.5
+    prob = sigmoid(p.turnover.follow_slope * (personal - o - p.turnover.follow_margin))
     return uniform(seed, step, c, s, D_FOLLOW) < prob
 
 
 @njit(cache=True)
 def capacity_accept(seed, step, c, s, demand, capacity, P):
     """Serve a request with probability min(1, capacity / demand): order-free rationing."""
-    if P[0].mechanisms_capacity < 0.5 or demand <= capacity:
+    if not P[0].mechanisms.capacity or demand <= capacity:
         return True
     return uniform(seed, step, c, s, D_CAPACITY) < capacity / demand
