@@ -245,7 +245,11 @@ def read_chunks(out: Path, kind: str = "runs") -> pd.DataFrame | None:
     paths = _chunk_paths(out, kind)
     if not paths:
         return None
-    hint = "run the sweep command again: it moves the chunk to damaged/ and computes its runs again"
+    exp = (_manifest_or_none(out) or {}).get("experiment_file") or "EXPERIMENT"
+    hint = (
+        f"run `trustsim sweep {exp} --out {out}` again: it moves the chunk to {out}/damaged/ "
+        f"and computes its runs again"
+    )
     return pd.concat([read_table(p, hint) for p in paths], ignore_index=True)
 
 
