@@ -505,6 +505,9 @@ def _session(
             bar.close()
             finished = len(_chunk_ids(out))
             raise Interrupted(finished, len(full), out) from None
+        except BaseException:
+            bar.close()  # the error line must not land inside a live progress bar
+            raise
         bar.close()
     seconds = time.perf_counter() - start
     with output_errors("writing runs.parquet and timeseries.parquet from the chunks", out):

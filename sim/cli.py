@@ -9,6 +9,7 @@ or folder, an interruption and a bug each end with one line and their own status
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -182,6 +183,19 @@ def internal_error(exc: BaseException) -> str:
     )
 
 
+def _release_quietly(exc: BaseException) -> None:
+    """Free the failed command's objects now, ignoring errors in their finalizers (e.g. an
+    image writer whose file could not be opened fails again in ``__del__``): the one line
+    already says what went wrong, and a second traceback at exit would bury it."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
 def _quiet_broken_pipe() -> None:
     """Output piped into e.g. ``head`` that stopped reading: not an error worth a line."""
     try:
@@ -211,6 +225,8 @@ def report(exc: BaseException, command: str = "", debug: bool = False) -> int:
     return its exit status."""
     if debug and not isinstance(exc, BrokenPipeError):
         traceback.print_exception(exc, file=sys.stderr)
+    else:
+        _release_quietly(exc)
     if isinstance(exc, BrokenPipeError):
         _quiet_broken_pipe()
         return 0

@@ -231,7 +231,11 @@ class FileError(TrustsimError):
     @classmethod
     def from_os(cls, exc: OSError, doing: str) -> FileError:
         path = Path(exc.filename) if exc.filename else None
-        cause = NEUTRAL.get(exc.errno) or describe_os_error(exc, path)
+        blocked = path is not None and exc.errno in (errno.EEXIST, errno.ENOTDIR)
+        if blocked and blocking_file(path) is not None:
+            cause = describe_os_error(exc, path)  # "is a file, not a folder"
+        else:
+            cause = NEUTRAL.get(exc.errno) or describe_os_error(exc, path)
         where = f"{path}: " if path is not None else ""
         return cls(f"{doing}: {where}{cause}", os_error_status(exc))
 

@@ -101,6 +101,19 @@ def test_sweep_out_on_a_file_and_under_a_file(exp_path, tmp_path):
     assert (tmp_path / "f").read_text() == "x"
 
 
+@pytest.mark.parametrize(
+    ("where", "cause"), [("under a file", "is a file, not a folder"), ("/proc", "does not exist")]
+)
+def test_a_command_without_its_own_handling_gets_one_line(where, cause, tmp_path):
+    """``animate`` writes with imageio and translates nothing itself: main() does."""
+    (tmp_path / "f").write_text("x")
+    out = tmp_path / "f" / "a.gif" if where == "under a file" else Path("/proc/1/a.gif")
+    proc = run_cli("animate", "baseline", "--steps", "2", "--out", str(out))
+    assert proc.returncode == EXIT_CANNOT_CREATE
+    line = one_line(proc.stderr)
+    assert line.startswith("error: trustsim animate: ") and line.endswith(cause)
+
+
 # ----------------------------------------------------------------------------- disk full
 
 
