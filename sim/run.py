@@ -189,10 +189,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             _injected_fault(path)
             write(Path(tmp))
             os.replace(tmp, path)
-        except OSError as exc:
-            if exc.filename == tmp or exc.filename is None:
-                exc.filename = str(path)  # name the file the user asked for
-            raise
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -223,8 +219,12 @@ def staged_write(
     out: Path, files: dict[str, tuple[Path, Callable[[Path], None]]]
 ) -> dict[str, Path]:
     """Write several files of one folder all or nothing (see :func:`write_run`)."""
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    except OSError as exc:
+        exc.filename = str(out)  # the folder the user named, not a random staging name
+        raise
     try:
         for target, write in files.values():
             tmp = stage / target.name
