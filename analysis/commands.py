@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError, output_errors
 
 from .experiment import EXPERIMENT_DIR
 
@@ -135,7 +135,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if report is None:
         return code
     table = analyze(exp, report.runs)
-    paths = save_outputs(table, exp, report.out)
+    with output_errors(
+        "saving the sensitivity indices",
+        kept=f"all {len(report.runs)} runs are kept in {report.out}",
+    ):
+        paths = save_outputs(table, exp, report.out)
     print(summary(table, exp).to_string())
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
@@ -144,6 +148,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plots import standard_figures
 
-    paths = standard_figures(args.dir, metrics=args.metric, x=args.x, y=args.y)
+    with output_errors("drawing the figures", kept=f"the runs in {args.dir} are untouched"):
+        paths = standard_figures(args.dir, metrics=args.metric, x=args.x, y=args.y)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0

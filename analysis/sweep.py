@@ -6,6 +6,11 @@ A sweep folder holds ``manifest.json`` (the experiment, its hash, versions), one
 finished run ids is read back from them), and, once every run is done, ``runs.parquet``
 (and ``timeseries.parquet``) sorted by run id. Running the same command again computes
 only what is missing; ``.lock`` keeps a second sweep out while one is writing.
+
+A folder heals on resume (:mod:`.chunks`): a chunk that cannot be read, holds other runs
+than it claims or was made by another experiment is moved to ``damaged/`` and its runs are
+computed again; a damaged manifest, ``runs.parquet`` or ``timeseries.parquet`` is moved
+there too and rebuilt.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +31,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from trustsim.errors import UsageError
+from trustsim.errors import (
+    EXIT_IO,
+    DamagedFile,
+    OutputError,
+    UsageError,
+    output_errors,
+)
 from trustsim.run import atomic_write, provenance
 
 from .batch import Batch, BatchResult, run_batch
+from .chunks import check_chunk, heal, read_table, set_aside, write_table
 from .design import ID_COLUMNS, plan
 from .executors import open_executor
 from .experiment import Experiment, load_experiment
@@ -90,9 +102,30 @@ def read_manifest(out: Path) -> dict:
     if not path.exists():
         raise UsageError(f"{out}: not a sweep folder (no {MANIFEST}); `trustsim sweep` makes one")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: cannot be read ({exc})") from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or "experiment_sha256" not in manifest:
+            raise ValueError("not a trustsim sweep manifest")
+        return manifest
+    except (OSError, ValueError) as exc:
+        why = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else _short(exc)
+        raise DamagedFile(
+            f"{path}: damaged ({why}); run `trustsim sweep EXPERIMENT --out {out}` "
+            f"again with the experiment that made it: it sets the file aside and rebuilds it"
+        ) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
+
+
+def rebuild_hint(out: Path, manifest: dict | None = None) -> str:
+    """How to rebuild a damaged whole-folder file: the sweep command of this folder."""
+    exp = (manifest or {}).get("experiment_file") or "EXPERIMENT"
+    return (
+        f"run `trustsim sweep {exp} --out {out}` again: it rebuilds the file from the "
+        f"finished chunks (and recomputes the runs of damaged ones)"
+    )
 
 
 def _write_manifest(out: Path, manifest: dict) -> None:
@@ -119,7 +152,13 @@ def _new_manifest(experiment: Experiment, n_runs: int) -> dict:
 def _check_folder(out: Path) -> None:
     """Refuse an --out that is a file, or a folder that holds something other than a sweep."""
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: is a file; --out must be a folder")
+        raise OutputError(
+            "starting the sweep",
+            out,
+            "is a file, not a folder",
+            kept="nothing was computed or written",
+            next_step="choose another --out (a folder) and run the same command again",
+        )
     if (
         out.is_dir()
         and not (out / MANIFEST).exists()
@@ -135,8 +174,10 @@ def exclusive(out: Path) -> Iterator[None]:
     """Hold DIR/.lock for a session: two sweeps writing one folder would duplicate runs.
     The kernel drops the lock when the process dies, even by kill -9."""
     _check_folder(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / LOCK, "a") as handle:
+    with output_errors("creating the sweep folder", out, kept="nothing was computed or written"):
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK, "a")  # noqa: SIM115 - held for the whole session
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -154,8 +195,8 @@ def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> di
     """Create or reopen a sweep folder; refuse one made by another experiment."""
     _check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
-    if (out / MANIFEST).exists():
-        manifest = read_manifest(out)
+    manifest = _readable_manifest(out)
+    if manifest is not None:
         if manifest.get("experiment_sha256") != experiment.sha256:
             raise UsageError(
                 f"{out}: holds a sweep of a different experiment ({manifest.get('experiment_file')}, "
@@ -169,6 +210,19 @@ def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> di
     manifest["sessions"].append(session)
     _write_manifest(out, manifest)
     return manifest
+
+
+def _readable_manifest(out: Path) -> dict | None:
+    """The folder's manifest; a damaged one is set aside (the chunks carry the experiment's
+    hash, so they are still checked) and None returned, as for a new folder."""
+    if not (out / MANIFEST).exists():
+        return None
+    try:
+        return read_manifest(out)
+    except DamagedFile as exc:
+        reason = str(exc).split(": ", 1)[1].split(";", 1)[0]
+        set_aside(out, [out / MANIFEST], reason, "a new one is written")
+        return None
 
 
 def _chunk_paths(out: Path, kind: str) -> list[Path]:
@@ -185,44 +239,78 @@ def _drop_orphans(out: Path) -> None:
 
 
 def read_chunks(out: Path, kind: str = "runs") -> pd.DataFrame | None:
-    """Every finished chunk of one kind, concatenated (None: nothing finished yet)."""
-    paths = _chunk_paths(Path(out), kind)
+    """Every finished chunk of one kind, concatenated (None: nothing finished yet). A
+    damaged chunk is named, with the command that sets it aside and recomputes its runs."""
+    out = Path(out)
+    paths = _chunk_paths(out, kind)
     if not paths:
         return None
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-
-
-def write_chunk(out: Path, result: BatchResult) -> None:
-    """Time series first, runs last: a runs chunk on disk means the whole batch is done."""
-    if result.timeseries is not None:
-        atomic_write(
-            out / CHUNKS / f"ts-{result.stem}.parquet",
-            lambda p: result.timeseries.to_parquet(p, index=False),
-        )
-    atomic_write(
-        out / CHUNKS / f"runs-{result.stem}.parquet",
-        lambda p: result.runs.to_parquet(p, index=False),
+    exp = (_manifest_or_none(out) or {}).get("experiment_file") or "EXPERIMENT"
+    hint = (
+        f"run `trustsim sweep {exp} --out {out}` again: it moves the chunk to {out}/damaged/ "
+        f"and computes its runs again"
     )
+    return pd.concat([read_table(p, hint) for p in paths], ignore_index=True)
+
+
+def write_chunk(out: Path, result: BatchResult, sha256: str) -> None:
+    """Time series first, runs last: a runs chunk on disk means the whole batch is done.
+    Both are stamped with the experiment's hash and their run ids (see :mod:`.chunks`)."""
+    ids = result.runs["run_id"].tolist()
+    first, last = (int(i) for i in result.stem.split("-"))
+    with output_errors(f"saving a finished batch (runs {first}-{last})"):
+        if result.timeseries is not None:
+            write_table(out / CHUNKS / f"ts-{result.stem}.parquet", result.timeseries, sha256, ids)
+        write_table(out / CHUNKS / f"runs-{result.stem}.parquet", result.runs, sha256, ids)
+
+
+def _fits(full: pd.DataFrame, keys: list[str]) -> Callable[[pd.DataFrame], bool]:
+    """Whether a chunk's rows are exactly the planned runs of their ids."""
+    planned = full.set_index("run_id")
+
+    def fits(frame: pd.DataFrame) -> bool:
+        if not set(keys) <= set(frame.columns) or not frame["run_id"].isin(planned.index).all():
+            return False
+        mine = planned.loc[frame["run_id"], keys[1:]].reset_index()
+        return frame[keys].reset_index(drop=True).equals(mine)
+
+    return fits
 
 
 def _finished_ids(out: Path, experiment: Experiment, full: pd.DataFrame) -> set[int]:
-    """Run ids already computed, after checking they are this experiment's runs."""
-    done = read_chunks(out, "runs")
-    if done is None:
-        return set()
-    if done["run_id"].duplicated().any():
-        raise SweepError(f"{out}: duplicate run ids in {CHUNKS}/; the folder was edited by hand")
-    keys = [*ID_COLUMNS, *experiment.names]
-    mine = full.set_index("run_id").loc[done["run_id"], keys[1:]].reset_index()
-    if not done[keys].reset_index(drop=True).equals(mine):
+    """Run ids already computed, after healing the folder: damaged or foreign chunks go to
+    damaged/ (their runs are computed again). If no healthy chunk fits the plan at all, the
+    plan itself changed (e.g. another SALib or trustsim version): refuse, change nothing."""
+    paths = _chunk_paths(out, "runs")
+    fits = _fits(full, [*ID_COLUMNS, *experiment.names])
+    readable = [
+        c for c in (check_chunk(p, experiment.sha256) for p in paths) if c.frame is not None
+    ]
+    if readable and not any(fits(c.frame) for c in readable):
         raise UsageError(
             f"{out}: finished runs do not match this experiment's plan (the design or "
             f"seeds changed, e.g. another SALib or trustsim version); use another --out"
         )
-    return set(done["run_id"].tolist())
+    keeps_ts = experiment.spec.output.timeseries_every > 0
+
+    def partner(path: Path) -> Path | None:
+        return path.with_name("ts-" + path.name.removeprefix("runs-")) if keeps_ts else None
+
+    healthy = heal(out, paths, experiment.sha256, fits, partner)
+    return set().union(*(c.ids for c in healthy.values())) if healthy else set()
 
 
-def assemble(out: Path, full: pd.DataFrame) -> pd.DataFrame:
+def _set_aside_damaged_tables(out: Path, sha256: str) -> None:
+    """A damaged runs.parquet or timeseries.parquet goes to damaged/ (assemble rebuilds it)."""
+    for name in (RUNS_FILE, TS_FILE):
+        path = out / name
+        if path.exists():
+            problem = check_chunk(path, sha256).problem
+            if problem is not None:
+                set_aside(out, [path], problem, "it is rebuilt from the chunks")
+
+
+def assemble(out: Path, full: pd.DataFrame, sha256: str | None = None) -> pd.DataFrame:
     """Write runs.parquet (and timeseries.parquet) from the chunks, sorted by run id."""
     runs = read_chunks(out, "runs")
     if (
@@ -232,12 +320,20 @@ def assemble(out: Path, full: pd.DataFrame) -> pd.DataFrame:
     ):
         raise SweepError(f"{out}: the chunks do not hold every run exactly once")
     runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
-    atomic_write(out / RUNS_FILE, lambda p: runs.to_parquet(p, index=False))
+    ids = runs["run_id"].tolist()
+    _write_whole(out / RUNS_FILE, runs, sha256, ids)
     ts = read_chunks(out, "ts")
     if ts is not None:
         ts = ts.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
-        atomic_write(out / TS_FILE, lambda p: ts.to_parquet(p, index=False))
+        _write_whole(out / TS_FILE, ts, sha256, ids)
     return runs
+
+
+def _write_whole(path: Path, frame: pd.DataFrame, sha256: str | None, ids: list[int]) -> None:
+    if sha256 is None:
+        atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    else:
+        write_table(path, frame, sha256, ids)
 
 
 # ----------------------------------------------------------------------------- batching
@@ -303,14 +399,14 @@ class StopRequest:
             signal.signal(sig, handler)
 
 
-def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress) -> float:
+def _drive(executor, batches: list[Batch], out: Path, bar: SweepProgress, sha256: str) -> float:
     """Keep ``executor.window`` batches in flight and write each result as it arrives;
     raise KeyboardInterrupt once a requested stop has saved what finished."""
     queue, pending, sim_seconds = deque(batches), {}, 0.0
 
     def collect(result: BatchResult) -> None:
         nonlocal sim_seconds
-        write_chunk(out, result)
+        write_chunk(out, result, sha256)
         sim_seconds += result.sim_seconds
         bar.advance(len(result.runs))
 
@@ -363,7 +459,16 @@ def execute(
         raise UsageError(f"--batch {batch}: must be at least 1")
     full = plan(exp)
     with exclusive(out):
-        return _session(exp, out, full, workers, cluster, batch, progress)
+        try:
+            return _session(exp, out, full, workers, cluster, batch, progress)
+        except OutputError as exc:  # disk full, ...: say what is kept and how to go on
+            done = len(_chunk_ids(out))
+            exc.kept = f"{done} of {len(full)} runs are finished and kept in {out}"
+            if exc.exit_status == EXIT_IO:
+                exc.next_step = "free space and run the same command again to compute the rest"
+            else:
+                exc.next_step = "fix that and run the same command again to compute the rest"
+            raise
 
 
 def _session(
@@ -382,9 +487,11 @@ def _session(
         "cluster": cluster,
         **provenance(),
     }
-    manifest = prepare(out, exp, len(full), session)
-    _drop_orphans(out)
-    done = _finished_ids(out, exp, full)
+    with output_errors("preparing the sweep folder", out):
+        manifest = prepare(out, exp, len(full), session)
+        _drop_orphans(out)
+        done = _finished_ids(out, exp, full)
+        _set_aside_damaged_tables(out, exp.sha256)
     todo = full[~full["run_id"].isin(done)]
     start, sim_seconds, n_workers = time.perf_counter(), 0.0, 0
     if len(todo):
@@ -393,22 +500,30 @@ def _session(
         size = batch or batch_size(exp, full, n_workers, len(todo))
         bar = SweepProgress(len(full), len(done), exp.path.stem, enabled=progress)
         try:
-            sim_seconds = _drive(executor, make_batches(exp, todo, size), out, bar)
+            sim_seconds = _drive(executor, make_batches(exp, todo, size), out, bar, exp.sha256)
         except KeyboardInterrupt:
             bar.close()
             finished = len(_chunk_ids(out))
             raise Interrupted(finished, len(full), out) from None
+        except BaseException:
+            bar.close()  # the error line must not land inside a live progress bar
+            raise
         bar.close()
     seconds = time.perf_counter() - start
-    runs = assemble(out, full)
+    with output_errors("writing runs.parquet and timeseries.parquet from the chunks", out):
+        runs = assemble(out, full, exp.sha256)
     manifest["sessions"][-1]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write_manifest(out, manifest)
     return SweepReport(out, runs, len(todo), seconds, sim_seconds, n_workers)
 
 
 def _chunk_ids(out: Path) -> set[int]:
-    runs = read_chunks(out, "runs")
-    return set() if runs is None else set(runs["run_id"].tolist())
+    """Run ids in the readable chunks (for counting what is kept; never raises)."""
+    ids: set[int] = set()
+    for path in _chunk_paths(out, "runs"):
+        with contextlib.suppress(Exception):
+            ids |= set(pd.read_parquet(path, columns=["run_id"])["run_id"].tolist())
+    return ids
 
 
 def run_sweep(
@@ -427,7 +542,7 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     """A sweep's runs table; for an unfinished sweep, the runs finished so far."""
     out = Path(out)
     if (out / RUNS_FILE).exists():
-        return pd.read_parquet(out / RUNS_FILE)
+        return read_table(out / RUNS_FILE, rebuild_hint(out, _manifest_or_none(out)))
     runs = read_chunks(out, "runs")
     if runs is None:
         read_manifest(out)  # a clear error if this is no sweep folder at all
@@ -439,8 +554,15 @@ def load_timeseries(out: str | Path) -> pd.DataFrame:
     """A sweep's kept time series (output.timeseries_every > 0), joined to nothing."""
     out = Path(out)
     if (out / TS_FILE).exists():
-        return pd.read_parquet(out / TS_FILE)
+        return read_table(out / TS_FILE, rebuild_hint(out, _manifest_or_none(out)))
     ts = read_chunks(out, "ts")
     return (
         pd.DataFrame() if ts is None else ts.sort_values(["run_id", "step"]).reset_index(drop=True)
     )
+
+
+def _manifest_or_none(out: Path) -> dict | None:
+    try:
+        return read_manifest(out)
+    except (UsageError, DamagedFile):
+        return None

@@ -1,18 +1,31 @@
 """The ``trustsim`` command line: run, validate, params, metrics, and the commands that
 other packages register (sweeps, the classroom app).
 
-Bad input exits with status 2 and one line per problem, never a traceback.
+Bad input exits with status 2 and one line per problem, never a traceback; a failing disk
+or folder, an interruption and a bug each end with one line and their own status (see
+:mod:`trustsim.errors`). ``--debug`` (or TRUSTSIM_DEBUG=1) adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import EXIT_INTERRUPTED, TrustsimError
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    FileError,
+    TrustsimError,
+    debug_wanted,
+    output_errors,
+)
 from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
@@ -81,15 +94,17 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .report import print_summary, save_figure
-    from .run import simulate, write_run
+    from .run import make_folder, simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     source = resolve_path(args.scenario)
     out = args.out or Path("out") / source.stem
+    make_folder(out, "creating the run's output folder")  # before the run, not after it
     result = simulate(scenario, engine=args.engine)
     paths = write_run(result, out, str(source))
     if not args.no_figure:
-        paths["figure"] = save_figure(result, out / "trust.png")
+        with output_errors("drawing the figure", kept=f"the run's results are saved in {out}"):
+            paths["figure"] = save_figure(result, out / "trust.png")
     print_summary(result, paths)
     return 0
 
@@ -127,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
     _add_validate(sub)
@@ -139,22 +155,94 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():  # every command, also those registered above
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
+DEBUG_HELP = "show the traceback of an error (also: TRUSTSIM_DEBUG=1)"
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line for an unexpected exception; its traceback goes to a log file."""
+    text = "".join(traceback.format_exception(exc))
+    where = ""
+    try:
+        fd, log = tempfile.mkstemp(prefix="trustsim-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"trustsim {' '.join(sys.argv[1:])}\n{text}")
+        where = f" (traceback in {log})"
+    except OSError:
+        pass
+    cause = str(exc).splitlines()[0] if str(exc) else ""
+    return (
+        f"internal error: {type(exc).__name__}{': ' + cause if cause else ''}{where}; "
+        f"run again with --debug for the traceback, and please report it"
+    )
+
+
+def _release_quietly(exc: BaseException) -> None:
+    """Free the failed command's objects now, ignoring errors in their finalizers (e.g. an
+    image writer whose file could not be opened fails again in ``__del__``): the one line
+    already says what went wrong, and a second traceback at exit would bury it."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
+def _quiet_broken_pipe() -> None:
+    """Output piped into e.g. ``head`` that stopped reading: not an error worth a line."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, run the command, and turn every way it can fail into one line and a status:
+    TrustsimError (its own status), Ctrl-C (130), an OSError nobody translated (73/74), a
+    bug (70). Commands registered by other modules get the same for free."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except TrustsimError as exc:
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            raise
+        return report(exc, args.command, getattr(args, "debug", False) or debug_wanted())
+
+
+def report(exc: BaseException, command: str = "", debug: bool = False) -> int:
+    """Print the line(s) for ``exc`` on stderr (after its traceback with ``debug``) and
+    return its exit status."""
+    if debug and not isinstance(exc, BrokenPipeError):
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        _release_quietly(exc)
+    if isinstance(exc, BrokenPipeError):
+        _quiet_broken_pipe()
+        return 0
+    if isinstance(exc, OSError):  # one that no command translated: say what we know
+        exc = FileError.from_os(exc, f"trustsim {command}".strip())
+    if isinstance(exc, TrustsimError):
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_status
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    if isinstance(exc, KeyboardInterrupt):
+        print(str(exc) or "interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if isinstance(exc, Exception):
+        print(internal_error(exc), file=sys.stderr)
+        return EXIT_INTERNAL
+    raise exc
 
 
 if __name__ == "__main__":

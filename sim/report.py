@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from rich.console import Console
 from rich.table import Table
 
-from .run import RunResult
+from .run import RunResult, atomic_write
 
 SUMMARY_MEANS = (
     "mean_trust",
@@ -91,7 +91,6 @@ def save_figure(result: RunResult, path: Path) -> Path:
         f"trustsim: {result.scenario.population.n_customers} customers, "
         f"engine {result.engine}, seed {result.seed}"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     return path

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 import time
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .errors import output_errors
 from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
 from .params import Scenario
 
@@ -146,29 +149,102 @@ def _umask() -> int:
     return mask
 
 
+def make_folder(path: Path, doing: str = "creating the output folder") -> Path:
+    """Create an output folder (and its parents) before any work that would be lost if it
+    could not be; a failure is an :class:`~trustsim.errors.OutputError` naming ``path``."""
+    path = Path(path)
+    with output_errors(doing, path, kept="nothing was computed or written"):
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# Fault injection for the tests: TRUSTSIM_FAIL_WRITE=<errno name>:<n> makes the n-th
+# atomic_write of this process (1 = the first) fail with that error, e.g. ENOSPC:3.
+FAIL_WRITE = "TRUSTSIM_FAIL_WRITE"
+_writes = [0]  # atomic_write calls so far in this process
+
+
+def _injected_fault(path: Path) -> None:
+    spec = os.environ.get(FAIL_WRITE)
+    if not spec:
+        return
+    _writes[0] += 1
+    name, _, nth = spec.partition(":")
+    if _writes[0] == int(nth or 1):
+        code = getattr(errno, name)
+        raise OSError(code, os.strerror(code), str(path))
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write via a temporary file in the same folder, then rename: never a half file.
+    An operating-system failure becomes an OutputError naming ``path`` (not the temporary
+    file); callers wrap it in :func:`~trustsim.errors.output_errors` to say what was kept."""
+    path = Path(path)
+    with output_errors(f"writing {path.name}", path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+        try:
+            _injected_fault(path)
+            write(Path(tmp))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[str, Path]:
-    """Write timeseries.parquet, events.parquet (with history) and run.json into ``out``."""
+    """Write timeseries.parquet, events.parquet (with history) and run.json into ``out``,
+    all or nothing: each is written into a staging folder first and the files are renamed
+    into place only when all are complete (renames need no space), so a full disk never
+    leaves new results beside an old run.json."""
     out = Path(out)
-    paths = {"timeseries": out / "timeseries.parquet", "run": out / "run.json"}
-    atomic_write(paths["timeseries"], lambda p: result.timeseries.to_parquet(p, index=False))
+    files: dict[str, tuple[str, Callable[[Path], None]]] = {
+        "timeseries": ("timeseries.parquet", lambda p: result.timeseries.to_parquet(p, index=False))
+    }
     if result.events is not None:
-        paths["events"] = out / "events.parquet"
-        atomic_write(paths["events"], lambda p: result.events.to_parquet(p, index=False))
-    meta = {
+        files["events"] = ("events.parquet", lambda p: result.events.to_parquet(p, index=False))
+    text = json.dumps(_run_record(result, source), indent=2, ensure_ascii=False)
+    files["run"] = ("run.json", lambda p: p.write_text(text, encoding="utf-8"))
+    with output_errors(
+        "saving the run",
+        kept="no result of this run was saved (files already in that folder are untouched; "
+        "the same command gives the same results)",
+    ):
+        return staged_write(out, {k: (out / name, w) for k, (name, w) in files.items()})
+
+
+def staged_write(
+    out: Path, files: dict[str, tuple[Path, Callable[[Path], None]]]
+) -> dict[str, Path]:
+    """Write several files of one folder all or nothing (see :func:`write_run`)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    except OSError as exc:
+        exc.filename = str(out)  # the folder the user named, not a random staging name
+        raise
+    try:
+        for target, write in files.values():
+            tmp = stage / target.name
+            try:
+                _injected_fault(target)
+                write(tmp)
+                os.chmod(tmp, 0o666 & ~_umask())
+            except OSError as exc:
+                exc.filename = str(target)  # name the file the user asked for
+                raise
+        for target, _ in files.values():
+            os.replace(stage / target.name, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return {key: target for key, (target, _) in files.items()}
+
+
+def _run_record(result: RunResult, source: str | None) -> dict[str, object]:
+    """run.json: what was run, on which engine and seed, with every parameter and version."""
+    return {
         "scenario_file": source,
         "engine": result.engine,
         "seed": result.seed,
@@ -177,7 +253,3 @@ def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[s
         "parameters": result.scenario.model_dump(),
         **provenance(),
     }
-    atomic_write(
-        paths["run"], lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-    )
-    return paths

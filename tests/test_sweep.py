@@ -19,7 +19,7 @@ from trustsim.analysis.sweep import (
     run_sweep,
 )
 from trustsim.cli import main
-from trustsim.errors import UsageError
+from trustsim.errors import EXIT_CANNOT_CREATE, OutputError, UsageError
 from trustsim.loader import load_scenario
 from trustsim.run import simulate
 
@@ -157,19 +157,39 @@ def test_refuses_a_folder_another_sweep_is_writing(exp_path, tmp_path):
 
 def test_refuses_a_file_as_out(exp_path, tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(UsageError, match="is a file; --out must be a folder"):
+    with pytest.raises(OutputError, match="is a file, not a folder") as caught:
         execute(exp_path, tmp_path / "f", workers=1)
+    assert caught.value.exit_status == EXIT_CANNOT_CREATE
 
 
 def test_refuses_chunks_that_do_not_match_the_plan(exp_path, tmp_path):
+    """Every chunk off the plan: the plan changed (e.g. another SALib), not damage."""
     out = tmp_path / "tampered"
     execute(exp_path, out, workers=1, batch=6)
-    chunk = next((out / "chunks").glob("runs-*.parquet"))
+    for chunk in (out / "chunks").glob("runs-*.parquet"):
+        frame = pd.read_parquet(chunk)
+        frame["seed"] += 1
+        frame.to_parquet(chunk, index=False)
+    with pytest.raises(UsageError, match="do not match this experiment's plan"):
+        execute(exp_path, out, workers=1)
+    assert not (out / "damaged").exists()  # nothing was moved: the user decides
+
+
+def test_sets_aside_one_chunk_off_the_plan(exp_path, tmp_path, reference, capsys):
+    """One chunk edited by hand among healthy ones is damage: set aside and recomputed."""
+    out = tmp_path / "tampered"
+    execute(exp_path, out, workers=1, batch=6)
+    chunk = sorted((out / "chunks").glob("runs-*.parquet"))[1]
     frame = pd.read_parquet(chunk)
     frame.loc[0, "seed"] += 1
     frame.to_parquet(chunk, index=False)
-    with pytest.raises(UsageError, match="do not match this experiment's plan"):
-        execute(exp_path, out, workers=1)
+    report = execute(exp_path, out, workers=1, batch=6)
+    assert report.new_runs == 6
+    assert (out / "damaged" / "chunks" / chunk.name).exists()
+    assert f"warning: {chunk}: its runs are not runs of this experiment's plan" in (
+        capsys.readouterr().err
+    )
+    assert_same_runs(report.runs, reference[0].runs)
 
 
 def test_bad_worker_and_cluster_options(exp_path, tmp_path, capsys):
