@@ -53,14 +53,12 @@ def table_rows(summary: pd.DataFrame) -> list[list[str]]:
 
 
 def _figure_replicates(study: Study, reps: pd.DataFrame, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves a notebook's backend alone
 
     mine = reps[(reps.study == study.id) & (reps.lhs_point < 0)]
     roles = [r for r in ROLE_LABEL if (mine.role == r).any()]
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(6.4, 3.4))
+    ax = fig.subplots()
     rng = np.random.default_rng(0)  # horizontal jitter only
     for i, role in enumerate(roles):
         v = mine.loc[mine.role == role, "value"].to_numpy(dtype=float)
@@ -72,20 +70,17 @@ def _figure_replicates(study: Study, reps: pd.DataFrame, path: Path) -> Path:
     ax.set_title(f"{study.id}: replicate values (bar: mean)", fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
     return path
 
 
 def _figure_robustness(study: Study, rob: pd.DataFrame, name: str, path: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     mine = rob[rob.study == study.id]
     if mine.empty or not name:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(6.4, 3.4))
+    ax = fig.subplots()
     good = study.sign * mine.effect > 0
     x = mine[f"lhs:{name}"]
     ax.scatter(x[good], mine.effect[good], s=18, label="expected sign", color="#1a7f37")
@@ -97,7 +92,6 @@ def _figure_robustness(study: Study, rob: pd.DataFrame, name: str, path: Path) -
     ax.legend(fontsize=7)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
     return path
 
 
