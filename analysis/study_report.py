@@ -167,6 +167,7 @@ def _provenance_lines(meta: dict) -> list[str]:
     ]
 
 
+QUICK_TITLE = " (--quick: reduced sizes, not the model's answer)"
 RULE = (
     "Verdict rule: effect = mean(treatment) − mean(control) over replicates with a 95 % "
     "BCa bootstrap interval (t interval where the bootstrap is degenerate); **supported** if "
@@ -180,7 +181,8 @@ RULE = (
 
 def render_md(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
     head = "| " + " | ".join(h for _, h in TABLE) + " |"
-    lines = ["# Hypothesis studies", "", RULE, "", head, "|" + "---|" * len(TABLE)]
+    title = "# Hypothesis studies" + (QUICK_TITLE if meta["quick"] else "")
+    lines = [title, "", RULE, "", head, "|" + "---|" * len(TABLE)]
     verdict_col = [c for c, _ in TABLE].index("verdict")
     for row in table_rows(summary):
         cells = list(row)
@@ -244,7 +246,7 @@ def render_html(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
         "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
         "font-size:90%}img{max-width:100%}</style></head><body>",
-        "<h1>Hypothesis studies</h1>",
+        f"<h1>Hypothesis studies{html.escape(QUICK_TITLE if meta['quick'] else '')}</h1>",
         f"<p>{_md_inline(RULE)}</p>",
         "<table id='summary'><thead><tr>"
         + "".join(f"<th>{html.escape(h)}</th>" for _, h in TABLE)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trustsim.errors import UsageError
 from trustsim.run import atomic_write, provenance
 
 from . import study_stats as S
@@ -178,6 +179,8 @@ def run_loaded(
     from .sweep import execute
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file; --out must be a folder")
     start = time.perf_counter()
     exp, points = experiment(studies, out / "sweep", quick, replicates)
     pts = points_frame(points, studies, quick, replicates)
