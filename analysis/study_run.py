@@ -182,6 +182,7 @@ def run_loaded(
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: is a file; --out must be a folder")
     start = time.perf_counter()
+    versions = provenance()  # of the code that starts the runs
     exp, points = experiment(studies, out / "sweep", quick, replicates)
     pts = points_frame(points, studies, quick, replicates)
     sweep = execute(exp, out / "sweep", workers=workers, cluster=cluster, progress=progress)
@@ -197,7 +198,7 @@ def run_loaded(
         "sweep_seconds": round(sweep.seconds, 1),
         "master_seeds": {s.id: s.spec.runs.master_seed for s in studies},
         "study_files": {s.id: str(s.path) for s in studies},
-        **provenance(),
+        **versions,
     }
     meta["wall_seconds"] = round(time.perf_counter() - start, 1)
     write_report(out, studies, summary, reps, rob, meta)
