@@ -35,6 +35,10 @@ class Batch:
     metrics: tuple[str, ...]
     window: int
     every: int
+    # (point_id, names[, window]): registry statistics to compute for the runs of that point
+    # (window: the point's own metric window, default ``window``). Only these numbers travel
+    # back; the event log, when a statistic needs one, is made and read here.
+    statistics: tuple[tuple, ...] = ()
 
     @property
     def stem(self) -> str:
@@ -87,6 +91,16 @@ def _series(
     }
 
 
+def _run_statistics(names: tuple[str, ...], model, steps: list[dict], window: int) -> dict:
+    """The requested registry statistics of one finished run (NaN where unmeasurable)."""
+    from trustsim.run import events_frame, timeseries_frame
+
+    from .statistics import RunView, compute
+
+    view = RunView(timeseries_frame(steps), events_frame(model), model.world, window)
+    return compute(names, view)
+
+
 def run_batch(batch: Batch) -> BatchResult:
     """Run every run of the batch on the core engine and keep the requested metrics.
 
@@ -94,17 +108,27 @@ def run_batch(batch: Batch) -> BatchResult:
     per-step DataFrame costs more than a small run's simulation; the values are the same
     (tests/test_sweep.py checks a row against simulate()).
     """
+    from .statistics import needs_events
+
     rows, series = [], []
     sim_seconds = 0.0
+    wanted = {e[0]: (e[1], e[2] if len(e) > 2 else batch.window) for e in batch.statistics}
     for ids, values in batch.runs:
-        scenario = validate(point_data(batch.base, values), f"{batch.source}: run {ids['run_id']}")
+        names, window = wanted.get(ids["point_id"], ((), batch.window))
+        data = point_data(batch.base, values)
+        if names and needs_events(names):
+            data["run"]["history"] = True
+        scenario = validate(data, f"{batch.source}: run {ids['run_id']}")
         start = time.perf_counter()
         model = make_model(scenario, "core", ids["seed"])
         for _ in range(scenario.run.steps):
             model.step()
         steps = model_rows(model)
         sim_seconds += time.perf_counter() - start
-        rows.append({**ids, **values, **{m: _final(steps, m, batch.window) for m in batch.metrics}})
+        row = {**ids, **values, **{m: _final(steps, m, batch.window) for m in batch.metrics}}
+        if names:
+            row.update(_run_statistics(names, model, steps, window))
+        rows.append(row)
         if batch.every:
             series.append(pd.DataFrame(_series(steps, ids["run_id"], batch.metrics, batch.every)))
     timeseries = pd.concat(series, ignore_index=True) if batch.every else None

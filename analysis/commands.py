@@ -70,6 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_plot)
 
+    from .study_commands import register as register_study
+
+    register_study(sub)
+
 
 def _run(args: argparse.Namespace):
     """Run or resume the sweep, translating interruption and failure into exit codes."""

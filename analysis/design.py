@@ -56,8 +56,26 @@ def raw_design(experiment: Experiment) -> np.ndarray:
     return morris.sample(problem(experiment), design.samples, num_levels=design.levels, seed=seed)
 
 
+def _listed(experiment: Experiment) -> pd.DataFrame:
+    """The run table an experiment lists itself (a study): one row per run, typed columns."""
+    rows = [
+        {"point_id": p, "replicate": r, "seed": s, **values}
+        for p, r, s, values in experiment.runs_table
+    ]
+    frame = pd.DataFrame(rows)
+    dtypes = {int: np.int64, float: np.float64, bool: np.bool_}
+    for c in ("point_id", "replicate", "seed"):
+        frame[c] = frame[c].astype(np.int64)
+    for param in experiment.parameters:
+        frame[param.name] = frame[param.name].astype(dtypes[param.kind])
+    return frame
+
+
 def points(experiment: Experiment) -> pd.DataFrame:
     """Design points as run: ``point_id`` plus one column per parameter, integers rounded."""
+    if experiment.runs_table is not None:
+        listed = _listed(experiment).drop(columns=["replicate", "seed"])
+        return listed.drop_duplicates("point_id").reset_index(drop=True)
     raw = raw_design(experiment)
     columns: dict[str, Any] = {"point_id": np.arange(len(raw), dtype=np.int64)}
     for j, param in enumerate(experiment.parameters):
@@ -80,8 +98,13 @@ def run_seed(master_seed: int, key: int) -> int:
 def plan(experiment: Experiment) -> pd.DataFrame:
     """One row per run: run id, design point, replicate, seed and the varied parameters.
 
-    Run ``point_id * replicates + replicate`` is replicate ``replicate`` of that point.
+    Run ``point_id * replicates + replicate`` is replicate ``replicate`` of that point;
+    an experiment that lists its runs (a study) numbers them in the order listed.
     """
+    if experiment.runs_table is not None:
+        frame = _listed(experiment)
+        frame.insert(0, "run_id", np.arange(len(frame), dtype=np.int64))
+        return frame[["run_id", "point_id", "replicate", "seed", *experiment.names]]
     runs = experiment.spec.runs
     pts = points(experiment)
     reps = runs.replicates

@@ -113,6 +113,11 @@ class Experiment:
     spec: Spec
     base: Scenario
     parameters: tuple[Parameter, ...]
+    # A study's sweep lists its runs itself (arms x replicates, seeds chosen per study)
+    # instead of a design method; rows are (point_id, replicate, seed, {name: value}).
+    runs_table: tuple[tuple[int, int, int, dict[str, Any]], ...] | None = None
+    # Named statistics (trustsim.analysis.statistics) computed in the worker, per point.
+    statistics: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     @property
     def names(self) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trustsim.codes import INSIDER
 from trustsim.metrics import METRIC_HELP, METRICS
 
 from . import hypotheses as H
@@ -121,3 +122,171 @@ def _trades_to_insider(v: RunView) -> float:
 def _wom_ratio(v: RunView) -> float:
     neg = v.timeseries["wom_negative"].sum()
     return float(v.timeseries["wom_positive"].sum() / neg) if neg else float("nan")
+
+
+# --- studies (issue 8): one statistic per hypothesis H1-H12 ----------------------------
+# Each is a single number per run built from a measure of analysis/hypotheses.py, so that a
+# study can compare it across replicates and arms. Within-run contrasts (slopes, gaps) are
+# read against a control arm with the mechanism off, never against a zero that selection
+# or collinearity could move.
+
+
+def _ols_slope(y: np.ndarray, *xs: np.ndarray) -> float:
+    """Least-squares coefficient of the first regressor (with intercept); NaN if singular."""
+    y = np.asarray(y, dtype=float)
+    if y.size < 10:
+        return float("nan")
+    x = np.column_stack([np.ones_like(y), *[np.asarray(v, dtype=float) for v in xs]])
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        return float("nan")
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return float(coef[1])
+
+
+def _gap(frame: pd.DataFrame, key: str, value: str, high, low) -> float:
+    """Mean of ``value`` where ``key`` is in ``high`` minus where it is in ``low``."""
+    a = frame.loc[frame[key].isin(high), value]
+    b = frame.loc[frame[key].isin(low), value]
+    return float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
+
+
+@statistic(
+    "insider_gain_by_trades",
+    "H1: share of trades ending with an insider ring at trade 6-10 minus at trade 1-2",
+)
+def _insider_gain(v: RunView) -> float:
+    tr = H.trades(v.events)
+    tr = tr.assign(insider=(tr.ring_after <= INSIDER).astype(float))  # family or insider
+    return _gap(tr, "n_trades", "insider", range(6, 11), (1, 2))
+
+
+@statistic(
+    "ability_early_minus_late",
+    "H2: (ability - character) logit coefficient of closing, young minus old relationships",
+)
+def _ability_early(v: RunView) -> float:
+    fit = H.h2_decision_by_age(v.events).set_index("age")
+    diff = fit.beta_ability - fit.beta_character
+    return float(diff.get("young", np.nan) - diff.get("old", np.nan))
+
+
+@statistic("cost_trust_slope", "H3: OLS slope of transaction cost per trade on trust at the trade")
+def _cost_slope(v: RunView) -> float:
+    tr = H.trades(v.events)
+    return _ols_slope(tr.cost.to_numpy(), tr.trust_before.to_numpy())
+
+
+@statistic(
+    "failure_harm_slope",
+    "H4: slope, over failed trades, of P(complaint, exit or warning) on trust at the failure",
+)
+def _failure_harm(v: RunView) -> float:
+    tr = H.trades(v.events)
+    f = tr[tr.failed == 1]
+    harm = ((f.complained == 1) | (f.exited == 1) | (f.wom < 0)).astype(float)
+    return _ols_slope(harm.to_numpy(), f.trust_before.to_numpy())
+
+
+@statistic(
+    "switch_trust_slope",
+    "H5: slope of P(switch) on trust at a competitor offer, holding the discount fixed",
+)
+def _switch_slope(v: RunView) -> float:
+    o = H.h5_offers(v.events)
+    return _ols_slope(o.switched.to_numpy(), o.trust_before.to_numpy(), o.discount.to_numpy())
+
+
+@statistic(
+    "rebuild_slower_share",
+    "H6: share of breached relationships whose rebuilding took more trades than building "
+    "(not regained after as many trades counts as slower; too few trades since: left out)",
+)
+def _rebuild_slower(v: RunView) -> float:
+    r = H.h6_rebuild(v.events)
+    r = r[r.trades_to_build.notna()]
+    if r.empty:
+        return float("nan")
+    tr = H.trades(v.events)
+    first = tr[tr.breach == 1].groupby(H.PAIR).step.min().rename("breach_step")
+    after = tr.join(first, on=H.PAIR, how="inner")
+    since = after[after.step > after.breach_step].groupby(H.PAIR).size().rename("since")
+    r = r.join(since, on=H.PAIR).fillna({"since": 0})
+    regained = r.trades_to_rebuild.notna()
+    slower = (regained & (r.trades_to_rebuild > r.trades_to_build)) | (
+        ~regained & (r.since >= r.trades_to_build)
+    )
+    decided = regained | (r.since >= r.trades_to_build)
+    return float(slower[decided].mean()) if decided.any() else float("nan")
+
+
+@statistic(
+    "regain_share",
+    "H6: share of breached relationships that regained their pre-breach trust in the run",
+)
+def _regain(v: RunView) -> float:
+    r = H.h6_rebuild(v.events)
+    return float(r.trades_to_rebuild.notna().mean()) if len(r) else float("nan")
+
+
+@statistic(
+    "referral_minus_cold_close",
+    "H7: first-encounter close rate of referred minus cold contacts",
+)
+def _referral_gap(v: RunView) -> float:
+    o = H.h7_origin(v.events).set_index("origin").first_close_rate
+    return float(o.get("referral", np.nan) - o.get("cold", np.nan))
+
+
+@statistic("asym_at_5", "H8: mean information asymmetry at a relationship's fifth trade")
+def _asym5(v: RunView) -> float:
+    tr = H.trades(v.events)
+    return _nan_if_empty(tr.loc[tr.n_trades == 5, "asym"])
+
+
+@statistic(
+    "follow_share",
+    "H9: share of a moving salesperson's customers who followed them (whole run)",
+    needs_events=False,
+)
+def _follow(v: RunView) -> float:
+    followed, stayed = v.timeseries["followed"].sum(), v.timeseries["stayed"].sum()
+    return float(followed / (followed + stayed)) if followed + stayed else float("nan")
+
+
+@statistic("trust_at_3", "H10: mean trust after a relationship's third trade")
+def _trust3(v: RunView) -> float:
+    tr = H.trades(v.events)
+    return _nan_if_empty(tr.loc[tr.n_trades == 3, "trust_after"])
+
+
+@statistic(
+    "shock_loss",
+    "H10: mean trust lost at a failure or breach (trust before - after)",
+)
+def _shock(v: RunView) -> float:
+    tr = H.trades(v.events)
+    s = tr[(tr.failed == 1) | (tr.breach == 1)]
+    return _nan_if_empty(s.trust_before - s.trust_after)
+
+
+@statistic("cold_first_close_rate", "H11: close rate of first encounters met by cold contact")
+def _cold_close(v: RunView) -> float:
+    return float(H.h11_culture(v.events).cold_first_close_rate.iloc[0])
+
+
+@statistic(
+    "insider_loss_share",
+    "H11: share of insider relationships later lost (fell out of the ring, or exit)",
+)
+def _insider_loss(v: RunView) -> float:
+    return float(H.h11_culture(v.events).insider_loss_share.iloc[0])
+
+
+@statistic(
+    "deep_need_emotional_gain",
+    "H12: character-trust gain per honest trade at need depth 3-5 minus depth 1-2",
+)
+def _deep_gain(v: RunView) -> float:
+    tr = H.trades(v.events)
+    tr = tr[(tr.breach == 0) & (tr.failed == 0)]
+    return _gap(tr.assign(gain=tr.te_after - tr.te_before), "depth", "gain", (3, 4, 5), (1, 2))

@@ -366,6 +366,7 @@ def make_batches(experiment: Experiment, todo: pd.DataFrame, size: int) -> list[
             experiment.metrics,
             out.window,
             out.timeseries_every,
+            experiment.statistics,
         )
         for i in range(0, len(runs), size)
     ]

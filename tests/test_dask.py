@@ -148,3 +148,20 @@ def test_worker_killed_mid_sweep_changes_nothing(cluster, exp_path, reference, t
     assert report.runs["run_id"].is_unique
     assert_same_runs(report.runs, reference[0])
     pd.testing.assert_frame_equal(load_timeseries(out), reference[1], check_exact=True)
+
+
+def test_a_study_on_the_cluster_gives_the_local_summary(cluster, tmp_path):
+    """`trustsim study --cluster` goes through the same sweep machinery (issue 8)."""
+    from .study_helpers import write_study
+
+    address, _ = cluster
+    study = write_study(tmp_path, replicates=6)
+    local = cli("study", str(study), "--out", str(tmp_path / "local"), "--workers", "1", "--quiet")
+    assert local.returncode == 0, local.stderr
+    done = cli(
+        "study", str(study), "--out", str(tmp_path / "dask"), "--cluster", address, "--quiet"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "dask" / "summary.csv").read_text() == (
+        tmp_path / "local" / "summary.csv"
+    ).read_text()
