@@ -63,7 +63,12 @@ def child(code: str, *args: object, env: dict | None = None, timeout: float = 36
     """Run this file's function ``code`` in a fresh interpreter; its last stdout line is JSON."""
     cmd = [sys.executable, __file__, "--child", code, *map(str, args)]
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
     )
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
@@ -311,6 +316,7 @@ def guard_line(n: int, ns: int, nf: int, steps: int) -> None:
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "trustsim.cli", "run", "--no-figure", "--out", tmp, *sets],
+            check=False,
             capture_output=True,
             text=True,
             env={**os.environ, "TRUSTSIM_THREADS": "2"},
@@ -351,7 +357,10 @@ def section_sweep(runs: int = 200, customers: int = 1000, steps: int = 500) -> N
         cmd = [sys.executable, "-m", "trustsim.cli", "sweep", str(path), "--workers", "2"]
         start = time.perf_counter()
         proc = subprocess.run(
-            [*cmd, "--quiet", "--out", str(Path(tmp) / "out")], capture_output=True, text=True
+            [*cmd, "--quiet", "--out", str(Path(tmp) / "out")],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         wall = time.perf_counter() - start
     print(
