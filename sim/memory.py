@@ -44,7 +44,7 @@ BYTES_PER_SALESPERSON = 256
 BYTES_PER_METRIC_STEP = 110
 # Event log (run.history): blocks of float64 rows per step, then concatenated, framed
 # and sorted at the end, so about this many copies exist at the peak.
-HISTORY_COPIES = 4
+HISTORY_COPIES = 3
 # Mesa engine: Python objects per customer (agent, ties, dicts) and per relationship.
 MESA_BYTES_PER_CUSTOMER = 6_000
 MESA_BYTES_PER_RELATIONSHIP = 1_200
