@@ -309,6 +309,37 @@ def section_table(sizes: tuple[int, ...], draws: int) -> list[dict]:
     return rows
 
 
+def table_figure(rows: list[dict], path: Path) -> None:
+    """Build time and ns per customer-step (core and roofline kernel) against customers."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ok = [r for r in rows if "error" not in r]
+    ran = [r for r in ok if "ns_per_cs" in r]
+    fig = Figure(figsize=(10, 4))
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    left.loglog([r["n"] for r in ok], [r["build_s"] for r in ok], "o-", label="world build")
+    left.set(xlabel="customers", ylabel="seconds", title="Building the world")
+    left.legend()
+    right.loglog([r["n"] for r in ran], [r["ns_per_cs"] for r in ran], "o-", label="core")
+    right.loglog(
+        [r["n"] for r in ok], [r["roofline_ns"] for r in ok], "s--", label="roofline kernel"
+    )
+    for r in ok:
+        if "refused" in r:
+            right.axvline(r["n"], color="grey", lw=0.5)
+    right.set(
+        xlabel=f"customers ({PER_SALESPERSON} per salesperson; grey: refused by the guard)",
+        ylabel="ns per customer-step",
+        title="Speed against the machine's roofline",
+    )
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"figure: {path}")
+
+
 def guard_line(n: int, ns: int, nf: int, steps: int) -> None:
     """`trustsim run` at these sizes, as a user would type it: exit status and message."""
     sets = [a for s in overrides(n, ns, nf, steps) for a in ("--set", s)]
@@ -425,6 +456,7 @@ def main() -> None:
     )
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--draws", type=int, help="draws per customer-step (default: measured)")
+    ap.add_argument("--figure", type=Path, help="also draw the scaling table into this PNG")
     args = ap.parse_args()
     only = set(args.only or ("table", "target", "sweep", "start", "calibrate", "draws"))
     print(f"load average at start: {uptime()}; {os.cpu_count()} cores")
@@ -432,7 +464,9 @@ def main() -> None:
     if "draws" in only or ("table" in only and draws is None):
         draws = section_draws() if draws is None else draws
     if "table" in only:
-        section_table(tuple(args.sizes), draws or DRAWS_DEFAULT)
+        rows = section_table(tuple(args.sizes), draws or DRAWS_DEFAULT)
+        if args.figure:
+            table_figure(rows, args.figure)
     if "target" in only:
         section_target()
     if "sweep" in only:

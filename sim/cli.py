@@ -83,17 +83,22 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .memory import check_run
-    from .report import print_summary, save_figure
+    from .report import FigureWorker, print_summary
     from .run import simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     source = resolve_path(args.scenario)
     check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
-    result = simulate(scenario, engine=args.engine)
-    paths = write_run(result, out, str(source))
-    if not args.no_figure:
-        paths["figure"] = save_figure(result, out / "trust.png")
+    figure = None if args.no_figure else FigureWorker()  # loads matplotlib meanwhile
+    try:
+        result = simulate(scenario, engine=args.engine)
+        paths = write_run(result, out, str(source))
+        if figure is not None:
+            paths["figure"] = figure.save(result, out / "trust.png")
+    finally:
+        if figure is not None:
+            figure.close()
     print_summary(result, paths)
     return 0
 
