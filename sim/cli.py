@@ -27,6 +27,7 @@ from .errors import (
     output_errors,
 )
 from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from .memory import add_max_memory
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
@@ -64,6 +65,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="store_true", help="also write the relationship event log")
     p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     p.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
+    add_max_memory(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -93,11 +95,13 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .memory import check_run
     from .report import print_summary, save_figure
     from .run import make_folder, simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     source = resolve_path(args.scenario)
+    check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
     make_folder(out, "creating the run's output folder")  # before the run, not after it
     result = simulate(scenario, engine=args.engine)
