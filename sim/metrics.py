@@ -74,6 +74,28 @@ MEANS = (
     "interview_trust",
     "wom_sentiment",
 )
+# Columns of the MEANS row by name (measure.summarize writes them; tests check the names).
+(
+    M_MEAN_TRUST,
+    M_MEAN_INSTRUMENTAL_TRUST,
+    M_MEAN_EMOTIONAL_TRUST,
+    M_MEAN_ORG_TRUST,
+    M_PRIMARY_ORG_TRUST,
+    M_INSIDER_SHARE,
+    M_WITH_SALESPERSON,
+    M_MEAN_TRANSACTION_COST,
+    M_MEAN_NEEDS_DEPTH,
+    M_MEAN_INFO_ASYMMETRY,
+    M_PERCEIVED_QUALITY,
+    M_REPURCHASE_RATE,
+    M_RETENTION_RATE,
+    M_BRAND_AWARENESS,
+    M_SURVEY_TRUST,
+    M_SURVEY_RESPONSE_RATE,
+    M_INTERVIEW_TRUST,
+    M_WOM_SENTIMENT,
+) = range(len(MEANS))
+
 METRICS = ("step",) + COUNTERS + MEANS
 
 # Human-readable meaning of each metric, shown by `trustsim metrics` and in docs/ODD.md.
@@ -159,6 +181,40 @@ LOG_COLUMNS = (
     "switched",
     "followed",
 )
+# Columns of an event-log row by name (the core's _log writes them; tests check the names).
+(
+    L_STEP,
+    L_KIND,
+    L_CUSTOMER,
+    L_SALESPERSON,
+    L_FIRM,
+    L_ORIGIN,
+    L_STAGE,
+    L_RING_BEFORE,
+    L_RING_AFTER,
+    L_N_TRADES,
+    L_TRUST_BEFORE,
+    L_TRUST_AFTER,
+    L_TI_BEFORE,
+    L_TE_BEFORE,
+    L_TI_AFTER,
+    L_TE_AFTER,
+    L_GIFT,
+    L_ORG_TRUST,
+    L_ASYM,
+    L_PERF,
+    L_DEPTH,
+    L_COST,
+    L_BREACH,
+    L_FAILED,
+    L_FORGIVEN,
+    L_COMPLAINED,
+    L_EXITED,
+    L_WOM,
+    L_DISCOUNT,
+    L_SWITCHED,
+    L_FOLLOWED,
+) = range(len(LOG_COLUMNS))
 LOG_INT_COLUMNS = (
     "step",
     "kind",

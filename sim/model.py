@@ -16,7 +16,7 @@ import numpy as np
 from . import rules
 from .agents import Customer, Firm, Relationship, Salesperson
 from .codes import NO_SALESPERSON, OUTSIDER
-from .measure import summarize
+from .measure import Census, summarize
 from .metrics import COUNTERS, LOG_COLUMNS, MEANS
 from .params import Scenario, param_record
 from .population import World, build_world
@@ -156,27 +156,24 @@ class TrustModel(mesa.Model):
             te[c], ring[c], asym[c] = rel.te, rel.ring, rel.asym
             porg[c] = cust.org[sp.firm.idx]
         counts = np.array([self.counts[k] for k in COUNTERS], dtype=np.int64)
-        means = summarize(
-            self.seed,
-            t,
-            counts,
-            start_sp,
-            end_sp,
-            trust,
-            ti,
-            te,
-            ring,
-            asym,
-            porg,
-            np.array([cust.org for cust in self.customers]),
-            np.array([cust.cost for cust in self.customers]),
-            np.array([cust.perf for cust in self.customers]),
-            np.array([cust.depth for cust in self.customers], dtype=np.int64),
-            np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
-            np.array([cust.wom for cust in self.customers], dtype=np.int64),
-            np.array([cust.aware for cust in self.customers], dtype=np.bool_),
-            P,
+        census = Census(
+            start_sp=start_sp,
+            end_sp=end_sp,
+            trust=trust,
+            ti=ti,
+            te=te,
+            ring=ring,
+            asym=asym,
+            porg=porg,
+            org=np.array([cust.org for cust in self.customers]),
+            cost=np.array([cust.cost for cust in self.customers]),
+            perf=np.array([cust.perf for cust in self.customers]),
+            depth=np.array([cust.depth for cust in self.customers], dtype=np.int64),
+            repeat=np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
+            wom=np.array([cust.wom for cust in self.customers], dtype=np.int64),
+            aware=np.array([cust.aware for cust in self.customers], dtype=np.bool_),
         )
+        means = summarize(self.seed, t, counts, census, P)
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         return out
