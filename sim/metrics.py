@@ -138,7 +138,7 @@ METRIC_HELP = {
     "with_salesperson_start": "customers with a salesperson at the start of the step",
     "needs": "customers who needed to buy this step (each need counted once)",
     "looked_elsewhere": "needs taken elsewhere the same step after an encounter that did not "
-    "close (to kin, a tie's referral or a rival firm's salesperson)",
+    "close (to a salesperson met before, kin, a tie's referral or a rival firm's salesperson)",
     "trades_elsewhere": "needs met elsewhere: trades closed on such a second try",
     "lost_to_rival": "customers whose own salesperson lost them to a trade elsewhere "
     "(the other salesperson becomes their own)",

@@ -417,7 +417,7 @@ class Mechanisms(Section):
     look_elsewhere: bool = param(
         True,
         help="A need that does not close with the chosen salesperson may be taken elsewhere "
-        "the same step (kin, a tie's referral, a rival firm's salesperson).",
+        "the same step (one met before, kin, a tie's referral, a rival firm's salesperson).",
     )
     breach_exit: bool = param(
         True, help="A customer who detects a breach may leave the salesperson at once."
