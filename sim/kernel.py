@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import os
 import types
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from numba import njit, prange
 
 from . import rules
-from .codes import CLOSED, COLD, CONTACT, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL
-from .measure import summarize
+from .codes import (
+    CLOSED,
+    COLD,
+    CONTACT,
+    D_CHOOSE,
+    D_REPLACE,
+    ELSEWHERE,
+    FIRST_TRY,
+    HANDOVER,
+    KIN,
+    OUTSIDER,
+    REFERRAL,
+)
+from .measure import Census, summarize
 from .metrics import (
     COUNTERS,
     EV_ENCOUNTER,
     EV_OFFER,
     EV_TURNOVER,
+    I_BREACH_EXITS,
     I_BREACHES,
     I_CHURNED,
     I_COLD,
@@ -29,17 +43,57 @@ from .metrics import (
     I_FAILURES,
     I_FOLLOWED,
     I_FORGIVEN,
+    I_LOOKED_ELSEWHERE,
+    I_LOST_TO_OTHER_FIRM,
+    I_LOST_TO_RIVAL,
     I_MOVES,
+    I_NEEDS,
     I_OFFERS,
     I_REFERRALS,
     I_STAYED,
     I_STOP_CONTACT,
     I_SWITCHES,
     I_TRADES,
+    I_TRADES_ELSEWHERE,
     I_UNSERVED,
     I_WITH_START,
     I_WOM_NEG,
     I_WOM_POS,
+    L_ASYM,
+    L_BREACH,
+    L_BREACH_EXIT,
+    L_COMPLAINED,
+    L_COST,
+    L_CUSTOMER,
+    L_DEPTH,
+    L_DISCOUNT,
+    L_ELSEWHERE,
+    L_EXITED,
+    L_FAILED,
+    L_FIRM,
+    L_FOLLOWED,
+    L_FORGIVEN,
+    L_GIFT,
+    L_KIND,
+    L_LOST_SALESPERSON,
+    L_MISSES,
+    L_N_TRADES,
+    L_ORG_TRUST,
+    L_ORIGIN,
+    L_PERF,
+    L_RING_AFTER,
+    L_RING_BEFORE,
+    L_SALESPERSON,
+    L_STAGE,
+    L_STEP,
+    L_SWITCHED,
+    L_TE_AFTER,
+    L_TE_BEFORE,
+    L_TI_AFTER,
+    L_TI_BEFORE,
+    L_TRUST_AFTER,
+    L_TRUST_BEFORE,
+    L_WOM,
     LOG_COLUMNS,
     MEANS,
 )
@@ -81,165 +135,244 @@ def _staff_at(sp_firm, f, k):
     return -1
 
 
+# One relationship (c, s): the fields of the Mesa engine's ``Relationship``, plus whether
+# the pair has met. Packed (no padding), so it takes the bytes of the separate arrays it
+# replaced.
+REL_DTYPE = np.dtype(
+    [
+        ("ti", np.float64),
+        ("te", np.float64),
+        ("gift", np.float64),
+        ("scar", np.float64),
+        ("asym", np.float64),
+        ("ring", np.int64),
+        ("origin", np.int64),
+        ("last_step", np.int64),
+        ("n_trades", np.int64),
+        ("misses", np.int64),
+        ("met", np.bool_),
+    ]
+)
+
+
+class WorldArrays(NamedTuple):
+    """What the core reads and never writes: the tie CSR and per-agent attributes."""
+
+    indptr: np.ndarray  # ties of customer c are indices[indptr[c]:indptr[c + 1]]
+    indices: np.ndarray
+    tie_ring: np.ndarray  # ring of each tie
+    propensity: np.ndarray  # customers
+    risk: np.ndarray
+    kin: np.ndarray
+    competence: np.ndarray  # salespeople
+    integrity: np.ndarray
+    empathy: np.ndarray
+    strategy: np.ndarray
+    capacity: np.ndarray
+    quality: np.ndarray  # firms
+    failure_rate: np.ndarray
+    recovery: np.ndarray
+    transparency: np.ndarray
+    consistency: np.ndarray
+    price: np.ndarray
+    social: np.ndarray
+
+    @classmethod
+    def of(cls, w: World) -> WorldArrays:
+        return cls(
+            w.csr.indptr,
+            w.csr.indices,
+            w.csr.ring,
+            w.propensity,
+            w.risk,
+            w.kin_salesperson,
+            w.competence,
+            w.integrity,
+            w.empathy,
+            w.strategy,
+            w.capacity,
+            w.quality,
+            w.failure_rate,
+            w.recovery,
+            w.transparency,
+            w.consistency,
+            w.price,
+            w.social,
+        )
+
+
+class State(NamedTuple):
+    """What a step changes."""
+
+    sp_firm: np.ndarray  # employer of each salesperson
+    primary: np.ndarray  # each customer's own salesperson (-1: none)
+    org: np.ndarray  # organizational trust, customer x firm
+    aware: np.ndarray  # brand awareness of each customer
+    rel: np.ndarray  # relationships, customer x salesperson, REL_DTYPE records
+
+
+class Scratch(NamedTuple):
+    """Per-step working space, allocated once: the event log and relationship snapshots."""
+
+    log: np.ndarray  # one row per (phase, customer) slot, LOG_COLUMNS
+    logged: np.ndarray  # which slots this step wrote
+    before: np.ndarray  # a customer's relationship as it was before this step's trade
+
+
+@njit(cache=True)
+def _snapshot(dst, src):
+    """Copy a relationship record field by field (numba aliases a whole-record copy made
+    inside a prange loop, so ``before[c] = rel[c, s]`` would not copy)."""
+    dst.ti = src.ti
+    dst.te = src.te
+    dst.gift = src.gift
+    dst.scar = src.scar
+    dst.asym = src.asym
+    dst.ring = src.ring
+    dst.origin = src.origin
+    dst.last_step = src.last_step
+    dst.n_trades = src.n_trades
+    dst.misses = src.misses
+    dst.met = src.met
+
+
 @njit(cache=True)
 def _log(
     buf,
     logged,
-    n,
+    slot,
     step,
     kind,
     c,
     s,
     firm,
-    origin,
-    stage,
-    ring_before,
-    ring_after,
-    n_trades,
-    trust_before,
-    trust_after,
-    ti_before,
-    te_before,
-    ti_after,
-    te_after,
-    gift,
-    org_trust,
-    asym,
-    perf,
-    depth,
-    cost,
-    breach,
-    failed,
-    forgiven,
-    complained,
-    exited,
-    wom,
-    discount,
-    switched,
-    followed,
+    before,
+    after,
+    stage=-1,
+    trust_before=NAN,
+    trust_after=NAN,
+    org_trust=NAN,
+    perf=NAN,
+    depth=0,
+    cost=NAN,
+    breach=False,
+    failed=False,
+    forgiven=False,
+    complained=False,
+    exited=False,
+    wom=0,
+    discount=NAN,
+    switched=False,
+    followed=False,
+    elsewhere=False,
+    lost_salesperson=-1,
+    breach_exit=False,
 ):
-    """Write event row ``n`` (the slot of one phase and customer) in LOG_COLUMNS order."""
-    logged[n] = True
-    buf[n, 0] = step
-    buf[n, 1] = kind
-    buf[n, 2] = c
-    buf[n, 3] = s
-    buf[n, 4] = firm
-    buf[n, 5] = origin
-    buf[n, 6] = stage
-    buf[n, 7] = ring_before
-    buf[n, 8] = ring_after
-    buf[n, 9] = n_trades
-    buf[n, 10] = trust_before
-    buf[n, 11] = trust_after
-    buf[n, 12] = ti_before
-    buf[n, 13] = te_before
-    buf[n, 14] = ti_after
-    buf[n, 15] = te_after
-    buf[n, 16] = gift
-    buf[n, 17] = org_trust
-    buf[n, 18] = asym
-    buf[n, 19] = perf
-    buf[n, 20] = depth
-    buf[n, 21] = cost
-    buf[n, 22] = breach
-    buf[n, 23] = failed
-    buf[n, 24] = forgiven
-    buf[n, 25] = complained
-    buf[n, 26] = exited
-    buf[n, 27] = wom
-    buf[n, 28] = discount
-    buf[n, 29] = switched
-    buf[n, 30] = followed
+    """Write event-log row ``slot`` (one per phase and customer): relationship (c, s) as it
+    was ``before`` the event and is ``after`` it (the same record when the event left it
+    alone), plus what happened; what did not happen keeps its default (NaN or 0), as in
+    the Mesa engine's ``TrustModel.log``."""
+    logged[slot] = True
+    row = buf[slot]
+    row[L_STEP] = step
+    row[L_KIND] = kind
+    row[L_CUSTOMER] = c
+    row[L_SALESPERSON] = s
+    row[L_FIRM] = firm
+    row[L_ORIGIN] = after.origin
+    row[L_STAGE] = stage
+    row[L_RING_BEFORE] = before.ring
+    row[L_RING_AFTER] = after.ring
+    row[L_N_TRADES] = after.n_trades
+    row[L_TRUST_BEFORE] = trust_before
+    row[L_TRUST_AFTER] = trust_after
+    row[L_TI_BEFORE] = before.ti
+    row[L_TE_BEFORE] = before.te
+    row[L_TI_AFTER] = after.ti
+    row[L_TE_AFTER] = after.te
+    row[L_GIFT] = after.gift
+    row[L_ORG_TRUST] = org_trust
+    row[L_ASYM] = before.asym
+    row[L_PERF] = perf
+    row[L_DEPTH] = depth
+    row[L_COST] = cost
+    row[L_BREACH] = breach
+    row[L_FAILED] = failed
+    row[L_FORGIVEN] = forgiven
+    row[L_COMPLAINED] = complained
+    row[L_EXITED] = exited
+    row[L_WOM] = wom
+    row[L_DISCOUNT] = discount
+    row[L_SWITCHED] = switched
+    row[L_FOLLOWED] = followed
+    row[L_MISSES] = after.misses
+    row[L_ELSEWHERE] = elsewhere
+    row[L_LOST_SALESPERSON] = lost_salesperson
+    row[L_BREACH_EXIT] = breach_exit
 
 
 @njit(cache=True)
-def _ensure(
-    c,
-    s,
-    origin,
-    ref_trust,
-    ref_ring,
-    org,
-    t,
-    propensity,
-    met,
-    ti,
-    te,
-    ring,
-    rorigin,
-    last,
-    gift,
-    scar,
-    asym,
-    ntr,
-    P,
-):
-    """Start relationship (c, s) by ``origin`` if it does not exist yet."""
-    if met[c, s]:
+def _ensure(rel, c, s, origin, trust0, t):
+    """Start relationship (c, s), met by ``origin`` with initial trust ``trust0`` (ODD 7.1),
+    if it does not exist yet."""
+    r = rel[c, s]
+    if r.met:
         return
-    t0 = rules.initial_trust(origin, propensity[c], ref_trust, ref_ring, org, P)
-    met[c, s] = True
-    ti[c, s] = t0
-    te[c, s] = t0
-    ring[c, s] = rules.initial_ring(origin)
-    rorigin[c, s] = origin
-    last[c, s] = t
-    gift[c, s] = 0.0
-    scar[c, s] = 0.0
-    asym[c, s] = 1.0
-    ntr[c, s] = 0
+    r.met = True
+    r.ti = trust0
+    r.te = trust0
+    r.ring = rules.initial_ring(origin)
+    r.origin = origin
+    r.last_step = t
+    r.gift = 0.0
+    r.scar = 0.0
+    r.asym = 1.0
+    r.n_trades = 0
+    r.misses = 0
 
 
-def step(
-    seed,
-    t,
-    P,
-    history,
-    # world (fixed)
-    indptr,
-    indices,
-    tie_ring,
-    propensity,
-    risk,
-    kin,
-    competence,
-    integrity,
-    empathy,
-    strategy,
-    capacity,
-    quality,
-    failure_rate,
-    recovery,
-    transparency,
-    consistency,
-    price,
-    social,
-    # state (mutable)
-    sp_firm,
-    primary,
-    org,
-    aware,
-    met,
-    ti,
-    te,
-    ring,
-    rorigin,
-    last,
-    gift,
-    scar,
-    asym,
-    ntr,
-    # scratch: one log slot per (phase, customer), and which slots were written
-    log,
-    logged,
-):
+@njit(cache=True)
+def _trust(r, t, P):
+    """Overall trust T in relationship record ``r`` at step ``t`` (ODD 7.2)."""
+    return rules.combined_trust(
+        r.ti, r.te, rules.gift_now(r.gift, r.last_step, t, P), r.n_trades, P
+    )
+
+
+def step(seed, t, P, history, world, state, scratch):
     """Advance the world one step; returns (counts, means).
 
     Customer loops are numba ``prange`` loops: each iteration writes only its own
     customer's state and log slot, and events are counted by reduction, so the result
     does not depend on the number of threads (NUMBA_NUM_THREADS).
+
+    The three NamedTuples are unpacked here, first, and never touched again: numba 0.68
+    silently drops writes made in a ``prange`` loop whose body mentions a tuple (even
+    writes to other arrays). tests/test_determinism.py would catch it (1 vs 2 threads).
     """
+    (
+        indptr,
+        indices,
+        tie_ring,
+        propensity,
+        risk,
+        kin,
+        competence,
+        integrity,
+        empathy,
+        strategy,
+        capacity,
+        quality,
+        failure_rate,
+        recovery,
+        transparency,
+        consistency,
+        price,
+        social,
+    ) = world
+    sp_firm, primary, org, aware, rel = state
+    log, logged, before = scratch
+
     nc, ns, nf = propensity.shape[0], sp_firm.shape[0], quality.shape[0]
     counts = np.zeros(len(COUNTERS), dtype=np.int64)
     logged[:] = False
@@ -271,9 +404,8 @@ def step(
         if s < 0 or moved_from[s] < 0:
             continue
         f_old = moved_from[s]
-        personal = rules.combined_trust(
-            ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P
-        )
+        r = rel[c, s]
+        personal = _trust(r, t, P)
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
         if followed:
@@ -284,27 +416,8 @@ def step(
             k = _staff_count(sp_firm, f_old)
             if k > 0:
                 new = _staff_at(sp_firm, f_old, index(seed, t, c, f_old, D_REPLACE, k))
-                _ensure(
-                    c,
-                    new,
-                    HANDOVER,
-                    0.0,
-                    OUTSIDER,
-                    o,
-                    t,
-                    propensity,
-                    met,
-                    ti,
-                    te,
-                    ring,
-                    rorigin,
-                    last,
-                    gift,
-                    scar,
-                    asym,
-                    ntr,
-                    P,
-                )
+                t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
+                _ensure(rel, c, new, HANDOVER, t0, t)
                 primary[c] = new
         if history:
             _log(
@@ -316,32 +429,11 @@ def step(
                 c,
                 s,
                 f_old,
-                rorigin[c, s],
-                -1,
-                ring[c, s],
-                ring[c, s],
-                ntr[c, s],
-                personal,
-                NAN,
-                ti[c, s],
-                te[c, s],
-                ti[c, s],
-                te[c, s],
-                gift[c, s],
-                o,
-                asym[c, s],
-                NAN,
-                0,
-                NAN,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                NAN,
-                0,
-                followed,
+                r,
+                r,
+                trust_before=personal,
+                org_trust=o,
+                followed=followed,
             )
 
     counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
@@ -352,10 +444,9 @@ def step(
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
-        trust = rules.combined_trust(
-            ti[c, s], te[c, s], rules.gift_now(gift[c, s], last[c, s], t, P), ntr[c, s], P
-        )
-        discount, switched = rules.competitor_offer(seed, t, c, trust, ring[c, s], P)
+        r = rel[c, s]
+        trust = _trust(r, t, P)
+        discount, switched = rules.competitor_offer(seed, t, c, trust, r.ring, P)
         n_offers += 1
         if switched:
             rival = rules.rival_firm(seed, t, c, 0, sp_firm[s], nf)
@@ -363,27 +454,8 @@ def step(
             switched = k > 0
             if switched:
                 new = _staff_at(sp_firm, rival, index(seed, t, c, rival, D_REPLACE, k))
-                _ensure(
-                    c,
-                    new,
-                    COLD,
-                    0.0,
-                    OUTSIDER,
-                    0.0,
-                    t,
-                    propensity,
-                    met,
-                    ti,
-                    te,
-                    ring,
-                    rorigin,
-                    last,
-                    gift,
-                    scar,
-                    asym,
-                    ntr,
-                    P,
-                )
+                t0 = rules.initial_trust(COLD, propensity[c], 0.0, OUTSIDER, 0.0, P)
+                _ensure(rel, c, new, COLD, t0, t)
                 primary[c] = new
                 n_switches += 1
         if history:
@@ -396,40 +468,21 @@ def step(
                 c,
                 s,
                 sp_firm[s],
-                rorigin[c, s],
-                -1,
-                ring[c, s],
-                ring[c, s],
-                ntr[c, s],
-                trust,
-                NAN,
-                ti[c, s],
-                te[c, s],
-                ti[c, s],
-                te[c, s],
-                gift[c, s],
-                NAN,
-                asym[c, s],
-                NAN,
-                0,
-                NAN,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                discount,
-                switched,
-                0,
+                r,
+                r,
+                trust_before=trust,
+                discount=discount,
+                switched=switched,
             )
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
 
     # Phase 3: who needs to buy, and from whom.
+    n_needs = 0
     for c in prange(nc):
         if not rules.needs_to_buy(seed, t, c, P):
             continue
+        n_needs += 1
         if primary[c] >= 0:
             choice[c] = primary[c]
             continue
@@ -442,9 +495,7 @@ def step(
             sj = primary[j]
             if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
-            tj = rules.combined_trust(
-                ti[j, sj], te[j, sj], rules.gift_now(gift[j, sj], last[j, sj], t, P), ntr[j, sj], P
-            )
+            tj = _trust(rel[j, sj], t, P)
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL
@@ -453,197 +504,229 @@ def step(
                 break
         if choice[c] < 0:
             choice[c] = index(seed, t, c, 0, D_CHOOSE, ns)
-    demand = np.zeros(ns, dtype=np.int64)
-    for c in range(nc):
-        if choice[c] >= 0:
-            demand[choice[c]] += 1
+    counts[I_NEEDS] = n_needs
 
-    # Phase 4: encounters through the sales stages; trades.
+    # Phase 4: encounters through the sales stages; trades. Round FIRST_TRY meets the
+    # chosen salesperson; round ELSEWHERE (7.14) takes needs that did not close to someone
+    # else, chosen after every first try is over and served from the capacity left.
+    want = choice  # whom each customer meets in this round (-1: nobody)
+    cap = capacity.copy()  # capacity left for this round
+    served = np.zeros(nc, dtype=np.bool_)
+    look = np.zeros(nc, dtype=np.bool_)
     stage_of = np.full(nc, -1, dtype=np.int64)
     n_unserved = n_served = n_referrals = n_cold = 0
     n_trades = n_failures = n_breaches = n_complaints = n_forgiven = n_churned = 0
     n_wom_pos = n_wom_neg = 0
-    for c in prange(nc):
-        s = choice[c]
-        if s < 0:
-            continue
-        if not rules.capacity_accept(seed, t, c, s, demand[s], capacity[s], P):
-            n_unserved += 1
-            continue
-        n_served += 1
-        if not met[c, s]:
-            if origin[c] == REFERRAL:
-                n_referrals += 1
-            elif origin[c] == COLD:
-                n_cold += 1
-        f = sp_firm[s]
-        _ensure(
-            c,
-            s,
-            origin[c],
-            ref_trust[c],
-            ref_ring[c],
-            org[c, f],
-            t,
-            propensity,
-            met,
-            ti,
-            te,
-            ring,
-            rorigin,
-            last,
-            gift,
-            scar,
-            asym,
-            ntr,
-            P,
-        )
-        aware[c] = True
-        g = rules.gift_now(gift[c, s], last[c, s], t, P)
-        trust = rules.combined_trust(ti[c, s], te[c, s], g, ntr[c, s], P)
-        o = org[c, f]
-        dtrust = rules.decision_trust(trust, o, risk[c], asym[c, s], P)
-        stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
-        stage_of[c] = stage
-        if stage < CLOSED:
+    n_looked = n_elsewhere = n_lost = n_lost_firm = n_breach_exits = 0
+    for rnd in range(FIRST_TRY, ELSEWHERE + 1):
+        if rnd == ELSEWHERE:
+            for c in range(nc):
+                if served[c]:
+                    cap[choice[c]] = max(cap[choice[c]] - 1, 0)
+            want = np.full(nc, -1, dtype=np.int64)
+            for c in prange(nc):
+                if not look[c]:
+                    continue
+                s1 = choice[c]
+                origin[c], ref_trust[c], ref_ring[c] = COLD, 0.0, OUTSIDER
+                best, best_trust = -1, _trust(rel[c, s1], t, P)
+                for k in range(ns):
+                    if k != s1 and rel[c, k].met:
+                        tk = _trust(rel[c, k], t, P)
+                        if tk > best_trust:
+                            best, best_trust = k, tk
+                if best >= 0:  # a salesperson met before, trusted more
+                    want[c] = best
+                elif kin[c] >= 0 and kin[c] != s1:
+                    want[c] = kin[c]
+                    origin[c] = KIN
+                else:
+                    for k in range(indptr[c], indptr[c + 1]):
+                        j = indices[k]
+                        sj = primary[j]
+                        if sj < 0 or sj == s1:
+                            continue
+                        if not rules.refers_elsewhere(seed, t, c, j, tie_ring[k], P):
+                            continue
+                        tj = _trust(rel[j, sj], t, P)
+                        if rules.trusted_enough_to_refer(tj, P):
+                            want[c] = sj
+                            origin[c] = REFERRAL
+                            ref_trust[c] = tj
+                            ref_ring[c] = tie_ring[k]
+                            break
+                    if want[c] < 0:  # a cold contact at a rival firm
+                        rival = rules.elsewhere_firm(seed, t, c, sp_firm[s1], nf)
+                        n_staff = _staff_count(sp_firm, rival) if rival != sp_firm[s1] else 0
+                        if n_staff > 0:
+                            pick = rules.elsewhere_pick(seed, t, c, rival, n_staff)
+                            want[c] = _staff_at(sp_firm, rival, pick)
+                        else:
+                            want[c] = rules.other_salesperson(seed, t, c, s1, ns)
+                if want[c] >= 0:
+                    n_looked += 1
+        demand = np.zeros(ns, dtype=np.int64)
+        for c in range(nc):
+            if want[c] >= 0:
+                demand[want[c]] += 1
+        stage_of[:] = -1
+        for c in prange(nc):
+            s = want[c]
+            if s < 0:
+                continue
+            if not rules.capacity_accept(seed, t, c, s, demand[s], cap[s], P):
+                n_unserved += 1
+                continue
+            n_served += 1
+            if rnd == FIRST_TRY:
+                served[c] = True
+            r = rel[c, s]
+            if not r.met:
+                if origin[c] == REFERRAL:
+                    n_referrals += 1
+                elif origin[c] == COLD:
+                    n_cold += 1
+            f = sp_firm[s]
+            o = org[c, f]
+            t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
+            _ensure(rel, c, s, origin[c], t0, t)
+            aware[c] = True
+            g = rules.gift_now(r.gift, r.last_step, t, P)
+            trust = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
+            dtrust = rules.decision_trust(trust, o, risk[c], r.asym, P)
+            stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
+            stage_of[c] = stage
+            slot = (2 + rnd) * nc + c
+            if stage < CLOSED:
+                r.misses += 1
+                if rnd == FIRST_TRY:
+                    look[c] = rules.looks_elsewhere(seed, t, c, s, trust, r.ring, r.misses, P)
+                if history:
+                    _log(
+                        log,
+                        logged,
+                        slot,
+                        t,
+                        EV_ENCOUNTER,
+                        c,
+                        s,
+                        f,
+                        r,
+                        r,
+                        stage=stage,
+                        trust_before=trust,
+                        trust_after=trust,
+                        org_trust=o,
+                        elsewhere=rnd == ELSEWHERE,
+                    )
+                continue
+            # the trade
+            b = before[c]
+            _snapshot(b, r)
+            depth = rules.needs_depth(seed, t, c, s, b.ring, empathy[s], P)
+            forced = rules.forced_breach(t, s, P)
+            perf, breach, failed = rules.trade_outcome(
+                seed,
+                t,
+                c,
+                s,
+                competence[s],
+                integrity[s],
+                quality[f],
+                consistency[f],
+                failure_rate[f],
+                forced,
+                P,
+            )
+            tcost = rules.transaction_cost(trust, b.asym, P)
+            if breach:
+                nti, nte, ngift, nscar = rules.breach_loss(b.ti, b.te, P)
+                nasym = b.asym
+            else:
+                nti, nte, ngift, nscar, nasym = rules.learn(
+                    b.ti,
+                    b.te,
+                    g,
+                    b.scar,
+                    b.asym,
+                    perf,
+                    depth,
+                    integrity[s],
+                    strategy[s],
+                    transparency[f],
+                    P,
+                )
+            forgiven = complained = exited = False
+            if failed:
+                forgiven, complained, exited, nti, nte = rules.failure_response(
+                    seed, t, c, s, trust, nti, nte, b.ring, recovery[f], P
+                )
+            r.ti, r.te, r.gift, r.scar, r.asym = nti, nte, ngift, nscar, nasym
+            r.n_trades = b.n_trades + 1
+            r.last_step = t
+            r.misses = 0
+            after = rules.combined_trust(nti, nte, ngift, r.n_trades, P)
+            r.ring = rules.ring_after(b.ring, after, r.n_trades, breach, P)
+            left = False
+            if breach and not exited:
+                lost = max(trust - after, 0.0)
+                left = rules.leaves_after_breach(seed, t, c, s, lost, b.ring, P)
+            org[c, f] = rules.org_learn(
+                o, perf, failed, forgiven, breach, recovery[f], social[f], b.asym, P
+            )
+            bad = breach or (failed and not forgiven)
+            wom[c] = rules.wom_sign(
+                seed, t, c, s, rules.satisfaction(perf, depth, b.ti, P), bad, failed, P
+            )
+            wom_firm[c] = f
+            old = primary[c]
+            lost_sp = old if old >= 0 and old != s else -1
+            primary[c] = -1 if exited or left else s
+            cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, b.n_trades > 0
+            n_trades += 1
+            n_failures += 1 if failed else 0
+            n_breaches += 1 if breach else 0
+            n_complaints += 1 if complained else 0
+            n_forgiven += 1 if forgiven else 0
+            n_churned += 1 if exited else 0
+            n_breach_exits += 1 if left else 0
+            n_elsewhere += 1 if rnd == ELSEWHERE else 0
+            n_lost += 1 if lost_sp >= 0 else 0
+            n_lost_firm += 1 if lost_sp >= 0 and sp_firm[lost_sp] != f else 0
+            n_wom_pos += 1 if wom[c] > 0 else 0
+            n_wom_neg += 1 if wom[c] < 0 else 0
             if history:
                 _log(
                     log,
                     logged,
-                    2 * nc + c,
+                    slot,
                     t,
                     EV_ENCOUNTER,
                     c,
                     s,
                     f,
-                    rorigin[c, s],
-                    stage,
-                    ring[c, s],
-                    ring[c, s],
-                    ntr[c, s],
-                    trust,
-                    trust,
-                    ti[c, s],
-                    te[c, s],
-                    ti[c, s],
-                    te[c, s],
-                    gift[c, s],
-                    o,
-                    asym[c, s],
-                    NAN,
-                    0,
-                    NAN,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    NAN,
-                    0,
-                    0,
+                    b,
+                    r,
+                    stage=CLOSED,
+                    trust_before=trust,
+                    trust_after=after,
+                    org_trust=o,
+                    perf=perf,
+                    depth=depth,
+                    cost=tcost,
+                    breach=breach,
+                    failed=failed,
+                    forgiven=forgiven,
+                    complained=complained,
+                    exited=exited,
+                    wom=wom[c],
+                    elsewhere=rnd == ELSEWHERE,
+                    lost_salesperson=lost_sp,
+                    breach_exit=left,
                 )
-            continue
-        # the trade
-        depth = rules.needs_depth(seed, t, c, s, ring[c, s], empathy[s], P)
-        forced = rules.forced_breach(t, s, P)
-        perf, breach, failed = rules.trade_outcome(
-            seed,
-            t,
-            c,
-            s,
-            competence[s],
-            integrity[s],
-            quality[f],
-            consistency[f],
-            failure_rate[f],
-            forced,
-            P,
-        )
-        tcost = rules.transaction_cost(trust, asym[c, s], P)
-        ti0, te0, asym0, ring0, n0 = ti[c, s], te[c, s], asym[c, s], ring[c, s], ntr[c, s]
-        if breach:
-            nti, nte, ngift, nscar = rules.breach_loss(ti0, te0, P)
-            nasym = asym0
-        else:
-            nti, nte, ngift, nscar, nasym = rules.learn(
-                ti0,
-                te0,
-                g,
-                scar[c, s],
-                asym0,
-                perf,
-                depth,
-                integrity[s],
-                strategy[s],
-                transparency[f],
-                P,
-            )
-        forgiven = complained = exited = False
-        if failed:
-            forgiven, complained, exited, nti, nte = rules.failure_response(
-                seed, t, c, s, trust, nti, nte, ring0, recovery[f], P
-            )
-        ti[c, s], te[c, s], gift[c, s], scar[c, s], asym[c, s] = nti, nte, ngift, nscar, nasym
-        ntr[c, s] = n0 + 1
-        last[c, s] = t
-        after = rules.combined_trust(nti, nte, ngift, n0 + 1, P)
-        ring[c, s] = rules.ring_after(ring0, after, n0 + 1, breach, P)
-        org[c, f] = rules.org_learn(
-            o, perf, failed, forgiven, breach, recovery[f], social[f], asym0, P
-        )
-        bad = breach or (failed and not forgiven)
-        wom[c] = rules.wom_sign(
-            seed, t, c, s, rules.satisfaction(perf, depth, ti0, P), bad, failed, P
-        )
-        wom_firm[c] = f
-        primary[c] = -1 if exited else s
-        cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, n0 > 0
-        n_trades += 1
-        n_failures += 1 if failed else 0
-        n_breaches += 1 if breach else 0
-        n_complaints += 1 if complained else 0
-        n_forgiven += 1 if forgiven else 0
-        n_churned += 1 if exited else 0
-        n_wom_pos += 1 if wom[c] > 0 else 0
-        n_wom_neg += 1 if wom[c] < 0 else 0
-        if history:
-            _log(
-                log,
-                logged,
-                2 * nc + c,
-                t,
-                EV_ENCOUNTER,
-                c,
-                s,
-                f,
-                rorigin[c, s],
-                CLOSED,
-                ring0,
-                ring[c, s],
-                n0 + 1,
-                trust,
-                after,
-                ti0,
-                te0,
-                nti,
-                nte,
-                ngift,
-                o,
-                asym0,
-                perf,
-                depth,
-                tcost,
-                breach,
-                failed,
-                forgiven,
-                complained,
-                exited,
-                wom[c],
-                NAN,
-                0,
-                0,
-            )
+        for c in range(nc):
+            if 0 <= stage_of[c] < CLOSED:
+                counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
     for k, n in (
         (I_UNSERVED, n_unserved),
         (I_ENCOUNTERS, n_served),
@@ -657,11 +740,13 @@ def step(
         (I_CHURNED, n_churned),
         (I_WOM_POS, n_wom_pos),
         (I_WOM_NEG, n_wom_neg),
+        (I_BREACH_EXITS, n_breach_exits),
+        (I_LOOKED_ELSEWHERE, n_looked),
+        (I_TRADES_ELSEWHERE, n_elsewhere),
+        (I_LOST_TO_RIVAL, n_lost),
+        (I_LOST_TO_OTHER_FIRM, n_lost_firm),
     ):
         counts[k] = n
-    for c in range(nc):
-        if 0 <= stage_of[c] < CLOSED:
-            counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
 
     # Phase 5: word of mouth along the ties, weighted by ring. Pushed from the few
     # speakers, in speaker-id order: each listener hears its speakers in the same order as
@@ -686,17 +771,15 @@ def step(
         s = primary[c]
         if s < 0:
             continue
-        g = rules.gift_now(gift[c, s], last[c, s], t, P)
-        trust_c[c] = rules.combined_trust(ti[c, s], te[c, s], g, ntr[c, s], P)
-        ti_c[c] = rules.instrumental_now(ti[c, s], g, P)
-        te_c[c] = te[c, s]
-        ring_c[c] = ring[c, s]
-        asym_c[c] = asym[c, s]
+        r = rel[c, s]
+        g = rules.gift_now(r.gift, r.last_step, t, P)
+        trust_c[c] = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
+        ti_c[c] = rules.instrumental_now(r.ti, g, P)
+        te_c[c] = r.te
+        ring_c[c] = r.ring
+        asym_c[c] = r.asym
         porg[c] = org[c, sp_firm[s]]
-    means = summarize(
-        seed,
-        t,
-        counts,
+    census = Census(
         start_sp,
         primary,
         trust_c,
@@ -712,8 +795,8 @@ def step(
         repeat,
         wom,
         aware,
-        P,
     )
+    means = summarize(seed, t, counts, census, P)
     return counts, means
 
 
@@ -747,71 +830,56 @@ class CoreModel:
         self.history = self.params.run.history
         nc, ns = w.n_customers, w.n_salespeople
         self.steps = 0
-        self.sp_firm = w.sp_firm.copy()
-        self.primary = np.full(nc, -1, dtype=np.int64)
-        self.org = np.repeat(w.propensity[:, None], w.n_firms, axis=1)
-        self.aware = np.zeros(nc, dtype=np.bool_)
-        self.met = np.zeros((nc, ns), dtype=np.bool_)
-        self.ti, self.te, self.gift, self.scar, self.asym = (np.zeros((nc, ns)) for _ in range(5))
-        self.ring = np.full((nc, ns), OUTSIDER, dtype=np.int64)
-        self.rorigin = np.zeros((nc, ns), dtype=np.int64)
-        self.last = np.zeros((nc, ns), dtype=np.int64)
-        self.ntr = np.zeros((nc, ns), dtype=np.int64)
-        slots = 3 * nc if self.history else 1  # turnover, offer and encounter slot per customer
-        self._log = np.zeros((slots, len(LOG_COLUMNS)))
-        self._logged = np.zeros(slots, dtype=np.bool_)
+        self.arrays = WorldArrays.of(w)
+        rel = np.zeros((nc, ns), dtype=REL_DTYPE)
+        rel["ring"] = OUTSIDER
+        self.state = State(
+            sp_firm=w.sp_firm.copy(),
+            primary=np.full(nc, -1, dtype=np.int64),
+            org=np.repeat(w.propensity[:, None], w.n_firms, axis=1),
+            aware=np.zeros(nc, dtype=np.bool_),
+            rel=rel,
+        )
+        slots = 4 * nc if self.history else 1  # turnover, offer, two encounter slots a customer
+        self.scratch = Scratch(
+            log=np.zeros((slots, len(LOG_COLUMNS))),
+            logged=np.zeros(slots, dtype=np.bool_),
+            before=np.zeros(nc, dtype=REL_DTYPE),
+        )
         self.rows: list[dict[str, float]] = []
         self.events: list[np.ndarray] = []
         self.metrics: dict[str, float] = {}
+
+    # The state by name, for tests and tools: views, not copies.
+    @property
+    def primary(self) -> np.ndarray:
+        return self.state.primary
+
+    @property
+    def sp_firm(self) -> np.ndarray:
+        return self.state.sp_firm
+
+    @property
+    def org(self) -> np.ndarray:
+        return self.state.org
+
+    @property
+    def rel(self) -> np.ndarray:
+        """Relationships, customer x salesperson, fields as in REL_DTYPE (``rel["ti"]``)."""
+        return self.state.rel
 
     def step(self) -> None:
         self.steps += 1
         n = threads()
         if n > 1:
             numba.set_num_threads(n)
-        w = self.world
-        counts, means = (step_parallel if n > 1 else step_serial)(
-            self.seed,
-            self.steps,
-            self.P,
-            self.history,
-            w.csr.indptr,
-            w.csr.indices,
-            w.csr.ring,
-            w.propensity,
-            w.risk,
-            w.kin_salesperson,
-            w.competence,
-            w.integrity,
-            w.empathy,
-            w.strategy,
-            w.capacity,
-            w.quality,
-            w.failure_rate,
-            w.recovery,
-            w.transparency,
-            w.consistency,
-            w.price,
-            w.social,
-            self.sp_firm,
-            self.primary,
-            self.org,
-            self.aware,
-            self.met,
-            self.ti,
-            self.te,
-            self.ring,
-            self.rorigin,
-            self.last,
-            self.gift,
-            self.scar,
-            self.asym,
-            self.ntr,
-            self._log,
-            self._logged,
+        run = step_parallel if n > 1 else step_serial
+        counts, means = run(
+            self.seed, self.steps, self.P, self.history, self.arrays, self.state, self.scratch
         )
         if self.history:
-            self.events.append(self._log[self._logged])
+            log, logged, _ = self.scratch
+            self.events.append(log[logged])
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         self.metrics = out

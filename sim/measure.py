@@ -4,6 +4,8 @@
 into the ``MEANS`` of :mod:`trustsim.metrics`; sums are taken in the same order by both.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -16,7 +18,30 @@ from .codes import (
     D_SURVEY_NOISE,
     OUTSIDER,
 )
-from .metrics import MEANS
+from .metrics import (
+    I_NEEDS,
+    I_TRADES,
+    M_BRAND_AWARENESS,
+    M_INSIDER_SHARE,
+    M_INTERVIEW_TRUST,
+    M_MEAN_EMOTIONAL_TRUST,
+    M_MEAN_INFO_ASYMMETRY,
+    M_MEAN_INSTRUMENTAL_TRUST,
+    M_MEAN_NEEDS_DEPTH,
+    M_MEAN_ORG_TRUST,
+    M_MEAN_TRANSACTION_COST,
+    M_MEAN_TRUST,
+    M_NEEDS_MET_SHARE,
+    M_PERCEIVED_QUALITY,
+    M_PRIMARY_ORG_TRUST,
+    M_REPURCHASE_RATE,
+    M_RETENTION_RATE,
+    M_SURVEY_RESPONSE_RATE,
+    M_SURVEY_TRUST,
+    M_WITH_SALESPERSON,
+    M_WOM_SENTIMENT,
+    MEANS,
+)
 from .rng import normal, uniform
 from .rules import clip01
 
@@ -26,29 +51,47 @@ def _mean(total, n):
     return total / n if n > 0 else np.nan
 
 
+class Census(NamedTuple):
+    """Each customer at the end of a step, in customer-id order (NaN / -1 where it has no
+    salesperson or made no trade); both engines fill one and hand it to :func:`summarize`."""
+
+    start_sp: np.ndarray  # salesperson at the start of the step (-1: none)
+    end_sp: np.ndarray  # salesperson at the end of the step (-1: none)
+    trust: np.ndarray  # overall trust T in it
+    ti: np.ndarray  # felt ability trust
+    te: np.ndarray  # character trust
+    ring: np.ndarray  # its ring
+    asym: np.ndarray  # information asymmetry with it
+    porg: np.ndarray  # organizational trust in its firm
+    org: np.ndarray  # organizational trust, customer x firm
+    cost: np.ndarray  # this step's trade: transaction cost
+    perf: np.ndarray  # ... performance
+    depth: np.ndarray  # ... need depth uncovered (0: no trade)
+    repeat: np.ndarray  # ... with a salesperson it had traded with before
+    wom: np.ndarray  # word of mouth spoken: +1 praise, -1 warning, 0 none
+    aware: np.ndarray  # brand awareness
+
+
 @njit(cache=True)
-def summarize(
-    seed,
-    step,
-    counts,
-    start_sp,
-    end_sp,
-    trust,
-    ti,
-    te,
-    ring,
-    asym,
-    porg,
-    org,
-    cost,
-    perf,
-    depth,
-    repeat,
-    wom,
-    aware,
-    P,
-):
-    """MEANS for one step from per-customer arrays (NaN where nothing to average)."""
+def summarize(seed, step, counts, census, P):
+    """MEANS for one step from a :class:`Census` (NaN where nothing to average)."""
+    (
+        start_sp,
+        end_sp,
+        trust,
+        ti,
+        te,
+        ring,
+        asym,
+        porg,
+        org,
+        cost,
+        perf,
+        depth,
+        repeat,
+        wom,
+        aware,
+    ) = census
     p = P[0]
     noisy = p.mechanisms.measurement_noise
     n = end_sp.shape[0]
@@ -121,22 +164,23 @@ def summarize(
                     v + p.measurement.interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE)
                 )
             s_int += v
-    out[0] = _mean(s_t, n_sp)
-    out[1] = _mean(s_ti, n_sp)
-    out[2] = _mean(s_te, n_sp)
-    out[3] = org.mean() if org.size > 0 else np.nan
-    out[4] = _mean(s_porg, n_sp)
-    out[5] = _mean(float(n_in), n_sp)
-    out[6] = n_sp
-    out[7] = _mean(s_cost, n_trade)
-    out[8] = _mean(s_depth, n_trade)
-    out[9] = _mean(s_asym, n_sp)
-    out[10] = _mean(s_perf, n_trade)
-    out[11] = _mean(float(n_repeat), n_trade)
-    out[12] = _mean(float(n_kept), n_start)
-    out[13] = n_aware / n
-    out[14] = _mean(s_survey, n_resp)
-    out[15] = _mean(float(n_resp), n_sampled)
-    out[16] = _mean(s_int, n_int)
-    out[17] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
+    out[M_MEAN_TRUST] = _mean(s_t, n_sp)
+    out[M_MEAN_INSTRUMENTAL_TRUST] = _mean(s_ti, n_sp)
+    out[M_MEAN_EMOTIONAL_TRUST] = _mean(s_te, n_sp)
+    out[M_MEAN_ORG_TRUST] = org.mean() if org.size > 0 else np.nan
+    out[M_PRIMARY_ORG_TRUST] = _mean(s_porg, n_sp)
+    out[M_INSIDER_SHARE] = _mean(float(n_in), n_sp)
+    out[M_WITH_SALESPERSON] = n_sp
+    out[M_MEAN_TRANSACTION_COST] = _mean(s_cost, n_trade)
+    out[M_MEAN_NEEDS_DEPTH] = _mean(s_depth, n_trade)
+    out[M_MEAN_INFO_ASYMMETRY] = _mean(s_asym, n_sp)
+    out[M_PERCEIVED_QUALITY] = _mean(s_perf, n_trade)
+    out[M_REPURCHASE_RATE] = _mean(float(n_repeat), n_trade)
+    out[M_RETENTION_RATE] = _mean(float(n_kept), n_start)
+    out[M_BRAND_AWARENESS] = n_aware / n
+    out[M_SURVEY_TRUST] = _mean(s_survey, n_resp)
+    out[M_SURVEY_RESPONSE_RATE] = _mean(float(n_resp), n_sampled)
+    out[M_INTERVIEW_TRUST] = _mean(s_int, n_int)
+    out[M_WOM_SENTIMENT] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
+    out[M_NEEDS_MET_SHARE] = _mean(float(counts[I_TRADES]), counts[I_NEEDS])
     return out

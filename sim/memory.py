@@ -29,9 +29,9 @@ ENV_LIMIT = "TRUSTSIM_MAX_MEMORY"
 
 # ---- calibration (benchmarks/bench_scale.py --calibrate measures these against peak RSS)
 BASE_BYTES = 320 * 2**20  # interpreter, numpy, numba, pandas, pyarrow, compiled kernels
-# Today's core keeps relationships as dense customer x salesperson arrays: met (bool),
-# ti, te, gift, scar, asym (float64), ring, rorigin, last, n_trades (int64).
-DENSE_BYTES_PER_PAIR = 1 + 5 * 8 + 4 * 8
+# Log slots per customer and step in the core: turnover, offer, and two encounters (one's
+# own salesperson, then elsewhere); a customer logs at most this many rows a step.
+LOG_SLOTS = 4
 # Per customer, core engine: world arrays, state, and the per-step scratch arrays
 # (about twenty customer-sized arrays in kernel.step), plus org trust per firm.
 CORE_BYTES_PER_CUSTOMER = 400
@@ -91,8 +91,8 @@ class Sizes:
         wanted = int(v["network.insider_degree"])
         k = max(0, min(wanted - wanted % 2, n - 1 - (n - 1) % 2))
         ties = max(0, int(v["network.household_size"]) - 1) + k + int(v["network.outsider_degree"])
-        # log rows per customer and step: an encounter (if in need), an offer, a reaction
-        # to a move; three slots at most
+        # log rows per customer and step: an encounter (if in need; a second one when it
+        # looks elsewhere), an offer, a reaction to a move; LOG_SLOTS at most
         rate = v["population.purchase_rate"] + v["competition.offer_rate"] + v["turnover.rate"]
         return cls(
             n,
@@ -101,7 +101,7 @@ class Sizes:
             int(v["run.steps"] if steps is None else steps),
             bool(v["run.history"]),
             float(min(n - 1, ties)),
-            float(min(3.0, rate + 0.05)),
+            float(min(LOG_SLOTS, rate + 0.05)),
             engine,
         )
 
@@ -140,11 +140,13 @@ def estimate(s: Sizes) -> Estimate:
         parts["relationships"] = nc * rels * MESA_BYTES_PER_RELATIONSHIP
     else:
         parts["customers"] = nc * (CORE_BYTES_PER_CUSTOMER + s.n_firms * ORG_BYTES)
-        parts["relationships"] = nc * ns * DENSE_BYTES_PER_PAIR
+        from .kernel import REL_DTYPE  # the core's relationship record
+
+        parts["relationships"] = nc * ns * REL_DTYPE.itemsize
     if s.history:
         row = len(LOG_COLUMNS) * 8
         rows = nc * s.events_per_customer_step * s.steps
-        parts["event log"] = int(rows * row * HISTORY_COPIES + 3 * nc * row)
+        parts["event log"] = int(rows * row * HISTORY_COPIES + LOG_SLOTS * nc * row)
     return Estimate(parts)
 
 

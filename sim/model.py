@@ -16,7 +16,7 @@ import numpy as np
 from . import rules
 from .agents import Customer, Firm, Relationship, Salesperson
 from .codes import NO_SALESPERSON, OUTSIDER
-from .measure import summarize
+from .measure import Census, summarize
 from .metrics import COUNTERS, LOG_COLUMNS, MEANS
 from .params import Scenario, param_record
 from .population import World, build_world
@@ -112,6 +112,10 @@ class TrustModel(mesa.Model):
             discount=math.nan,
             switched=0,
             followed=0,
+            misses=rel.misses,
+            elsewhere=0,
+            lost_salesperson=-1,
+            breach_exit=0,
         )
         row.update(fields)
         self.events.append(tuple(float(row[c]) for c in LOG_COLUMNS))
@@ -128,13 +132,23 @@ class TrustModel(mesa.Model):
         customers.shuffle_do("react_to_moves")
         customers.shuffle_do("consider_offer")
         customers.shuffle_do("choose_salesperson")
-        demand = Counter(c.choice.idx for c in self.customers if c.choice is not None)
-        for sp in self.salespeople:
-            sp.demand = demand[sp.idx]
+        self.open_round([c.choice for c in self.customers], Counter())
         customers.shuffle_do("meet")
+        customers.shuffle_do("choose_elsewhere")
+        served = Counter(c.choice.idx for c in self.customers if c.served)
+        self.open_round([c.elsewhere for c in self.customers], served)
+        customers.shuffle_do("meet_elsewhere")
         customers.shuffle_do("listen")
         self.metrics = self.summarize()
         self.datacollector.collect(self)
+
+    def open_round(self, wanted: list[Salesperson | None], served: Counter[int]) -> None:
+        """Requests per salesperson for a round of encounters, and the capacity left after
+        the ``served`` encounters of the round before (capacity rationing, 7.3)."""
+        demand = Counter(sp.idx for sp in wanted if sp is not None)
+        for sp in self.salespeople:
+            sp.demand = demand[sp.idx]
+            sp.available = max(sp.capacity - served[sp.idx], 0)
 
     def summarize(self) -> dict[str, float]:
         """Per-customer arrays in id order -> the shared summary."""
@@ -156,27 +170,24 @@ class TrustModel(mesa.Model):
             te[c], ring[c], asym[c] = rel.te, rel.ring, rel.asym
             porg[c] = cust.org[sp.firm.idx]
         counts = np.array([self.counts[k] for k in COUNTERS], dtype=np.int64)
-        means = summarize(
-            self.seed,
-            t,
-            counts,
-            start_sp,
-            end_sp,
-            trust,
-            ti,
-            te,
-            ring,
-            asym,
-            porg,
-            np.array([cust.org for cust in self.customers]),
-            np.array([cust.cost for cust in self.customers]),
-            np.array([cust.perf for cust in self.customers]),
-            np.array([cust.depth for cust in self.customers], dtype=np.int64),
-            np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
-            np.array([cust.wom for cust in self.customers], dtype=np.int64),
-            np.array([cust.aware for cust in self.customers], dtype=np.bool_),
-            P,
+        census = Census(
+            start_sp=start_sp,
+            end_sp=end_sp,
+            trust=trust,
+            ti=ti,
+            te=te,
+            ring=ring,
+            asym=asym,
+            porg=porg,
+            org=np.array([cust.org for cust in self.customers]),
+            cost=np.array([cust.cost for cust in self.customers]),
+            perf=np.array([cust.perf for cust in self.customers]),
+            depth=np.array([cust.depth for cust in self.customers], dtype=np.int64),
+            repeat=np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
+            wom=np.array([cust.wom for cust in self.customers], dtype=np.int64),
+            aware=np.array([cust.aware for cust in self.customers], dtype=np.bool_),
         )
+        means = summarize(self.seed, t, counts, census, P)
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         return out

@@ -38,12 +38,12 @@ def test_state_stays_in_range_and_customers_are_conserved(values, seed):
     n = scenario.population.n_customers
     for _ in range(scenario.run.steps):
         model.step()
-        known = model.met
-        for arr in (model.ti, model.te, model.org):
+        known = model.rel["met"]
+        for arr in (model.rel["ti"], model.rel["te"], model.org):
             assert np.all((arr >= 0) & (arr <= 1))
-        assert np.all(model.gift >= 0) and np.all(model.gift <= 1)
-        assert np.all((model.asym[known] > 0) & (model.asym[known] <= 1))
-        assert np.all((model.scar >= 0) & (model.scar <= 1))
+        assert np.all(model.rel["gift"] >= 0) and np.all(model.rel["gift"] <= 1)
+        assert np.all((model.rel["asym"][known] > 0) & (model.rel["asym"][known] <= 1))
+        assert np.all((model.rel["scar"] >= 0) & (model.rel["scar"] <= 1))
         # a customer's salesperson is always someone it has met
         has = model.primary >= 0
         assert np.all(known[np.flatnonzero(has), model.primary[has]])

@@ -53,7 +53,9 @@ def test_parse_size():
 def test_estimate_counts_the_dense_relationships_and_grows_with_every_size():
     base = Sizes(1000, 40, 3, 200)
     parts = estimate(base).parts
-    assert parts["relationships"] == 1000 * 40 * memory.DENSE_BYTES_PER_PAIR
+    from trustsim.kernel import REL_DTYPE
+
+    assert parts["relationships"] == 1000 * 40 * REL_DTYPE.itemsize
     for bigger in (
         Sizes(2000, 40, 3, 200),
         Sizes(1000, 80, 3, 200),
@@ -70,7 +72,7 @@ def test_oversized_run_is_refused_with_one_line(no_building):
         check_run(sc, max_memory="16G", what="target")
     line = str(err.value)
     assert "\n" not in line and err.value.exit_status == EXIT_BAD_INPUT
-    assert line.startswith("target needs an estimated 2.7 TiB of memory")
+    assert line.startswith("target needs an estimated 2.9 TiB of memory")
     assert "above the 16.0 GiB limit (--max-memory)" in line
     assert "population.n_customers or population.n_salespeople" in line
 
