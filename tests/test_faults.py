@@ -423,14 +423,17 @@ def test_debug_shows_the_traceback(argv, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
     assert "in _boom" in err
-    assert err.splitlines()[-1].startswith("internal error: KeyError")
+    assert err.splitlines()[-1] == (
+        "internal error: KeyError: 'no such key' (traceback above); please report it"
+    )
 
 
 def test_debug_environment_variable_shows_the_traceback(monkeypatch, capsys):
     monkeypatch.setenv("TRUSTSIM_DEBUG", "1")
     monkeypatch.setattr(cli_module, "load_scenario", _boom)
     assert main(["validate", "baseline"]) == EXIT_INTERNAL
-    assert "Traceback" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "(traceback above)" in err
 
 
 def test_an_untranslated_os_error_is_one_line(monkeypatch, capsys):
@@ -459,4 +462,8 @@ def test_the_traceback_of_a_bug_in_a_subprocess_is_hidden(tmp_path):
         [sys.executable, str(script), "validate", "baseline"], capture_output=True, text=True
     )
     assert proc.returncode == EXIT_INTERNAL
-    assert one_line(proc.stderr).startswith("internal error: ZeroDivisionError: division by zero")
+    line = one_line(proc.stderr)
+    assert line.startswith("internal error: ZeroDivisionError: division by zero (traceback in ")
+    log = Path(line.split("(traceback in ", 1)[1].split(")", 1)[0])
+    assert "ZeroDivisionError" in log.read_text()
+    log.unlink()
