@@ -42,7 +42,7 @@ def write_table(path: Path, frame: pd.DataFrame, sha256: str, run_ids: Iterable[
 def cause_in_words(exc: BaseException) -> str:
     """Why a Parquet file could not be read, for a user rather than a developer."""
     text = str(exc)
-    if "magic bytes" in text or "Parquet file size is 0" in text:
+    if any(sign in text for sign in ("magic bytes", "file footer", "Parquet file size is 0")):
         return "not a complete Parquet file (cut short or overwritten)"
     if isinstance(exc, FileNotFoundError):
         return "it is missing"

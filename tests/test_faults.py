@@ -359,6 +359,13 @@ def test_plot_names_a_damaged_manifest(finished, tmp_path):
     )
 
 
+def test_a_tiny_file_is_called_incomplete(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"x\n")
+    assert check_chunk(tmp_path / "x.parquet", "").problem == (
+        "not a complete Parquet file (cut short or overwritten)"
+    )
+
+
 def test_reading_a_damaged_timeseries_names_it(finished, tmp_path):
     out = tmp_path / "sweep"
     shutil.copytree(finished, out)
