@@ -338,6 +338,17 @@ def test_plot_of_an_unfinished_sweep_names_a_damaged_chunk(exp_path, finished, t
     )
 
 
+def test_plot_refuses_a_runs_table_of_another_experiment(exp_path, finished, foreign, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(finished, out)
+    shutil.copy(foreign / "runs.parquet", out / "runs.parquet")
+    proc = run_cli("plot", str(out))
+    assert proc.returncode == EXIT_BAD_INPUT
+    line = one_line(proc.stderr)
+    assert line.startswith(f"error: {out / 'runs.parquet'}: belongs to another experiment")
+    assert line.endswith("(and recomputes the runs of damaged ones)")
+
+
 def test_plot_after_runs_parquet_was_deleted_reads_the_chunks(finished, tmp_path):
     out = tmp_path / "sweep"
     shutil.copytree(finished, out)
