@@ -42,7 +42,7 @@ def write_table(path: Path, frame: pd.DataFrame, sha256: str, run_ids: Iterable[
 def cause_in_words(exc: BaseException) -> str:
     """Why a Parquet file could not be read, for a user rather than a developer."""
     text = str(exc)
-    if "magic bytes" in text or "Parquet file size is 0" in text:
+    if any(sign in text for sign in ("magic bytes", "file footer", "Parquet file size is 0")):
         return "not a complete Parquet file (cut short or overwritten)"
     if isinstance(exc, FileNotFoundError):
         return "it is missing"
@@ -63,12 +63,20 @@ def read_stamped(path: Path) -> tuple[pd.DataFrame, dict | None]:
     return frame, (json.loads(raw) if raw else None)
 
 
-def read_table(path: Path, remedy: str) -> pd.DataFrame:
-    """Read a results table, or raise one line naming the file and ``remedy``."""
+def read_table(path: Path, remedy: str, sha256: str | None = None) -> pd.DataFrame:
+    """Read a results table, or raise one line naming the file and ``remedy``; with
+    ``sha256``, a table stamped by another experiment is refused the same way."""
+    import pyarrow.parquet as pq
+
     try:
-        return pd.read_parquet(path)
-    except Exception as exc:
+        frame = pd.read_parquet(path)
+        raw = (pq.read_schema(path).metadata or {}).get(META_KEY) if sha256 else None
+    except Exception as exc:  # pyarrow raises many kinds for a damaged file
         raise DamagedFile(f"{path}: {cause_in_words(exc)}; {remedy}") from None
+    their = json.loads(raw).get("experiment_sha256") if raw else sha256
+    if their != sha256:
+        raise DamagedFile(f"{path}: belongs to another experiment (sha256 {their[:12]}); {remedy}")
+    return frame
 
 
 @dataclass

@@ -551,7 +551,7 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     """A sweep's runs table; for an unfinished sweep, the runs finished so far."""
     out = Path(out)
     if (out / RUNS_FILE).exists():
-        return read_table(out / RUNS_FILE, rebuild_hint(out, _manifest_or_none(out)))
+        return _read_whole(out, RUNS_FILE)
     runs = read_chunks(out, "runs")
     if runs is None:
         read_manifest(out)  # a clear error if this is no sweep folder at all
@@ -563,7 +563,7 @@ def load_timeseries(out: str | Path) -> pd.DataFrame:
     """A sweep's kept time series (output.timeseries_every > 0), joined to nothing."""
     out = Path(out)
     if (out / TS_FILE).exists():
-        return read_table(out / TS_FILE, rebuild_hint(out, _manifest_or_none(out)))
+        return _read_whole(out, TS_FILE)
     ts = read_chunks(out, "ts")
     return (
         pd.DataFrame() if ts is None else ts.sort_values(["run_id", "step"]).reset_index(drop=True)
@@ -575,3 +575,10 @@ def _manifest_or_none(out: Path) -> dict | None:
         return read_manifest(out)
     except (UsageError, DamagedFile):
         return None
+
+
+def _read_whole(out: Path, name: str) -> pd.DataFrame:
+    """runs.parquet or timeseries.parquet, checked against the manifest's experiment."""
+    manifest = _manifest_or_none(out)
+    sha = manifest.get("experiment_sha256") if manifest else None
+    return read_table(out / name, rebuild_hint(out, manifest), sha)

@@ -169,8 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
 DEBUG_HELP = "show the traceback of an error (also: TRUSTSIM_DEBUG=1)"
 
 
-def internal_error(exc: BaseException) -> str:
-    """The one line for an unexpected exception; its traceback goes to a log file."""
+def internal_error(exc: BaseException, debug: bool = False) -> str:
+    """The one line for an unexpected exception; its traceback goes to a log file (with
+    ``debug`` it was printed above instead)."""
+    cause = str(exc).splitlines()[0] if str(exc) else ""
+    what = f"internal error: {type(exc).__name__}{': ' + cause if cause else ''}"
+    if debug:
+        return f"{what} (traceback above); please report it"
     text = "".join(traceback.format_exception(exc))
     where = ""
     try:
@@ -180,11 +185,7 @@ def internal_error(exc: BaseException) -> str:
         where = f" (traceback in {log})"
     except OSError:
         pass
-    cause = str(exc).splitlines()[0] if str(exc) else ""
-    return (
-        f"internal error: {type(exc).__name__}{': ' + cause if cause else ''}{where}; "
-        f"run again with --debug for the traceback, and please report it"
-    )
+    return f"{what}{where}; run again with --debug for the traceback, and please report it"
 
 
 def _release_quietly(exc: BaseException) -> None:
@@ -244,7 +245,7 @@ def report(exc: BaseException, command: str = "", debug: bool = False) -> int:
         print(str(exc) or "interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if isinstance(exc, Exception):
-        print(internal_error(exc), file=sys.stderr)
+        print(internal_error(exc, debug), file=sys.stderr)
         return EXIT_INTERNAL
     raise exc
 

@@ -338,6 +338,17 @@ def test_plot_of_an_unfinished_sweep_names_a_damaged_chunk(exp_path, finished, t
     )
 
 
+def test_plot_refuses_a_runs_table_of_another_experiment(exp_path, finished, foreign, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(finished, out)
+    shutil.copy(foreign / "runs.parquet", out / "runs.parquet")
+    proc = run_cli("plot", str(out))
+    assert proc.returncode == EXIT_BAD_INPUT
+    line = one_line(proc.stderr)
+    assert line.startswith(f"error: {out / 'runs.parquet'}: belongs to another experiment")
+    assert line.endswith("(and recomputes the runs of damaged ones)")
+
+
 def test_plot_after_runs_parquet_was_deleted_reads_the_chunks(finished, tmp_path):
     out = tmp_path / "sweep"
     shutil.copytree(finished, out)
@@ -356,6 +367,13 @@ def test_plot_names_a_damaged_manifest(finished, tmp_path):
     assert one_line(proc.stderr).startswith(
         f"error: {out / 'manifest.json'}: damaged (not valid JSON); run `trustsim sweep "
         f"EXPERIMENT --out {out}` again with the experiment that made it"
+    )
+
+
+def test_a_tiny_file_is_called_incomplete(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"x\n")
+    assert check_chunk(tmp_path / "x.parquet", "").problem == (
+        "not a complete Parquet file (cut short or overwritten)"
     )
 
 
@@ -423,14 +441,17 @@ def test_debug_shows_the_traceback(argv, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
     assert "in _boom" in err
-    assert err.splitlines()[-1].startswith("internal error: KeyError")
+    assert err.splitlines()[-1] == (
+        "internal error: KeyError: 'no such key' (traceback above); please report it"
+    )
 
 
 def test_debug_environment_variable_shows_the_traceback(monkeypatch, capsys):
     monkeypatch.setenv("TRUSTSIM_DEBUG", "1")
     monkeypatch.setattr(cli_module, "load_scenario", _boom)
     assert main(["validate", "baseline"]) == EXIT_INTERNAL
-    assert "Traceback" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "(traceback above)" in err
 
 
 def test_an_untranslated_os_error_is_one_line(monkeypatch, capsys):
@@ -459,4 +480,8 @@ def test_the_traceback_of_a_bug_in_a_subprocess_is_hidden(tmp_path):
         [sys.executable, str(script), "validate", "baseline"], capture_output=True, text=True
     )
     assert proc.returncode == EXIT_INTERNAL
-    assert one_line(proc.stderr).startswith("internal error: ZeroDivisionError: division by zero")
+    line = one_line(proc.stderr)
+    assert line.startswith("internal error: ZeroDivisionError: division by zero (traceback in ")
+    log = Path(line.split("(traceback in ", 1)[1].split(")", 1)[0])
+    assert "ZeroDivisionError" in log.read_text()
+    log.unlink()
