@@ -74,7 +74,7 @@ def test_clicks_all_count(page):
 
 
 def test_reset_starts_a_new_world_and_resends_everything(page):
-    ring, network, *plots = charts(page)
+    _ring, network, *plots = charts(page)
     click(page, "ts-step")
     world = network.base.data["world"]
     click(page, "ts-reset")
