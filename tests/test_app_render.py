@@ -99,3 +99,28 @@ def test_a_full_room_turns_visitors_away():
     finally:
         second.close()
         third.close()
+
+
+def test_students_are_told_a_network_address_not_loopback():
+    from trustsim.classroom.commands import lan_addresses, student_urls
+
+    assert student_urls("127.0.0.1", 8765) == ["http://127.0.0.1:8765/"]
+    urls = student_urls("0.0.0.0", 8765)
+    assert urls and all(u.startswith("http://") and u.endswith(":8765/") for u in urls)
+    if lan_addresses():
+        assert not any("127.0.0.1" in u for u in urls)
+
+
+def test_a_bad_session_limit_is_one_line_and_exit_2():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", "app", "--max-sessions", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert "--max-sessions 0: must be at least 1" in out.stderr
+    assert "Traceback" not in out.stderr
