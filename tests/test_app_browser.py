@@ -1,11 +1,18 @@
 """The classroom page in a real browser: `trustsim app` driven by headless Chromium.
 
-Needs Debian's chromium (./dev test installs it). Saves artifacts/classroom_browser.png;
-with TRUSTSIM_UPDATE_SCREENSHOT=1 also refreshes docs/img/classroom.png for the README.
+Checks the page's views are drawn (ECharts canvases), that steps, play/pause, language,
+lessons and parameters work, that every rapid click is a step, that a step shows within a
+wide margin of the benchmark's target (benchmarks/bench_classroom.py has the real
+figure), that two browsers keep their own models, that without --host the server listens
+on 127.0.0.1 only, and that --max-sessions turns an extra visitor away. All traffic goes
+to loopback. Needs Debian's chromium (./dev test installs it). Saves
+artifacts/classroom_browser.png; with TRUSTSIM_UPDATE_SCREENSHOT=1 also refreshes
+docs/img/classroom.png for the README.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -62,13 +69,14 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"trustsim app did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def running_app(folder: Path, *args: str):
+    """``trustsim app`` on a free loopback port: yields (url, process), stops it after."""
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "server.log"
+    log = folder / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*trustsim(), "app", "--port", str(port), "--lang", "en"],
+            [*trustsim(), "app", "--port", str(port), "--lang", "en", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -85,6 +93,12 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("app")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -256,18 +270,7 @@ def test_the_page_shows_its_address_and_listens_on_loopback_only(server, page):
 
 
 def test_a_visitor_past_max_sessions_sees_a_full_page(tmp_path, browser):
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*trustsim(), "app", "--port", str(port), "--lang", "en", "--max-sessions", "1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url, proc, log)
+    with running_app(tmp_path, "--max-sessions", "1") as (url, _):
         first = open_tab(browser, url)
         second = browser.new_context().new_page()
         second.goto(url, timeout=120_000)
@@ -278,13 +281,6 @@ def test_a_visitor_past_max_sessions_sees_a_full_page(tmp_path, browser):
         first.locator(".ts-counter", has_text="Step 1").wait_for(timeout=UI_TIMEOUT)
         first.context.close()
         second.context.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def save_screenshot(tab, name: str) -> None:

@@ -315,8 +315,8 @@ def _play(session: Session, live: Live) -> Callable[[threading.Event], None]:
     def play(cancel: threading.Event) -> None:
         """``speed`` steps per second on the clock; a slow redraw skips pictures, not steps.
 
-        Each pass steps everything due since the last one and then redraws once, so up to
-        what the page can draw every step is drawn, and beyond it steps arrive in twos.
+        Each pass steps everything due since the last one and then sends once, so up to
+        what the page can draw every step is drawn, and beyond it steps arrive together.
         """
         last = time.perf_counter()
         while playing.value and not cancel.wait(min(0.02, 0.5 / speed.value)):
@@ -327,8 +327,9 @@ def _play(session: Session, live: Live) -> Callable[[threading.Event], None]:
                 due = int((time.perf_counter() - last) * rate)
                 if due < 1:
                     continue
-                session.step(min(due, rate))
-                last = max(last + due / rate, time.perf_counter() - 1.0)
+                n = min(due, rate)  # more than a second behind: slow down, skip nothing
+                session.step(n)
+                last = max(last + n / rate, time.perf_counter() - 1.0)
                 live.push()
 
     return play
