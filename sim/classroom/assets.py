@@ -1,4 +1,4 @@
-"""Solara's page assets (Vuetify app, RequireJS, Font Awesome) without a CDN.
+"""Solara's page assets (Vuetify app, RequireJS, Font Awesome) and ECharts without a CDN.
 
 Solara's server fetches these from cdn.jsdelivr.net on first use and caches them. A
 classroom or CI machine may have no route to that CDN but can reach the npm registry, so
@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+ECHARTS_VERSION = "5.4.0"  # the views' charts (chart.py); the version Solara's FigureEcharts uses
 PACKAGE_REF = re.compile(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/")
 
 
@@ -28,6 +29,7 @@ def required() -> list[tuple[str, str]]:
     refs = PACKAGE_REF.findall(template.read_text(encoding="utf-8"))
     refs += PACKAGE_REF.findall("{{cdn}}" + settings.assets.fontawesome_path)
     unused = "solara-vuetify-app" if server.vue3 else "solara-vuetify3-app"
+    refs.append(("echarts", ECHARTS_VERSION))
     return sorted({(name, ver) for name, ver in refs if not name.endswith(unused)})
 
 

@@ -17,13 +17,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="serve the classroom page (ring view, plots, lessons)",
         description="Serve the classroom page with Solara and print its URL.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this computer only; "
+        "0.0.0.0 lets students' devices connect)",
+    )
     p.add_argument(
         "--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)"
     )
     p.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help="first language of the page")
     p.add_argument(
         "--lesson", help="open this lesson or shipped scenario first (default: lesson 1)"
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        metavar="N",
+        help="browsers served at once, each with its own model; more see a 'classroom is "
+        "full' page (default: sized to this machine, 20 per CPU core)",
     )
     p.set_defaults(func=cmd_app)
 
@@ -63,6 +75,35 @@ def free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, private (LAN) ones first.
+
+    Read from the network interfaces (psutil): nothing is sent anywhere.
+    """
+    import ipaddress
+
+    import psutil
+
+    found = []
+    for addrs in psutil.net_if_addrs().values():
+        for a in addrs:
+            if a.family != socket.AF_INET:
+                continue
+            ip = ipaddress.ip_address(a.address)
+            if not (ip.is_loopback or ip.is_link_local):
+                found.append(ip)
+    return [str(ip) for ip in sorted(found, key=lambda ip: (not ip.is_private, ip))]
+
+
+def student_urls(host: str, port: int) -> list[str]:
+    """What students type: the given address, or for 0.0.0.0 / :: each LAN address."""
+    if host in ("0.0.0.0", "::", ""):
+        hosts = lan_addresses() or ["127.0.0.1"]
+    else:
+        hosts = [host]
+    return [f"http://{h}:{port}/" for h in hosts]
+
+
 def solara_command(host: str, port: int) -> list[str]:
     return [
         sys.executable,
@@ -97,14 +138,31 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     for line in ensure(log=lambda msg: print(msg, flush=True)):
         print(f"warning: {line}", file=sys.stderr)
+    from .capacity import ENV as MAX_ENV
+    from .capacity import default_max_sessions
+
+    if args.max_sessions is not None and args.max_sessions < 1:
+        raise UsageError(f"--max-sessions {args.max_sessions}: must be at least 1")
+    limit = args.max_sessions or default_max_sessions()
     port = args.port or free_port(args.host)
+    urls = student_urls(args.host, port)
     env = {
         **os.environ,
         "TRUSTSIM_LANG": args.lang,
         "TRUSTSIM_LESSON": args.lesson or "",
+        "TRUSTSIM_ADDRESS": urls[0],
+        MAX_ENV: str(limit),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        # a closed tab's session (and its place) is freed after a minute, not a day
+        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "60s"),
     }
     print(f"classroom: http://{args.host}:{port}/  (Ctrl-C to stop)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        for url in urls:
+            print(f"students open: {url}", flush=True)
+    else:
+        print("only this computer can open it; --host 0.0.0.0 lets students connect", flush=True)
+    print(f"up to {limit} browsers at once (--max-sessions)", flush=True)
     cmd = solara_command(args.host, port)
     os.execve(cmd[0], cmd, env)  # the server replaces this process: one pid to stop
 

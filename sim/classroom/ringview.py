@@ -11,6 +11,8 @@ Geometry (:func:`salesperson_dots`) is kept apart from drawing so that it can be
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -205,17 +207,17 @@ def draw_rings(ax: Axes, model: TrustModel, c: int, lang: str) -> list[Dot]:
     return dots
 
 
-_LAYOUTS: dict[tuple[int, int], dict[int, np.ndarray]] = {}
+# Keyed by the graph object itself (not its id, which a new graph may reuse), and gone with it.
+_LAYOUTS: weakref.WeakKeyDictionary[nx.Graph, dict[int, np.ndarray]] = weakref.WeakKeyDictionary()
+_LAYOUT_LOCK = threading.Lock()
 
 
 def network_layout(graph: nx.Graph) -> dict[int, np.ndarray]:
     """A fixed spring layout per network (computed once: nodes must not jump between steps)."""
-    key = (id(graph), graph.number_of_nodes())
-    if key not in _LAYOUTS:
-        if len(_LAYOUTS) > 8:
-            _LAYOUTS.clear()
-        _LAYOUTS[key] = nx.spring_layout(graph, seed=1, iterations=40)
-    return _LAYOUTS[key]
+    with _LAYOUT_LOCK:
+        if graph not in _LAYOUTS:
+            _LAYOUTS[graph] = nx.spring_layout(graph, seed=1, iterations=40)
+        return _LAYOUTS[graph]
 
 
 def customer_rings(model: TrustModel) -> np.ndarray:

@@ -23,6 +23,7 @@ from ..loader import (
 from ..model import TrustModel
 from ..params import Scenario, field_range, flat, iter_fields
 from .lessons import Lesson, all_lessons
+from .ringview import network_layout
 from .text import param_label
 
 # Parameters a class sees for every scenario (a curated subset of the schema).
@@ -144,6 +145,7 @@ class Session:
     def __init__(self, key: str | None = None):
         self.items = catalogue()
         self.lock = threading.RLock()
+        self.world = 0  # counts models made: the page's views tell worlds apart by it
         self.open(key or self.items[0].key)
 
     # ---------------------------------------------------------------- choosing
@@ -234,6 +236,8 @@ class Session:
         with self.lock:
             scenario = self.scenario()
             self.model = TrustModel(scenario)
+            self.world += 1
+            self.layout = network_layout(self.model.world.graph)  # once per world
             self.customer = min(self.customer, scenario.population.n_customers - 1)
 
     def step(self, n: int = 1) -> int:
