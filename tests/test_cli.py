@@ -99,15 +99,21 @@ def test_validate_accepts_every_shipped_scenario(capsys):
     ("blocked", "argv", "extra"),
     [
         ("solara", ["app"], "classroom"),
-        ("distributed", ["sweep", "ring_grid", "--cluster", "tcp://127.0.0.1:9"], "cluster"),
+        (
+            "distributed",
+            ["sweep", "ring_grid", "--cluster", "tcp://127.0.0.1:9", "--out", "sw"],
+            "cluster",
+        ),
     ],
 )
-def test_a_missing_extra_is_one_line_naming_it(blocked, argv, extra):
+def test_a_missing_extra_is_one_line_naming_it(blocked, argv, extra, tmp_path):
     code = (
         f"import sys; sys.modules[{blocked!r}] = None\n"
         f"from trustsim.cli import main; sys.exit(main({argv!r}))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and f"trustsim[{extra}]" in lines[0], proc.stderr
