@@ -49,6 +49,7 @@ EXTRAS = {
     "dask": "cluster",
     "distributed": "cluster",
     "playwright": "test",
+    "pyabc": "calibration",
 }
 
 
