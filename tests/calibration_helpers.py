@@ -37,12 +37,12 @@ STATISTICS = {
 OBSERVED_SEEDS = 8  # runs at the truth; their seeds are none the calibration uses
 
 
-def observe_truth() -> dict[str, tuple[float, float]]:
+def observe_truth(base_set: list[str] = BASE_SET) -> dict[str, tuple[float, float]]:
     """(observed, sd) per target: the mean of runs at the truth and the sd of a mean of
     two replicates (what the calibration compares)."""
     from trustsim.analysis import statistics as S
 
-    scenario = load_scenario("baseline", BASE_SET + [f"{k}={v}" for k, v in TRUTH.items()])
+    scenario = load_scenario("baseline", base_set + [f"{k}={v}" for k, v in TRUTH.items()])
     rows = []
     for i in range(OBSERVED_SEEDS):
         result = simulate(scenario, "core", run_seed(987_654, i))
@@ -61,6 +61,7 @@ def targets_text(
     budget: int = 900,
     population_size: int = 30,
     replicates: int = 2,
+    base_set: list[str] = BASE_SET,
 ) -> str:
     priors = "\n".join(f'"{k}" = [{lo}, {hi}]' for k, (lo, hi) in PRIORS.items())
     targets = "\n".join(
@@ -69,7 +70,7 @@ def targets_text(
         for name, (obs, sd) in observed.items()
     )
     return (
-        f'[calibration]\nid = "recovery"\nscenario = "baseline"\nset = {BASE_SET!r}\n'.replace(
+        f'[calibration]\nid = "recovery"\nscenario = "baseline"\nset = {base_set!r}\n'.replace(
             "'", '"'
         )
         + f"replicates = {replicates}\nmaster_seed = 3\nwindow = {WINDOW}\n"
