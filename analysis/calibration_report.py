@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 Z90 = 1.6449  # half-width of a central 90 % normal interval, in sd
 PINNED, PARTLY = 0.5, 0.8  # posterior/prior width ratios of the identifiability verdicts
+EDGE = 0.05  # a posterior median this close to a prior bound (share of its width) is flagged
 
 
 # ----------------------------------------------------------------------------- tables
@@ -45,6 +46,8 @@ def identifiability(o: Outcome) -> pd.DataFrame:
         verdict = (
             "pinned down" if ratio < PINNED else "partly" if ratio < PARTLY else "not identified"
         )
+        if min(med - p.low, p.high - med) < EDGE * (p.high - p.low):
+            verdict += ", at the prior's edge (the targets pull beyond the prior)"
         rows.append(
             {
                 "parameter": p.name,
