@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 Z90 = 1.6449  # half-width of a central 90 % normal interval, in sd
 PINNED, PARTLY = 0.5, 0.8  # posterior/prior width ratios of the identifiability verdicts
+MIN_ESS_SHARE = 0.25  # below this share of effective particles the widths are flagged
 EDGE = 0.05  # a posterior median this close to a prior bound (share of its width) is flagged
 
 
@@ -239,7 +240,10 @@ def provenance_table(o: Outcome, history, state: dict[str, Any]) -> dict[str, An
         "abc_draws": o.simulations,
         "model_runs": o.simulations * o.plan.replicates + o.plan.check_runs,
         "generations": o.generations,
-        "final_epsilon": float(history.get_all_populations().epsilon.iloc[-1]),
+        "final_epsilon": float(
+            history.get_all_populations().set_index("t").epsilon[o.generations - 1]
+        ),
+        "effective_sample_size": float(1.0 / np.sum(np.square(o.posterior.weight))),
         "wall_time_s": round(o.seconds, 1),
         "sessions": state["sessions"],
         "machine": platform.node(),
@@ -275,7 +279,9 @@ def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict) -
         f"({'quick' if o.plan.quick else 'full'} run: {prov['model_runs']} model runs of a "
         f"budget of {o.plan.budget}, {o.generations} generations of {o.plan.population_size} "
         f"particles, each draw the mean of {o.plan.replicates} replicates; final epsilon "
-        f"{prov['final_epsilon']:.3g} in sd units).",
+        f"{prov['final_epsilon']:.3g} in sd units; effective sample size of the posterior "
+        f"{prov['effective_sample_size']:.0f} of {len(o.posterior)} particles: with few "
+        "effective particles a posterior is less certain than its width suggests).",
         "",
         "## Fit to each target",
         "",
@@ -301,12 +307,23 @@ def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict) -
             "so they were left out of the distance.",
             "",
         ]
+    ess = prov["effective_sample_size"]
     lines += [
         "## Identifiability",
         "",
         f"Posterior 90 % interval against the prior's; width ratio < {PINNED}: pinned down by "
         f"the targets, < {PARTLY}: partly, otherwise the targets say little about it.",
         "",
+    ]
+    if ess < MIN_ESS_SHARE * len(o.posterior):
+        lines += [
+            f"**Caution:** the posterior rests on {ess:.0f} effective particles of "
+            f"{len(o.posterior)}; its intervals are narrower than the evidence warrants. "
+            "Raise the population size (and the budget) before reading widths as "
+            "identifiability.",
+            "",
+        ]
+    lines += [
         _md_table(ident),
         "",
         "![pairs](pairs.png)",

@@ -25,6 +25,7 @@ from trustsim.loader import load_scenario
 
 from .calibration_helpers import PRIORS, TRUTH, UNMOVABLE, observe_truth, targets_text
 from .helpers import ROOT
+from .test_dask import cluster  # noqa: F401  (the loopback cluster fixture)
 
 pytestmark = [pytest.mark.slow]
 WAIT = 300.0
@@ -232,3 +233,14 @@ def test_a_damaged_database_is_moved_aside_with_one_warning(observed, tmp_path):
     (moved,) = (out / "damaged").iterdir()
     assert moved.read_bytes().startswith(b"this is not a database")
     assert len(pd.read_parquet(out / "posterior.parquet")) == 8
+
+
+@pytest.mark.cluster
+def test_on_a_dask_cluster(cluster, observed, tmp_path):
+    """pyabc's dask sampler on a real loopback cluster gives a posterior."""
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observed, budget=300, population_size=8))
+    o = calibrate(path, tmp_path / "out", cluster=cluster[0], progress=False)
+    assert o.generations >= 1 and len(o.posterior) == 8
+    assert np.isclose(o.posterior.weight.sum(), 1.0)
+    assert (tmp_path / "out" / "report.html").exists()
