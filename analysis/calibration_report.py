@@ -189,22 +189,31 @@ def _toml_value(v: Any) -> str:
 
 
 def calibrated_toml(o: Outcome, header: str) -> str:
-    """The base scenario with the free parameters at the posterior median, as TOML."""
+    """The base scenario with the free parameters at the posterior median, as TOML: only
+    the values that differ from the schema's defaults, plus every calibrated one."""
+    from trustsim.params import Scenario
+
     from .calibration import posterior_median
 
     names = [p.name for p in o.targets.priors]
     median = posterior_median(o.posterior, names)
     data = o.targets.base.model_dump()
+    defaults = Scenario().model_dump()
     data["run"]["history"] = False
     for name, value in median.items():
         section, key = name.split(".")
         data[section][key] = round(float(value), 6)
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     for section, table in data.items():
+        keys = [
+            k for k, v in table.items() if v != defaults[section][k] or f"{section}.{k}" in median
+        ]
+        if not keys:
+            continue
         lines += ["", f"[{section}]"]
-        for key, value in table.items():
+        for key in keys:
             mark = "  # calibrated" if f"{section}.{key}" in median else ""
-            lines.append(f"{key} = {_toml_value(value)}{mark}")
+            lines.append(f"{key} = {_toml_value(table[key])}{mark}")
     return "\n".join(lines) + "\n"
 
 
