@@ -71,6 +71,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--y", help="second parameter: line colour and heatmap rows (default: the second)"
     )
     p.set_defaults(func=cmd_plot)
+    _add_calibrate(sub)
+
+
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="fit free parameters to published targets (ABC-SMC with pyabc)",
+        description="Calibrate TARGETS (a targets TOML file or a shipped name from "
+        "scenarios/targets/) into DIR: posterior.parquet, calibrated.toml, report.md and "
+        "report.html. Run it again after a kill or Ctrl-C to continue. docs/CALIBRATION.md.",
+    )
+    p.add_argument("targets", nargs="?", help="targets file, e.g. stylized_facts")
+    p.add_argument("--out", type=Path, help="folder (default: out/calibrations/<id>)")
+    p.add_argument("--budget", type=int, help="most model runs (default: the file's budget)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    p.add_argument("--cluster", metavar="ADDRESS", help="dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--quick", action="store_true", help="small budget (the file's quick_budget)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--list-statistics", action="store_true", help="list the statistics a target may name"
+    )
+    p.set_defaults(func=cmd_calibrate)
 
     from .study_commands import register as register_study
 
@@ -161,4 +183,35 @@ def cmd_plot(args: argparse.Namespace) -> int:
     with output_errors("drawing the figures", kept=f"the runs in {args.dir} are untouched"):
         paths = standard_figures(args.dir, metrics=args.metric, x=args.x, y=args.y)
     print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.list_statistics:
+        from . import statistics
+
+        for name, text in statistics.describe():
+            print(f"{name}: {text}")
+        print("... and every metric by name (its window mean): `trustsim metrics`")
+        return 0
+    if not args.targets:
+        raise UsageError("trustsim calibrate: name a targets file, e.g. stylized_facts")
+    from .calibration import calibrate
+
+    o = calibrate(
+        args.targets,
+        args.out,
+        budget=args.budget,
+        workers=args.workers,
+        cluster=args.cluster,
+        quick=args.quick,
+        progress=not args.quiet,
+    )
+    unmovable = [n for n, s in o.screen.items() if not s["movable"]]
+    if unmovable:
+        print(f"not movable by the priors' parameters, not fitted: {', '.join(unmovable)}")
+    print(
+        f"{o.generations} generations, {o.simulations} draws, {o.seconds:.0f} s"
+        f"{' (resumed)' if o.resumed else ''} -> {o.out / 'report.html'}"
+    )
     return 0

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trustsim.codes import INSIDER
-from trustsim.metrics import METRIC_HELP, METRICS
+from trustsim.codes import COLD, INSIDER
+from trustsim.metrics import EV_TURNOVER, METRIC_HELP, METRICS
 
 from . import hypotheses as H
 
@@ -290,3 +290,77 @@ def _deep_gain(v: RunView) -> float:
     tr = H.trades(v.events)
     tr = tr[(tr.breach == 0) & (tr.failed == 0)]
     return _gap(tr.assign(gain=tr.te_after - tr.te_before), "depth", "gain", (3, 4, 5), (1, 2))
+
+
+# --- calibration: stylized facts (issue 11; docs/CALIBRATION.md maps each to its source) -
+
+YEAR = 52  # steps: one step is one week (ODD 2)
+
+
+@statistic(
+    "departure_sales_drop",
+    "difference-in-differences fall of a firm's trades with a departing salesperson's "
+    "customers, year after vs year before, against the firm's other customers (Shi et al. 2017)",
+)
+def _departure_sales_drop(v: RunView) -> float:
+    ev = v.events
+    moves = ev[ev.kind == EV_TURNOVER]
+    tr = H.trades(ev)
+    step, firm, customer = (tr[c].to_numpy() for c in ("step", "firm", "customer"))
+    last = int(v.timeseries["step"].iloc[-1])
+    sums = np.zeros(4)  # treated before, treated after, control before, control after
+    for (t, f), group in moves.groupby(["step", "firm"]):
+        if t - YEAR < 1 or t + YEAR > last:
+            continue  # the year before or after falls outside the run
+        at_firm = firm == f
+        pre = at_firm & (step >= t - YEAR) & (step < t)
+        post = at_firm & (step >= t) & (step < t + YEAR)
+        treated = np.isin(customer, group.customer.to_numpy())
+        sums += [
+            np.sum(pre & treated),
+            np.sum(post & treated),
+            np.sum(pre & ~treated),
+            np.sum(post & ~treated),
+        ]
+    before, after, control_before, control_after = sums
+    if not (before and control_before and control_after):
+        return float("nan")
+    return float(1.0 - (after / before) / (control_after / control_before))
+
+
+@statistic(
+    "cost_ratio_least_to_most_trusted",
+    "mean cost per trade in the least-trusted fifth of relationships over the most-trusted "
+    "fifth (relationship trust = mean trust before its trades; Dyer & Chu 2003)",
+)
+def _cost_ratio(v: RunView) -> float:
+    per_pair = H.trades(v.events).groupby(H.PAIR)[["trust_before", "cost"]].mean()
+    if len(per_pair) < 10:
+        return float("nan")
+    low, high = per_pair.trust_before.quantile([0.2, 0.8])
+    least = per_pair.cost[per_pair.trust_before <= low].mean()
+    most = per_pair.cost[per_pair.trust_before >= high].mean()
+    return float(least / most) if most > 0 else float("nan")
+
+
+@statistic(
+    "complaint_share",
+    "complaints per service failure over the whole run (TARP: about half of customers "
+    "with a problem complain)",
+    needs_events=False,
+)
+def _complaint_share(v: RunView) -> float:
+    failures = v.timeseries["failures"].sum()
+    return float(v.timeseries["complaints"].sum() / failures) if failures else float("nan")
+
+
+@statistic(
+    "stranger_trust",
+    "mean trust at the first encounter of relationships begun by cold contact "
+    "(trust toward strangers; investment-game senders send about half)",
+)
+def _stranger_trust(v: RunView) -> float:
+    enc = H.encounters(v.events)
+    cold = enc[enc.origin == COLD]
+    first = cold.drop_duplicates(H.PAIR, keep="first")
+    return _nan_if_empty(first.trust_before)

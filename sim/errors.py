@@ -64,6 +64,7 @@ EXTRAS = {
     "dask": "cluster",
     "distributed": "cluster",
     "playwright": "test",
+    "pyabc": "calibration",
 }
 
 
