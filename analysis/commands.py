@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from trustsim.memory import add_max_memory
 
 from .experiment import EXPERIMENT_DIR
 
@@ -29,6 +30,7 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
         "--batch", type=int, help="runs per task (default: sized to about a second of work)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_max_memory(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,6 +85,7 @@ def _run(args: argparse.Namespace):
             cluster=args.cluster,
             batch=args.batch,
             progress=not args.quiet,
+            max_memory=args.max_memory,
         )
     except Interrupted as exc:
         print(str(exc), file=sys.stderr)
@@ -106,15 +109,18 @@ def _run(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
-        from .design import plan
+        from trustsim.memory import estimate, format_size
+
+        from .design import largest_run, plan
         from .experiment import load_experiment
 
         exp = load_experiment(args.experiment)
         full = plan(exp)
+        need = estimate(largest_run(exp, full))
         print(
             f"{exp.path}: ok ({exp.method} design, {full['point_id'].nunique()} points x "
             f"{exp.spec.runs.replicates} replicates = {len(full)} runs; varies "
-            f"{', '.join(exp.names)})"
+            f"{', '.join(exp.names)}; at most {format_size(need.total)} of memory per run)"
         )
         return 0
     return _run(args)[1]

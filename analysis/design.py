@@ -13,12 +13,62 @@ import numpy as np
 import pandas as pd
 
 from trustsim.loader import ScenarioError, validate
+from trustsim.memory import Sizes
+from trustsim.params import flat
 
 from .experiment import Experiment
 
 ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 SEED_LIMIT_BITS = 62  # run.seed allows [0, 2**62]
 MAX_LISTED = 5  # invalid design points listed before "and N more"
+# Runs one experiment may plan. The plan, its seeds and the check of every design point
+# are built in memory before any run starts (about 10 s per million runs); a larger
+# study is several experiment files (or several master seeds).
+MAX_RUNS = 1_000_000
+
+
+def point_count(method: str, samples: int, n_parameters: int, grid_sizes: list[int]) -> int:
+    """Design points SALib (or the grid) will make, computed without making them."""
+    if method == "grid":
+        return int(np.prod(grid_sizes, dtype=object)) if grid_sizes else 0
+    if method == "lhs":
+        return samples
+    if method == "morris":
+        return samples * (n_parameters + 1)
+    raise ValueError(f"use sobol_point_count for {method}")
+
+
+def sobol_point_count(samples: int, n_parameters: int, second_order: bool) -> int:
+    """Saltelli's scheme: N (2D + 2) points with second-order indices, N (D + 2) without."""
+    return samples * (2 * n_parameters + 2 if second_order else n_parameters + 2)
+
+
+def run_count(experiment: Experiment) -> int:
+    """Runs the experiment plans: design points x replicates (nothing is built)."""
+    d = experiment.spec.design
+    n = len(experiment.parameters)
+    if d.method == "sobol":
+        pts = sobol_point_count(d.samples, n, d.second_order)
+    else:
+        pts = point_count(d.method, d.samples, n, [len(p.given) for p in experiment.parameters])
+    return pts * experiment.spec.runs.replicates
+
+
+def check_size(experiment: Experiment, limit: int = MAX_RUNS) -> int:
+    """Refuse, at once, an experiment that plans more than ``limit`` runs."""
+    runs = run_count(experiment)
+    if runs > limit:
+        d = experiment.spec.design
+        raise ScenarioError(
+            [
+                f"{experiment.path}: the {d.method} design plans {runs:,} runs "
+                f"({runs // experiment.spec.runs.replicates:,} design points x "
+                f"{experiment.spec.runs.replicates:,} replicates), more than the limit of "
+                f"{limit:,} runs per experiment; lower design.samples, runs.replicates or the "
+                f"values of a grid, or split the study into several experiment files"
+            ]
+        )
+    return runs
 
 
 def problem(experiment: Experiment) -> dict[str, Any]:
@@ -94,6 +144,16 @@ def plan(experiment: Experiment) -> pd.DataFrame:
     frame.insert(2, "replicate", replicate)
     frame.insert(3, "seed", seeds)
     return frame
+
+
+def largest_run(experiment: Experiment, runs: pd.DataFrame) -> Sizes:
+    """Sizes at least as large as any run of the plan (each varied value at its maximum),
+    for the memory guard, computed from the plan's columns without building scenarios."""
+    values = flat(experiment.base)
+    for name in experiment.names:
+        if name in runs and runs[name].dtype != bool and len(runs):
+            values[name] = runs[name].max().item()
+    return Sizes.from_values(values)
 
 
 def point_data(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

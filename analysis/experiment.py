@@ -364,8 +364,9 @@ def parse(path: Path, text: str, data: dict[str, Any]) -> Experiment:
     if problems:
         raise ScenarioError(problems)
     experiment = Experiment(path, text, spec, base, tuple(parameters))
-    from .design import check_points  # the design needs a valid experiment to be built
+    from .design import check_points, check_size  # the design needs a valid experiment
 
+    check_size(experiment)  # before building the design: a huge one would hang
     check_points(experiment)
     return experiment
 

@@ -27,11 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 from trustsim.errors import UsageError
+from trustsim.memory import check_runs
 from trustsim.run import atomic_write, provenance
 
 from .batch import Batch, BatchResult, run_batch
-from .design import ID_COLUMNS, plan
-from .executors import open_executor
+from .design import ID_COLUMNS, largest_run, plan
+from .executors import machine_workers, open_executor
 from .experiment import Experiment, load_experiment
 from .progress import SweepProgress
 
@@ -355,13 +356,20 @@ def execute(
     cluster: str | None = None,
     batch: int | None = None,
     progress: bool = False,
+    max_memory: int | str | None = None,
 ) -> SweepReport:
-    """Run (or resume) a sweep into ``out`` and return the full table with timings."""
+    """Run (or resume) a sweep into ``out`` and return the full table with timings.
+
+    A sweep whose largest run times the local workers would not fit in memory is refused
+    before anything runs (with a cluster, each run must fit on this machine).
+    """
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     out = Path(out) if out is not None else default_out(exp)
     if batch is not None and batch < 1:
         raise UsageError(f"--batch {batch}: must be at least 1")
     full = plan(exp)
+    at_once = 1 if cluster else (machine_workers() if workers is None else max(workers, 1))
+    check_runs(largest_run(exp, full), at_once, max_memory, f"{exp.path}: this sweep")
     with exclusive(out):
         return _session(exp, out, full, workers, cluster, batch, progress)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, TrustsimError
 from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from .memory import add_max_memory
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
@@ -51,6 +52,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="store_true", help="also write the relationship event log")
     p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     p.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
+    add_max_memory(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -80,16 +82,23 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .report import print_summary, save_figure
+    from .memory import check_run
+    from .report import FigureWorker, print_summary
     from .run import simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     source = resolve_path(args.scenario)
+    check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
-    result = simulate(scenario, engine=args.engine)
-    paths = write_run(result, out, str(source))
-    if not args.no_figure:
-        paths["figure"] = save_figure(result, out / "trust.png")
+    figure = None if args.no_figure else FigureWorker()  # loads matplotlib meanwhile
+    try:
+        result = simulate(scenario, engine=args.engine)
+        paths = write_run(result, out, str(source))
+        if figure is not None:
+            paths["figure"] = figure.save(result, out / "trust.png")
+    finally:
+        if figure is not None:
+            figure.close()
     print_summary(result, paths)
     return 0
 

@@ -4,21 +4,26 @@ Drawn once from the scenario seed with numpy's SeedSequence; both engines start 
 the same :class:`World`, so they differ only in how they step.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-import networkx as nx
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .codes import D_INIT, NO_SALESPERSON
-from .network import CSR, build_graph, to_csr
+from .network import CSR, build_csr, to_graph
 from .params import Scenario
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
 class World:
     """Everything fixed at initialization; arrays are indexed by agent id."""
 
-    graph: nx.Graph
     csr: CSR
     # customers
     propensity: np.ndarray
@@ -39,6 +44,11 @@ class World:
     consistency: np.ndarray
     price: np.ndarray
     social: np.ndarray
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The tie network as a networkx graph, made on first use (the engines read ``csr``)."""
+        return to_graph(self.csr)
 
     @property
     def n_customers(self) -> int:
@@ -65,7 +75,7 @@ def build_world(scenario: Scenario, seed: int) -> World:
     rng = np.random.default_rng(np.random.SeedSequence([seed, D_INIT]))
     pop, sp, fm = scenario.population, scenario.salespeople, scenario.firms
     nc, ns, nf = pop.n_customers, pop.n_salespeople, pop.n_firms
-    graph = build_graph(scenario, rng)
+    csr = build_csr(scenario, rng)
     has_kin = rng.random(nc) < pop.kin_share
     kin = np.where(has_kin, rng.integers(0, ns, nc), NO_SALESPERSON).astype(np.int64)
     instrumental = np.zeros(ns, dtype=bool)
@@ -73,8 +83,7 @@ def build_world(scenario: Scenario, seed: int) -> World:
     purity = sp.strategy_purity
     hf = fm.heterogeneity
     return World(
-        graph=graph,
-        csr=to_csr(graph),
+        csr=csr,
         propensity=_around(rng, pop.propensity_mean, pop.propensity_spread, nc),
         risk=_around(rng, pop.risk_mean, pop.risk_spread, nc),
         kin_salesperson=kin,

@@ -88,9 +88,16 @@ def simulate(
     steps: int | None = None,
     on_step: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Run ``scenario`` for ``steps`` (default run.steps) and collect its outputs."""
+    """Run ``scenario`` for ``steps`` (default run.steps) and collect its outputs.
+
+    A run too large for the memory available stops here, before anything is allocated
+    (:mod:`trustsim.memory`), rather than being killed later.
+    """
+    from .memory import check_run
+
     seed = scenario.run.seed if seed is None else seed
     steps = scenario.run.steps if steps is None else steps
+    check_run(scenario, engine, steps)
     start = time.perf_counter()
     model = make_model(scenario, engine, seed)
     for _ in range(steps):
