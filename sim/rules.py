@@ -459,3 +459,14 @@ def capacity_accept(seed, step, c, s, demand, capacity, P):
     if not P[0].mechanisms.capacity or demand <= capacity:
         return True
     return uniform(seed, step, c, s, D_CAPACITY) < capacity / demand
+
+
+# ------------------------------------------------------------------------ memory
+
+
+@njit(cache=True)
+def forgotten_first(last_a, salesperson_a, last_b, salesperson_b):
+    """Whether a customer at ``population.max_relationships`` forgets relationship a before
+    b (ODD 7.16): the one whose last trade (or first meeting, if it never traded) lies
+    further back; of two as old, the one with the lower salesperson id."""
+    return last_a < last_b or (last_a == last_b and salesperson_a < salesperson_b)
