@@ -16,7 +16,19 @@ import mesa
 import numpy as np
 
 from . import rules
-from .codes import CLOSED, COLD, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL, STAGE_NAMES
+from .codes import (
+    CLOSED,
+    COLD,
+    D_CHOOSE,
+    D_REPLACE,
+    ELSEWHERE,
+    FIRST_TRY,
+    HANDOVER,
+    KIN,
+    OUTSIDER,
+    REFERRAL,
+    STAGE_NAMES,
+)
 from .metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
 from .rng import index
 
@@ -54,7 +66,8 @@ class Salesperson(mesa.Agent):
         self.strategy = float(w.strategy[idx])
         self.capacity = int(w.capacity[idx])
         self.moved_from: Firm | None = None
-        self.demand = 0
+        self.demand = 0  # requests in this round of encounters
+        self.available = self.capacity  # capacity left for this round
 
     def consider_moving(self) -> None:
         """Turnover: move to a rival firm by chance or on the scenario's schedule."""
@@ -80,6 +93,7 @@ class Relationship:
     scar: float = 0.0
     asym: float = 1.0
     n_trades: int = 0
+    misses: int = 0  # encounters in a row that did not close (reset by a trade)
 
     def gift_at(self, step: int, P: np.ndarray) -> float:
         return rules.gift_now(self.gift, self.last_step, step, P)
@@ -110,6 +124,8 @@ class Customer(mesa.Agent):
         """Clear what a customer did last step."""
         self.start_salesperson = self.salesperson
         self.choice: Salesperson | None = None
+        self.elsewhere: Salesperson | None = None  # where an unclosed need is taken (7.14)
+        self.served = self.look = False
         self.origin, self.referrer_trust, self.referrer_ring = COLD, 0.0, OUTSIDER
         self.wom, self.wom_firm = 0, -1
         self.cost = self.perf = math.nan
@@ -207,6 +223,7 @@ class Customer(mesa.Agent):
         m = self.model
         if not rules.needs_to_buy(m.seed, m.steps, self.idx, m.P):
             return
+        m.count("needs")
         if self.salesperson is not None:
             self.choice = self.salesperson
             return
@@ -225,15 +242,77 @@ class Customer(mesa.Agent):
         self.choice = m.salespeople[index(m.seed, m.steps, self.idx, 0, D_CHOOSE, m.n_salespeople)]
 
     def meet(self) -> None:
-        """Phase 4: an encounter through the sales stages, and a trade if it closes."""
-        sp, m = self.choice, self.model
+        """Phase 4, first try: an encounter with the chosen salesperson."""
+        self.encounter(self.choice, FIRST_TRY)
+
+    def choose_elsewhere(self) -> None:
+        """Phase 4, between the rounds (7.14): where to take a need that did not close —
+        kin, a tie's referral, or a rival firm's salesperson. After every first try, so
+        that a tie's salesperson is the one it has once this step's first tries are over."""
+        if not self.look:
+            return
+        m, s1 = self.model, self.choice
+        self.origin, self.referrer_trust, self.referrer_ring = COLD, 0.0, OUTSIDER
+        known = self.better_known(s1)
+        if known is not None:
+            self.elsewhere = known
+        elif self.kin >= 0 and self.kin != s1.idx:
+            self.elsewhere, self.origin = m.salespeople[self.kin], KIN
+        else:
+            self.elsewhere = self.referred_elsewhere(s1) or self.cold_elsewhere(s1)
+        if self.elsewhere is not None:
+            m.count("looked_elsewhere")
+
+    def better_known(self, s1: Salesperson) -> Salesperson | None:
+        """The salesperson met before whom I trust most, if more than ``s1`` (lowest id
+        among equals)."""
+        m = self.model
+        best, best_trust = None, self.relationships[s1.idx].trust(m.steps, m.P)
+        for idx in sorted(self.relationships):
+            if idx != s1.idx:
+                trust = self.relationships[idx].trust(m.steps, m.P)
+                if trust > best_trust:
+                    best, best_trust = m.salespeople[idx], trust
+        return best
+
+    def referred_elsewhere(self, s1: Salesperson) -> Salesperson | None:
+        m = self.model
+        for tie, ring in self.ties:
+            sp = tie.salesperson
+            if sp is None or sp is s1:
+                continue
+            if not rules.refers_elsewhere(m.seed, m.steps, self.idx, tie.idx, ring, m.P):
+                continue
+            tie_trust = tie.relationships[sp.idx].trust(m.steps, m.P)
+            if rules.trusted_enough_to_refer(tie_trust, m.P):
+                self.origin, self.referrer_trust, self.referrer_ring = REFERRAL, tie_trust, ring
+                return sp
+        return None
+
+    def cold_elsewhere(self, s1: Salesperson) -> Salesperson | None:
+        m, t = self.model, self.model.steps
+        rival = rules.elsewhere_firm(m.seed, t, self.idx, s1.firm.idx, m.n_firms)
+        staff = m.staff(rival) if rival != s1.firm.idx else []
+        if staff:
+            return staff[rules.elsewhere_pick(m.seed, t, self.idx, rival, len(staff))]
+        other = rules.other_salesperson(m.seed, t, self.idx, s1.idx, m.n_salespeople)
+        return m.salespeople[other] if other >= 0 else None
+
+    def meet_elsewhere(self) -> None:
+        """Phase 4, second try (7.14): the need taken elsewhere."""
+        self.encounter(self.elsewhere, ELSEWHERE)
+
+    def encounter(self, sp: Salesperson | None, rnd: int) -> None:
+        """An encounter through the sales stages, and a trade if it closes."""
+        m = self.model
         if sp is None:
             return
         t, P = m.steps, m.P
-        if not rules.capacity_accept(m.seed, t, self.idx, sp.idx, sp.demand, sp.capacity, P):
+        if not rules.capacity_accept(m.seed, t, self.idx, sp.idx, sp.demand, sp.available, P):
             m.count("unserved")
             return
         m.count("encounters")
+        self.served = self.served or rnd == FIRST_TRY
         if sp.idx not in self.relationships:
             m.count({REFERRAL: "referrals", COLD: "cold_contacts"}.get(self.origin, ""))
         firm = sp.firm
@@ -246,6 +325,11 @@ class Customer(mesa.Agent):
         stage = rules.sales_stages(m.seed, t, self.idx, sp.idx, dtrust, firm.price, P)
         if stage < CLOSED:
             m.count("stop_" + STAGE_NAMES[stage])
+            rel.misses += 1
+            if rnd == FIRST_TRY:
+                self.look = rules.looks_elsewhere(
+                    m.seed, t, self.idx, sp.idx, trust, rel.ring, rel.misses, P
+                )
             m.log(
                 EV_ENCOUNTER,
                 self,
@@ -256,12 +340,20 @@ class Customer(mesa.Agent):
                 trust_before=trust,
                 trust_after=trust,
                 org_trust=org,
+                elsewhere=rnd == ELSEWHERE,
             )
             return
-        self.trade(sp, firm, rel, gift, trust, org)
+        self.trade(sp, firm, rel, gift, trust, org, rnd)
 
     def trade(
-        self, sp: Salesperson, firm: Firm, rel: Relationship, gift: float, trust: float, org: float
+        self,
+        sp: Salesperson,
+        firm: Firm,
+        rel: Relationship,
+        gift: float,
+        trust: float,
+        org: float,
+        rnd: int,
     ) -> None:
         """A closed sale: outcome, trust learning or breach, failure response, WOM."""
         m, t, P = self.model, self.model.steps, self.model.P
@@ -306,19 +398,29 @@ class Customer(mesa.Agent):
                 m.seed, t, c, s, trust, ti, te, ring0, firm.recovery, P
             )
         rel.ti, rel.te, rel.gift, rel.scar, rel.asym = ti, te, gift, scar, asym
-        rel.n_trades, rel.last_step = n0 + 1, t
+        rel.n_trades, rel.last_step, rel.misses = n0 + 1, t, 0
         after = rel.trust(t, P)
         rel.ring = rules.ring_after(ring0, after, rel.n_trades, breach, P)
+        left = breach and not exited
+        if left:
+            lost = max(trust - after, 0.0)
+            left = rules.leaves_after_breach(m.seed, t, c, s, lost, ring0, P)
         self.org[firm.idx] = rules.org_learn(
             org, perf, failed, forgiven, breach, firm.recovery, firm.social, asym0, P
         )
         bad = breach or (failed and not forgiven)
         sat = rules.satisfaction(perf, depth, ti0, P)
         self.wom, self.wom_firm = rules.wom_sign(m.seed, t, c, s, sat, bad, failed, P), firm.idx
-        self.salesperson = None if exited else sp
+        old = self.salesperson
+        lost_sp = old if old is not None and old is not sp else None
+        self.salesperson = None if exited or left else sp
         self.cost, self.perf, self.depth, self.repeat = cost, perf, depth, n0 > 0
         for name, happened in (
             ("trades", True),
+            ("trades_elsewhere", rnd == ELSEWHERE),
+            ("lost_to_rival", lost_sp is not None),
+            ("lost_to_other_firm", lost_sp is not None and lost_sp.firm is not firm),
+            ("breach_exits", left),
             ("failures", failed),
             ("breaches", breach),
             ("complaints", complained),
@@ -352,6 +454,9 @@ class Customer(mesa.Agent):
             complained=complained,
             exited=exited,
             wom=self.wom,
+            elsewhere=rnd == ELSEWHERE,
+            lost_salesperson=-1 if lost_sp is None else lost_sp.idx,
+            breach_exit=left,
         )
 
     def listen(self) -> None:

@@ -15,13 +15,26 @@ import numpy as np
 from numba import njit, prange
 
 from . import rules
-from .codes import CLOSED, COLD, CONTACT, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL
+from .codes import (
+    CLOSED,
+    COLD,
+    CONTACT,
+    D_CHOOSE,
+    D_REPLACE,
+    ELSEWHERE,
+    FIRST_TRY,
+    HANDOVER,
+    KIN,
+    OUTSIDER,
+    REFERRAL,
+)
 from .measure import Census, summarize
 from .metrics import (
     COUNTERS,
     EV_ENCOUNTER,
     EV_OFFER,
     EV_TURNOVER,
+    I_BREACH_EXITS,
     I_BREACHES,
     I_CHURNED,
     I_COLD,
@@ -30,24 +43,31 @@ from .metrics import (
     I_FAILURES,
     I_FOLLOWED,
     I_FORGIVEN,
+    I_LOOKED_ELSEWHERE,
+    I_LOST_TO_OTHER_FIRM,
+    I_LOST_TO_RIVAL,
     I_MOVES,
+    I_NEEDS,
     I_OFFERS,
     I_REFERRALS,
     I_STAYED,
     I_STOP_CONTACT,
     I_SWITCHES,
     I_TRADES,
+    I_TRADES_ELSEWHERE,
     I_UNSERVED,
     I_WITH_START,
     I_WOM_NEG,
     I_WOM_POS,
     L_ASYM,
     L_BREACH,
+    L_BREACH_EXIT,
     L_COMPLAINED,
     L_COST,
     L_CUSTOMER,
     L_DEPTH,
     L_DISCOUNT,
+    L_ELSEWHERE,
     L_EXITED,
     L_FAILED,
     L_FIRM,
@@ -55,6 +75,8 @@ from .metrics import (
     L_FORGIVEN,
     L_GIFT,
     L_KIND,
+    L_LOST_SALESPERSON,
+    L_MISSES,
     L_N_TRADES,
     L_ORG_TRUST,
     L_ORIGIN,
@@ -77,7 +99,7 @@ from .metrics import (
 )
 from .params import Scenario, param_record
 from .population import World, build_world
-from .relstore import REL_DTYPE, Store, add, find, make_room, new_store
+from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_room, new_store
 from .rng import index
 
 NAN = np.nan
@@ -201,6 +223,11 @@ class Scratch(NamedTuple):
     demand: np.ndarray  # customers who chose each salesperson
     staff_ptr: np.ndarray  # firms + 1: firm f's salespeople are staff[staff_ptr[f]:...]
     staff: np.ndarray  # salespeople by firm, in id order
+    want: np.ndarray  # customers: whom each meets in this round of phase 4 (-1: nobody)
+    served: np.ndarray  # served in the first try
+    look: np.ndarray  # takes its need elsewhere
+    cap_left: np.ndarray  # salespeople: capacity left for this round
+    own_trust: np.ndarray  # customers: trust in one's own salesperson in phase 3
 
     @classmethod
     def new(cls, nc: int, ns: int, nf: int, log_slots: int) -> Scratch:
@@ -219,6 +246,11 @@ class Scratch(NamedTuple):
             demand=np.zeros(ns, dtype=i8),
             staff_ptr=np.zeros(nf + 1, dtype=i8),
             staff=np.zeros(ns, dtype=i8),
+            want=np.zeros(nc, dtype=i8),
+            served=np.zeros(nc, dtype=np.bool_),
+            look=np.zeros(nc, dtype=np.bool_),
+            cap_left=np.zeros(ns, dtype=i8),
+            own_trust=np.zeros(nc, dtype=f8),
         )
 
 
@@ -235,6 +267,7 @@ def _snapshot(dst, src):
     dst.origin = src.origin
     dst.last_step = src.last_step
     dst.n_trades = src.n_trades
+    dst.misses = src.misses
 
 
 @njit(cache=True)
@@ -265,6 +298,9 @@ def _log(
     discount=NAN,
     switched=False,
     followed=False,
+    elsewhere=False,
+    lost_salesperson=-1,
+    breach_exit=False,
 ):
     """Write event-log row ``slot`` (one per phase and customer): relationship (c, s) as it
     was ``before`` the event and is ``after`` it (the same record when the event left it
@@ -303,6 +339,10 @@ def _log(
     row[L_DISCOUNT] = discount
     row[L_SWITCHED] = switched
     row[L_FOLLOWED] = followed
+    row[L_MISSES] = after.misses
+    row[L_ELSEWHERE] = elsewhere
+    row[L_LOST_SALESPERSON] = lost_salesperson
+    row[L_BREACH_EXIT] = breach_exit
 
 
 @njit(cache=True)
@@ -330,7 +370,26 @@ def _start(recs, sid, blk, c, s, own, origin, trust0, t):
     r.scar = 0.0
     r.asym = 1.0
     r.n_trades = 0
+    r.misses = 0
     return i, filled
+
+
+@njit(cache=True)
+def _better_known(recs, sid, blk, c, s1, t, P):
+    """The salesperson customer c has met and trusts most, if more than ``s1`` (lowest id
+    among equals; -1: none), as the Mesa engine's ``Customer.better_known`` (ODD 7.14)."""
+    lo = blk[c, START]
+    hi = lo + blk[c, COUNT]
+    best_trust = _trust(recs[find(sid, blk, c, s1)], t, P)
+    best = -1
+    for i in range(lo, hi):
+        k = sid[i]
+        if k == s1:
+            continue
+        tk = _trust(recs[i], t, P)
+        if tk > best_trust or (best >= 0 and tk == best_trust and k < best):
+            best, best_trust = k, tk
+    return best
 
 
 @njit(cache=True)
@@ -400,6 +459,11 @@ def step(seed, t, P, history, world, state, scratch):
         demand,
         staff_ptr,
         staff,
+        want,
+        served,
+        look,
+        cap_left,
+        own_trust,
     ) = scratch
 
     nc, ns, nf = propensity.shape[0], sp_firm.shape[0], quality.shape[0]
@@ -519,10 +583,17 @@ def step(seed, t, P, history, world, state, scratch):
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
     pending[0] += n_filled
 
-    # Phase 3: who needs to buy, and from whom.
+    # Phase 3: who needs to buy, and from whom. Each customer's trust in its own salesperson
+    # first, once, for the ties that ask it for a referral (nothing it depends on changes
+    # in this phase).
+    for c in prange(nc):
+        s = primary[c]
+        own_trust[c] = _trust(recs[find(sid, blk, c, s)], t, P) if s >= 0 else NAN
+    n_needs = 0
     for c in prange(nc):
         if not rules.needs_to_buy(seed, t, c, P):
             continue
+        n_needs += 1
         if primary[c] >= 0:
             choice[c] = primary[c]
             continue
@@ -535,7 +606,7 @@ def step(seed, t, P, history, world, state, scratch):
             sj = primary[j]
             if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
-            tj = _trust(recs[find(sid, blk, j, sj)], t, P)
+            tj = own_trust[j]
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL
@@ -544,153 +615,230 @@ def step(seed, t, P, history, world, state, scratch):
                 break
         if choice[c] < 0:
             choice[c] = index(seed, t, c, 0, D_CHOOSE, ns)
-    demand[:] = 0
-    for c in range(nc):
-        if choice[c] >= 0:
-            demand[choice[c]] += 1
+    counts[I_NEEDS] = n_needs
 
-    # Phase 4: encounters through the sales stages; trades.
-    stage_of[:] = -1
-    recs, sid = make_room(recs, sid, blk, top, pending, limit)
-    n_filled = 0
+    # Phase 4: encounters through the sales stages; trades. Round FIRST_TRY meets the
+    # chosen salesperson; round ELSEWHERE (7.14) takes needs that did not close to someone
+    # else, chosen after every first try is over and served from the capacity left.
+    want[:] = choice  # whom each customer meets in this round (-1: nobody)
+    cap_left[:] = capacity  # capacity left for this round
+    served[:] = False
+    look[:] = False
     n_unserved = n_served = n_referrals = n_cold = 0
     n_trades = n_failures = n_breaches = n_complaints = n_forgiven = n_churned = 0
     n_wom_pos = n_wom_neg = 0
-    for c in prange(nc):
-        s = choice[c]
-        if s < 0:
-            continue
-        if not rules.capacity_accept(seed, t, c, s, demand[s], capacity[s], P):
-            n_unserved += 1
-            continue
-        n_served += 1
-        f = sp_firm[s]
-        o = org[c, f]
-        i = find(sid, blk, c, s)
-        if i < 0:
-            if origin[c] == REFERRAL:
-                n_referrals += 1
-            elif origin[c] == COLD:
-                n_cold += 1
-            t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
-            i, filled = _start(recs, sid, blk, c, s, primary[c], origin[c], t0, t)
-            n_filled += 1 if filled else 0
-        r = recs[i]
-        aware[c] = True
-        g = rules.gift_now(r.gift, r.last_step, t, P)
-        trust = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
-        dtrust = rules.decision_trust(trust, o, risk[c], r.asym, P)
-        stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
-        stage_of[c] = stage
-        if stage < CLOSED:
+    n_looked = n_elsewhere = n_lost = n_lost_firm = n_breach_exits = 0
+    for rnd in range(FIRST_TRY, ELSEWHERE + 1):
+        if rnd == ELSEWHERE:
+            for c in range(nc):
+                if served[c]:
+                    cap_left[choice[c]] = max(cap_left[choice[c]] - 1, 0)
+            want[:] = -1
+            for c in prange(nc):
+                if not look[c]:
+                    continue
+                s1 = choice[c]
+                origin[c], ref_trust[c], ref_ring[c] = COLD, 0.0, OUTSIDER
+                best = _better_known(recs, sid, blk, c, s1, t, P)
+                if best >= 0:  # a salesperson met before, trusted more
+                    want[c] = best
+                elif kin[c] >= 0 and kin[c] != s1:
+                    want[c] = kin[c]
+                    origin[c] = KIN
+                else:
+                    for k in range(indptr[c], indptr[c + 1]):
+                        j = indices[k]
+                        sj = primary[j]
+                        if sj < 0 or sj == s1:
+                            continue
+                        if not rules.refers_elsewhere(seed, t, c, j, tie_ring[k], P):
+                            continue
+                        tj = _trust(recs[find(sid, blk, j, sj)], t, P)
+                        if rules.trusted_enough_to_refer(tj, P):
+                            want[c] = sj
+                            origin[c] = REFERRAL
+                            ref_trust[c] = tj
+                            ref_ring[c] = tie_ring[k]
+                            break
+                    if want[c] < 0:  # a cold contact at a rival firm
+                        rival = rules.elsewhere_firm(seed, t, c, sp_firm[s1], nf)
+                        n_staff = 0
+                        if rival != sp_firm[s1]:
+                            n_staff = staff_ptr[rival + 1] - staff_ptr[rival]
+                        if n_staff > 0:
+                            pick = rules.elsewhere_pick(seed, t, c, rival, n_staff)
+                            want[c] = staff[staff_ptr[rival] + pick]
+                        else:
+                            want[c] = rules.other_salesperson(seed, t, c, s1, ns)
+                if want[c] >= 0:
+                    n_looked += 1
+        demand[:] = 0
+        for c in range(nc):
+            if want[c] >= 0:
+                demand[want[c]] += 1
+        stage_of[:] = -1
+        recs, sid = make_room(recs, sid, blk, top, pending, limit)
+        n_filled = 0
+        for c in prange(nc):
+            s = want[c]
+            if s < 0:
+                continue
+            if not rules.capacity_accept(seed, t, c, s, demand[s], cap_left[s], P):
+                n_unserved += 1
+                continue
+            n_served += 1
+            if rnd == FIRST_TRY:
+                served[c] = True
+            f = sp_firm[s]
+            o = org[c, f]
+            i = find(sid, blk, c, s)
+            if i < 0:
+                if origin[c] == REFERRAL:
+                    n_referrals += 1
+                elif origin[c] == COLD:
+                    n_cold += 1
+                t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
+                i, filled = _start(recs, sid, blk, c, s, primary[c], origin[c], t0, t)
+                n_filled += 1 if filled else 0
+            r = recs[i]
+            aware[c] = True
+            g = rules.gift_now(r.gift, r.last_step, t, P)
+            trust = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
+            dtrust = rules.decision_trust(trust, o, risk[c], r.asym, P)
+            stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
+            stage_of[c] = stage
+            slot = (2 + rnd) * nc + c
+            if stage < CLOSED:
+                r.misses += 1
+                if rnd == FIRST_TRY:
+                    look[c] = rules.looks_elsewhere(seed, t, c, s, trust, r.ring, r.misses, P)
+                if history:
+                    _log(
+                        log,
+                        logged,
+                        slot,
+                        t,
+                        EV_ENCOUNTER,
+                        c,
+                        s,
+                        f,
+                        r,
+                        r,
+                        stage=stage,
+                        trust_before=trust,
+                        trust_after=trust,
+                        org_trust=o,
+                        elsewhere=rnd == ELSEWHERE,
+                    )
+                continue
+            # the trade
+            b = before[c]
+            _snapshot(b, r)
+            depth = rules.needs_depth(seed, t, c, s, b.ring, empathy[s], P)
+            forced = rules.forced_breach(t, s, P)
+            perf, breach, failed = rules.trade_outcome(
+                seed,
+                t,
+                c,
+                s,
+                competence[s],
+                integrity[s],
+                quality[f],
+                consistency[f],
+                failure_rate[f],
+                forced,
+                P,
+            )
+            tcost = rules.transaction_cost(trust, b.asym, P)
+            if breach:
+                nti, nte, ngift, nscar = rules.breach_loss(b.ti, b.te, P)
+                nasym = b.asym
+            else:
+                nti, nte, ngift, nscar, nasym = rules.learn(
+                    b.ti,
+                    b.te,
+                    g,
+                    b.scar,
+                    b.asym,
+                    perf,
+                    depth,
+                    integrity[s],
+                    strategy[s],
+                    transparency[f],
+                    P,
+                )
+            forgiven = complained = exited = False
+            if failed:
+                forgiven, complained, exited, nti, nte = rules.failure_response(
+                    seed, t, c, s, trust, nti, nte, b.ring, recovery[f], P
+                )
+            r.ti, r.te, r.gift, r.scar, r.asym = nti, nte, ngift, nscar, nasym
+            r.n_trades = b.n_trades + 1
+            r.last_step = t
+            r.misses = 0
+            after = rules.combined_trust(nti, nte, ngift, r.n_trades, P)
+            r.ring = rules.ring_after(b.ring, after, r.n_trades, breach, P)
+            left = False
+            if breach and not exited:
+                lost = max(trust - after, 0.0)
+                left = rules.leaves_after_breach(seed, t, c, s, lost, b.ring, P)
+            org[c, f] = rules.org_learn(
+                o, perf, failed, forgiven, breach, recovery[f], social[f], b.asym, P
+            )
+            bad = breach or (failed and not forgiven)
+            wom[c] = rules.wom_sign(
+                seed, t, c, s, rules.satisfaction(perf, depth, b.ti, P), bad, failed, P
+            )
+            wom_firm[c] = f
+            old = primary[c]
+            lost_sp = old if old >= 0 and old != s else -1
+            primary[c] = -1 if exited or left else s
+            cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, b.n_trades > 0
+            n_trades += 1
+            n_failures += 1 if failed else 0
+            n_breaches += 1 if breach else 0
+            n_complaints += 1 if complained else 0
+            n_forgiven += 1 if forgiven else 0
+            n_churned += 1 if exited else 0
+            n_breach_exits += 1 if left else 0
+            n_elsewhere += 1 if rnd == ELSEWHERE else 0
+            n_lost += 1 if lost_sp >= 0 else 0
+            n_lost_firm += 1 if lost_sp >= 0 and sp_firm[lost_sp] != f else 0
+            n_wom_pos += 1 if wom[c] > 0 else 0
+            n_wom_neg += 1 if wom[c] < 0 else 0
             if history:
                 _log(
                     log,
                     logged,
-                    2 * nc + c,
+                    slot,
                     t,
                     EV_ENCOUNTER,
                     c,
                     s,
                     f,
+                    b,
                     r,
-                    r,
-                    stage=stage,
+                    stage=CLOSED,
                     trust_before=trust,
-                    trust_after=trust,
+                    trust_after=after,
                     org_trust=o,
+                    perf=perf,
+                    depth=depth,
+                    cost=tcost,
+                    breach=breach,
+                    failed=failed,
+                    forgiven=forgiven,
+                    complained=complained,
+                    exited=exited,
+                    wom=wom[c],
+                    elsewhere=rnd == ELSEWHERE,
+                    lost_salesperson=lost_sp,
+                    breach_exit=left,
                 )
-            continue
-        # the trade
-        b = before[c]
-        _snapshot(b, r)
-        depth = rules.needs_depth(seed, t, c, s, b.ring, empathy[s], P)
-        forced = rules.forced_breach(t, s, P)
-        perf, breach, failed = rules.trade_outcome(
-            seed,
-            t,
-            c,
-            s,
-            competence[s],
-            integrity[s],
-            quality[f],
-            consistency[f],
-            failure_rate[f],
-            forced,
-            P,
-        )
-        tcost = rules.transaction_cost(trust, b.asym, P)
-        if breach:
-            nti, nte, ngift, nscar = rules.breach_loss(b.ti, b.te, P)
-            nasym = b.asym
-        else:
-            nti, nte, ngift, nscar, nasym = rules.learn(
-                b.ti,
-                b.te,
-                g,
-                b.scar,
-                b.asym,
-                perf,
-                depth,
-                integrity[s],
-                strategy[s],
-                transparency[f],
-                P,
-            )
-        forgiven = complained = exited = False
-        if failed:
-            forgiven, complained, exited, nti, nte = rules.failure_response(
-                seed, t, c, s, trust, nti, nte, b.ring, recovery[f], P
-            )
-        r.ti, r.te, r.gift, r.scar, r.asym = nti, nte, ngift, nscar, nasym
-        r.n_trades = b.n_trades + 1
-        r.last_step = t
-        after = rules.combined_trust(nti, nte, ngift, r.n_trades, P)
-        r.ring = rules.ring_after(b.ring, after, r.n_trades, breach, P)
-        org[c, f] = rules.org_learn(
-            o, perf, failed, forgiven, breach, recovery[f], social[f], b.asym, P
-        )
-        bad = breach or (failed and not forgiven)
-        wom[c] = rules.wom_sign(
-            seed, t, c, s, rules.satisfaction(perf, depth, b.ti, P), bad, failed, P
-        )
-        wom_firm[c] = f
-        primary[c] = -1 if exited else s
-        cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, b.n_trades > 0
-        n_trades += 1
-        n_failures += 1 if failed else 0
-        n_breaches += 1 if breach else 0
-        n_complaints += 1 if complained else 0
-        n_forgiven += 1 if forgiven else 0
-        n_churned += 1 if exited else 0
-        n_wom_pos += 1 if wom[c] > 0 else 0
-        n_wom_neg += 1 if wom[c] < 0 else 0
-        if history:
-            _log(
-                log,
-                logged,
-                2 * nc + c,
-                t,
-                EV_ENCOUNTER,
-                c,
-                s,
-                f,
-                b,
-                r,
-                stage=CLOSED,
-                trust_before=trust,
-                trust_after=after,
-                org_trust=o,
-                perf=perf,
-                depth=depth,
-                cost=tcost,
-                breach=breach,
-                failed=failed,
-                forgiven=forgiven,
-                complained=complained,
-                exited=exited,
-                wom=wom[c],
-            )
+        pending[0] += n_filled
+        for c in range(nc):
+            if 0 <= stage_of[c] < CLOSED:
+                counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
     for k, n in (
         (I_UNSERVED, n_unserved),
         (I_ENCOUNTERS, n_served),
@@ -704,12 +852,13 @@ def step(seed, t, P, history, world, state, scratch):
         (I_CHURNED, n_churned),
         (I_WOM_POS, n_wom_pos),
         (I_WOM_NEG, n_wom_neg),
+        (I_BREACH_EXITS, n_breach_exits),
+        (I_LOOKED_ELSEWHERE, n_looked),
+        (I_TRADES_ELSEWHERE, n_elsewhere),
+        (I_LOST_TO_RIVAL, n_lost),
+        (I_LOST_TO_OTHER_FIRM, n_lost_firm),
     ):
         counts[k] = n
-    pending[0] += n_filled
-    for c in range(nc):
-        if 0 <= stage_of[c] < CLOSED:
-            counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
 
     # Phase 5: word of mouth along the ties, weighted by ring. Pushed from the few
     # speakers, in speaker-id order: each listener hears its speakers in the same order as
@@ -798,7 +947,7 @@ class CoreModel:
             np.zeros(nc, dtype=np.bool_),
             *new_store(nc, self.limit),
         )
-        slots = 3 * nc if self.history else 1  # turnover, offer and encounter slot per customer
+        slots = 4 * nc if self.history else 1  # turnover, offer, two encounter slots a customer
         self.scratch = Scratch.new(nc, ns, w.n_firms, slots)
         self.rows: list[dict[str, float]] = []
         self.events: list[np.ndarray] = []

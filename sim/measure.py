@@ -19,6 +19,8 @@ from .codes import (
     OUTSIDER,
 )
 from .metrics import (
+    I_NEEDS,
+    I_TRADES,
     M_BRAND_AWARENESS,
     M_INSIDER_SHARE,
     M_INTERVIEW_TRUST,
@@ -29,6 +31,7 @@ from .metrics import (
     M_MEAN_ORG_TRUST,
     M_MEAN_TRANSACTION_COST,
     M_MEAN_TRUST,
+    M_NEEDS_MET_SHARE,
     M_PERCEIVED_QUALITY,
     M_PRIMARY_ORG_TRUST,
     M_REPURCHASE_RATE,
@@ -179,4 +182,5 @@ def summarize(seed, step, counts, census, P):
     out[M_SURVEY_RESPONSE_RATE] = _mean(float(n_resp), n_sampled)
     out[M_INTERVIEW_TRUST] = _mean(s_int, n_int)
     out[M_WOM_SENTIMENT] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
+    out[M_NEEDS_MET_SHARE] = _mean(float(counts[I_TRADES]), counts[I_NEEDS])
     return out

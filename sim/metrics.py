@@ -28,6 +28,12 @@ COUNTERS = (
     "followed",
     "stayed",
     "with_salesperson_start",
+    "needs",
+    "looked_elsewhere",
+    "trades_elsewhere",
+    "lost_to_rival",
+    "lost_to_other_firm",
+    "breach_exits",
 )
 (
     I_TRADES,
@@ -52,6 +58,12 @@ COUNTERS = (
     I_FOLLOWED,
     I_STAYED,
     I_WITH_START,
+    I_NEEDS,
+    I_LOOKED_ELSEWHERE,
+    I_TRADES_ELSEWHERE,
+    I_LOST_TO_RIVAL,
+    I_LOST_TO_OTHER_FIRM,
+    I_BREACH_EXITS,
 ) = range(len(COUNTERS))
 
 MEANS = (
@@ -73,6 +85,7 @@ MEANS = (
     "survey_response_rate",
     "interview_trust",
     "wom_sentiment",
+    "needs_met_share",
 )
 # Columns of the MEANS row by name (measure.summarize writes them; tests check the names).
 (
@@ -94,6 +107,7 @@ MEANS = (
     M_SURVEY_RESPONSE_RATE,
     M_INTERVIEW_TRUST,
     M_WOM_SENTIMENT,
+    M_NEEDS_MET_SHARE,
 ) = range(len(MEANS))
 
 METRICS = ("step",) + COUNTERS + MEANS
@@ -122,6 +136,14 @@ METRIC_HELP = {
     "followed": "customers who followed a moving salesperson",
     "stayed": "customers who stayed with the firm",
     "with_salesperson_start": "customers with a salesperson at the start of the step",
+    "needs": "customers who needed to buy this step (each need counted once)",
+    "looked_elsewhere": "needs taken elsewhere the same step after an encounter that did not "
+    "close (to a salesperson met before, kin, a tie's referral or a rival firm's salesperson)",
+    "trades_elsewhere": "needs met elsewhere: trades closed on such a second try",
+    "lost_to_rival": "customers whose own salesperson lost them to a trade elsewhere "
+    "(the other salesperson becomes their own)",
+    "lost_to_other_firm": "... of which to a salesperson of another firm",
+    "breach_exits": "customers who left their salesperson at once after detecting a breach",
     "mean_trust": "mean overall trust T in one's salesperson",
     "mean_instrumental_trust": "mean ability trust (gift effect included)",
     "mean_emotional_trust": "mean character trust",
@@ -135,13 +157,15 @@ METRIC_HELP = {
     "perceived_quality": "mean performance of this step's trades",
     "repurchase_rate": "share of trades by customers who had traded before",
     "retention_rate": "share of customers with a salesperson at the start of the step who "
-    "still have the same one at its end (a followed move keeps; a switch, exit or handover "
-    "loses)",
+    "still have the same one at its end (a followed move keeps; a switch, an exit after a "
+    "failure or a breach, a handover or a need met elsewhere loses)",
     "brand_awareness": "share of customers who met a salesperson or heard word of mouth",
     "survey_trust": "survey estimate of organizational trust (noisy, biased, Likert)",
     "survey_response_rate": "share of sampled customers who answered",
     "interview_trust": "interview estimate of personal trust (small sample)",
     "wom_sentiment": "(praise - warnings) / all, as seen on social media",
+    "needs_met_share": "share of this step's needs that ended in a trade with anyone "
+    "(trades / needs; NaN: no need)",
 }
 
 
@@ -180,6 +204,10 @@ LOG_COLUMNS = (
     "discount",
     "switched",
     "followed",
+    "misses",
+    "elsewhere",
+    "lost_salesperson",
+    "breach_exit",
 )
 # Columns of an event-log row by name (the core's _log writes them; tests check the names).
 (
@@ -214,6 +242,10 @@ LOG_COLUMNS = (
     L_DISCOUNT,
     L_SWITCHED,
     L_FOLLOWED,
+    L_MISSES,
+    L_ELSEWHERE,
+    L_LOST_SALESPERSON,
+    L_BREACH_EXIT,
 ) = range(len(LOG_COLUMNS))
 LOG_INT_COLUMNS = (
     "step",
@@ -235,4 +267,8 @@ LOG_INT_COLUMNS = (
     "wom",
     "switched",
     "followed",
+    "misses",
+    "elsewhere",
+    "lost_salesperson",
+    "breach_exit",
 )

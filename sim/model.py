@@ -112,6 +112,10 @@ class TrustModel(mesa.Model):
             discount=math.nan,
             switched=0,
             followed=0,
+            misses=rel.misses,
+            elsewhere=0,
+            lost_salesperson=-1,
+            breach_exit=0,
         )
         row.update(fields)
         self.events.append(tuple(float(row[c]) for c in LOG_COLUMNS))
@@ -128,13 +132,23 @@ class TrustModel(mesa.Model):
         customers.shuffle_do("react_to_moves")
         customers.shuffle_do("consider_offer")
         customers.shuffle_do("choose_salesperson")
-        demand = Counter(c.choice.idx for c in self.customers if c.choice is not None)
-        for sp in self.salespeople:
-            sp.demand = demand[sp.idx]
+        self.open_round([c.choice for c in self.customers], Counter())
         customers.shuffle_do("meet")
+        customers.shuffle_do("choose_elsewhere")
+        served = Counter(c.choice.idx for c in self.customers if c.served)
+        self.open_round([c.elsewhere for c in self.customers], served)
+        customers.shuffle_do("meet_elsewhere")
         customers.shuffle_do("listen")
         self.metrics = self.summarize()
         self.datacollector.collect(self)
+
+    def open_round(self, wanted: list[Salesperson | None], served: Counter[int]) -> None:
+        """Requests per salesperson for a round of encounters, and the capacity left after
+        the ``served`` encounters of the round before (capacity rationing, 7.3)."""
+        demand = Counter(sp.idx for sp in wanted if sp is not None)
+        for sp in self.salespeople:
+            sp.demand = demand[sp.idx]
+            sp.available = max(sp.capacity - served[sp.idx], 0)
 
     def summarize(self) -> dict[str, float]:
         """Per-customer arrays in id order -> the shared summary."""

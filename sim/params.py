@@ -260,6 +260,14 @@ class Breach(Section):
     scheduled_salesperson: int = param(
         0, 0, 1_000_000, "id", "Salesperson who breaches at scheduled_step."
     )
+    exit_sensitivity: float = param(
+        2.0,
+        0,
+        10,
+        "1/trust",
+        "Probability of leaving at once after a breach, per unit of trust lost "
+        "(less the insider loyalty of kin and insiders).",
+    )
 
 
 class Failures(Section):
@@ -290,6 +298,25 @@ class Competition(Section):
     )
     barrier_trust: float = param(0.4, 0, 2, "price", "Extra discount needed per unit of trust.")
     barrier_noise: float = param(0.05, 0, 1, "price", "Noise of the exit barrier.")
+
+
+class Elsewhere(Section):
+    distrust_weight: float = param(
+        0.8,
+        0,
+        1,
+        "",
+        "Probability of taking a need elsewhere after one unclosed encounter, at zero trust "
+        "(scaled by 1 - trust; insiders and kin credited their loyalty).",
+    )
+    patience: float = param(
+        2.0,
+        0.1,
+        1000,
+        "encounters",
+        "Unclosed encounters in a row with one salesperson over which even a fully trusting "
+        "customer loses patience (the chance to stay falls by 1/e per this many).",
+    )
 
 
 class Wom(Section):
@@ -395,6 +422,14 @@ class Mechanisms(Section):
     ring_migration: bool = param(True, help="Salespeople move between outsider and insider rings.")
     risk_perception: bool = param(True, help="Risk perception lowers decision trust.")
     measurement_noise: bool = param(True, help="Noise and bias of simulated measurements.")
+    look_elsewhere: bool = param(
+        True,
+        help="A need that does not close with the chosen salesperson may be taken elsewhere "
+        "the same step (one met before, kin, a tie's referral, a rival firm's salesperson).",
+    )
+    breach_exit: bool = param(
+        True, help="A customer who detects a breach may leave the salesperson at once."
+    )
 
 
 class Scenario(BaseModel):
@@ -416,6 +451,7 @@ class Scenario(BaseModel):
     breach: Breach = Field(default_factory=Breach)
     failures: Failures = Field(default_factory=Failures)
     competition: Competition = Field(default_factory=Competition)
+    elsewhere: Elsewhere = Field(default_factory=Elsewhere)
     wom: Wom = Field(default_factory=Wom)
     turnover: Turnover = Field(default_factory=Turnover)
     costs: Costs = Field(default_factory=Costs)

@@ -24,17 +24,18 @@ REL_DTYPE = np.dtype(
             "asym",
             "last_step",
             "n_trades",
+            "misses",
             "ring",
             "origin",
         ],
-        "formats": ["f8", "f8", "f8", "f8", "f8", "i4", "i4", "i1", "i1"],
-        "offsets": [0, 8, 16, 24, 32, 40, 44, 48, 49],
+        "formats": ["f8", "f8", "f8", "f8", "f8", "i4", "i4", "i4", "i1", "i1"],
+        "offsets": [0, 8, 16, 24, 32, 40, 44, 48, 52, 53],
         "itemsize": 64,
     }
 )
 BYTES_PER_SLOT = REL_DTYPE.itemsize + 4  # the record and its salesperson id
 BYTES_PER_CUSTOMER = 3 * 8  # start, count, cap of its block
-ADDS_PER_STEP = 3  # phases that can start a relationship: handover, switch, encounter
+ADDS_PER_STEP = 4  # phases that can start a relationship: handover, switch, two encounters
 
 
 def grown(cap, count, limit):

@@ -123,7 +123,8 @@ def _copy(recs, sid, i, src, src_sid, j):
     """Copy slot j of (src, src_sid) to slot i (field by field: a record copy is a view)."""
     a, b = recs[i], src[j]
     a.ti, a.te, a.gift, a.scar, a.asym = b.ti, b.te, b.gift, b.scar, b.asym
-    a.last_step, a.n_trades, a.ring, a.origin = b.last_step, b.n_trades, b.ring, b.origin
+    a.last_step, a.n_trades, a.misses = b.last_step, b.n_trades, b.misses
+    a.ring, a.origin = b.ring, b.origin
     sid[i] = src_sid[j]
 
 

@@ -14,13 +14,17 @@ from .codes import (
     CONTACT,
     D_BARRIER,
     D_BREACH,
+    D_BREACH_EXIT,
     D_CAPACITY,
     D_COMPLAIN,
     D_DISCOUNT,
+    D_ELSEWHERE_PICK,
+    D_ELSEWHERE_REFERRAL,
     D_EXIT,
     D_FAILURE,
     D_FOLLOW,
     D_FORGIVE,
+    D_LOOK,
     D_NEED,
     D_NEEDS_DEPTH,
     D_OFFER,
@@ -386,12 +390,22 @@ def wom_receive(org, sign, ring, P):
 
 
 @njit(cache=True)
+def _refers(u, tie_ring, P):
+    p = P[0]
+    return p.mechanisms.referral and u < p.wom.referral_prob * ring_weight(tie_ring, P)
+
+
+@njit(cache=True)
 def refers(seed, step, c, tie, tie_ring, P):
     """Would neighbour ``tie`` pass its salesperson to customer ``c`` (if it trusts them)?"""
-    p = P[0]
-    if not p.mechanisms.referral:
-        return False
-    return uniform(seed, step, c, tie, D_REFERRAL) < p.wom.referral_prob * ring_weight(tie_ring, P)
+    return _refers(uniform(seed, step, c, tie, D_REFERRAL), tie_ring, P)
+
+
+@njit(cache=True)
+def refers_elsewhere(seed, step, c, tie, tie_ring, P):
+    """The same question asked again, with a fresh draw, by a customer whose need did not
+    close this step (7.14)."""
+    return _refers(uniform(seed, step, c, tie, D_ELSEWHERE_REFERRAL), tie_ring, P)
 
 
 @njit(cache=True)
@@ -459,6 +473,71 @@ def capacity_accept(seed, step, c, s, demand, capacity, P):
     if not P[0].mechanisms.capacity or demand <= capacity:
         return True
     return uniform(seed, step, c, s, D_CAPACITY) < capacity / demand
+
+
+# ------------------------------------------------------------ going elsewhere (7.14, 7.15)
+
+
+@njit(cache=True)
+def look_probability(trust, ring, misses, P):
+    """Chance that a customer takes an unclosed need elsewhere (ODD 7.14).
+
+    p = 1 - (1 - a * (1 - T')) * exp(-(misses - 1) / patience), T' = min(1, T + loyalty):
+    after one unclosed encounter p = a * (1 - T') (distrust), and every further one in a
+    row with the same salesperson wears patience down toward 1.
+    """
+    p = P[0]
+    if not p.mechanisms.look_elsewhere:
+        return 0.0
+    barrier = min(1.0, trust + loyalty_bonus(ring, P))
+    stay = (1.0 - p.elsewhere.distrust_weight * (1.0 - barrier)) * np.exp(
+        -max(misses - 1, 0) / p.elsewhere.patience
+    )
+    return clip01(1.0 - stay)
+
+
+@njit(cache=True)
+def looks_elsewhere(seed, step, c, s, trust, ring, misses, P):
+    """Does customer ``c``, whose encounter with ``s`` did not close, look elsewhere now?"""
+    return uniform(seed, step, c, s, D_LOOK) < look_probability(trust, ring, misses, P)
+
+
+@njit(cache=True)
+def elsewhere_pick(seed, step, c, firm, n_staff):
+    """Which of the ``n_staff`` salespeople now at rival ``firm`` (by id) a customer tries."""
+    return index(seed, step, c, firm, D_ELSEWHERE_PICK, n_staff)
+
+
+@njit(cache=True)
+def other_salesperson(seed, step, c, s, n_salespeople):
+    """Any salesperson but ``s`` (uniformly), when no rival firm has staff; -1 if none."""
+    if n_salespeople < 2:
+        return -1
+    other = index(seed, step, c, -1, D_ELSEWHERE_PICK, n_salespeople - 1)
+    return other + 1 if other >= s else other
+
+
+@njit(cache=True)
+def elsewhere_firm(seed, step, c, firm, n_firms):
+    """The rival firm a customer tries when its need did not close with ``firm``."""
+    return rival_firm(seed, step, c, 2, firm, n_firms)
+
+
+@njit(cache=True)
+def exit_probability(lost, ring, P):
+    """Chance of leaving at once after a detected breach (ODD 7.15): k * (trust lost - the
+    loyalty credited to kin and insiders in a steep culture), clipped to [0, 1]."""
+    p = P[0]
+    if not p.mechanisms.breach_exit:
+        return 0.0
+    return clip01(p.breach.exit_sensitivity * (lost - loyalty_bonus(ring, P)))
+
+
+@njit(cache=True)
+def leaves_after_breach(seed, step, c, s, lost, ring, P):
+    """Does customer ``c`` leave salesperson ``s`` at once after a breach that cost it
+    ``lost`` trust (``ring``: where ``s`` stood before the breach)?"""
+    return uniform(seed, step, c, s, D_BREACH_EXIT) < exit_probability(lost, ring, P)
 
 
 # ------------------------------------------------------------------------ memory

@@ -46,6 +46,13 @@ ZERO_WHEN_OFF = {
     "word_of_mouth": ("wom_positive", "wom_negative"),
     "turnover": ("moves", "followed", "stayed"),
     "capacity": ("unserved",),
+    "look_elsewhere": (
+        "looked_elsewhere",
+        "trades_elsewhere",
+        "lost_to_rival",
+        "lost_to_other_firm",
+    ),
+    "breach_exit": ("breach_exits",),
 }
 
 

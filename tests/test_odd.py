@@ -21,7 +21,7 @@ def test_every_metric_and_log_column_is_described():
     missing = [m for m in METRICS[1:] if f"`{m}`" not in ODD]
     assert not missing, f"metrics not in docs/ODD.md: {missing}"
     assert "LOG_COLUMNS" in ODD and all(c in ODD for c in ("ti", "te", "origin", "discount"))
-    assert len(LOG_COLUMNS) == 31
+    assert len(LOG_COLUMNS) == 35
 
 
 def test_every_submodel_section_the_code_cites_exists():

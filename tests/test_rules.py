@@ -265,3 +265,77 @@ def test_capacity_rations_requests_without_order():
         rules.capacity_accept(1, 1, c, 0, 80, 40, rec(mechanisms__capacity=False))
         for c in range(50)
     )
+
+
+# ------------------------------------------------------- going elsewhere (7.14, 7.15)
+
+
+def test_looking_elsewhere_rises_with_distrust_and_with_failed_attempts():
+    p = [rules.look_probability(trust, OUTSIDER, 1, P) for trust in (0.9, 0.6, 0.3, 0.0)]
+    assert p == sorted(p) and p[0] < p[-1]
+    q = [rules.look_probability(0.6, OUTSIDER, misses, P) for misses in (1, 2, 4, 8, 30)]
+    assert q == sorted(q) and q[0] < q[1] and q[-1] > 0.99
+
+
+def test_after_one_failed_attempt_distrust_alone_decides():
+    a = Scenario().elsewhere.distrust_weight
+    assert rules.look_probability(0.25, OUTSIDER, 1, P) == pytest.approx(a * 0.75)
+    assert rules.look_probability(1.0, OUTSIDER, 1, P) == 0.0  # full trust: patient once
+    tau = Scenario().elsewhere.patience
+    assert rules.look_probability(1.0, OUTSIDER, 1 + 2 * tau, P) == pytest.approx(1 - np.exp(-2))
+
+
+def test_insiders_are_more_patient_in_a_steep_culture_only():
+    assert rules.look_probability(0.4, INSIDER, 1, P) < rules.look_probability(0.4, OUTSIDER, 1, P)
+    flat = rec(culture__ring_gradient=0.0)
+    assert rules.look_probability(0.4, INSIDER, 1, flat) == rules.look_probability(
+        0.4, OUTSIDER, 1, flat
+    )
+
+
+def test_looking_elsewhere_switched_off_never_happens():
+    off = rec(mechanisms__look_elsewhere=False)
+    assert rules.look_probability(0.0, OUTSIDER, 50, off) == 0.0
+    assert not any(rules.looks_elsewhere(1, t, 3, 2, 0.0, OUTSIDER, 50, off) for t in range(200))
+
+
+def test_looks_elsewhere_draws_at_the_stated_rate():
+    hits = np.mean([rules.looks_elsewhere(5, t, 7, 2, 0.5, OUTSIDER, 1, P) for t in range(4000)])
+    assert hits == pytest.approx(rules.look_probability(0.5, OUTSIDER, 1, P), abs=0.03)
+
+
+def test_leaving_after_a_breach_rises_with_trust_lost_and_falls_with_loyalty():
+    p = [rules.exit_probability(lost, OUTSIDER, P) for lost in (0.0, 0.1, 0.3, 0.6)]
+    assert p[0] == 0.0 and p == sorted(p) and p[1] < p[3]
+    k = Scenario().breach.exit_sensitivity
+    assert rules.exit_probability(0.2, OUTSIDER, P) == pytest.approx(min(1.0, k * 0.2))
+    assert rules.exit_probability(0.3, INSIDER, P) < rules.exit_probability(0.3, OUTSIDER, P)
+    assert rules.exit_probability(0.3, FAMILY, P) < rules.exit_probability(0.3, OUTSIDER, P)
+    assert 0.0 <= rules.exit_probability(5.0, OUTSIDER, P) <= 1.0
+
+
+def test_leaving_after_a_breach_switched_off_never_happens():
+    off = rec(mechanisms__breach_exit=False)
+    assert rules.exit_probability(1.0, OUTSIDER, off) == 0.0
+    assert not any(rules.leaves_after_breach(1, t, 3, 0, 1.0, OUTSIDER, off) for t in range(200))
+
+
+def test_a_cold_contact_elsewhere_is_someone_else():
+    for t in range(300):
+        s = t % 7
+        other = rules.other_salesperson(3, t, 11, s, 7)
+        assert 0 <= other < 7 and other != s
+        assert rules.elsewhere_firm(3, t, 11, s % 3, 3) != s % 3
+        assert 0 <= rules.elsewhere_pick(3, t, 11, 1, 4) < 4
+    assert rules.other_salesperson(3, 1, 11, 0, 1) == -1
+
+
+def test_a_second_referral_is_a_fresh_draw():
+    first = [rules.refers(2, t, 5, 9, INSIDER, P) for t in range(500)]
+    again = [rules.refers_elsewhere(2, t, 5, 9, INSIDER, P) for t in range(500)]
+    assert first != again
+    assert np.mean(again) == pytest.approx(np.mean(first), abs=0.06)
+    assert not any(
+        rules.refers_elsewhere(2, t, 5, 9, INSIDER, rec(mechanisms__referral=False))
+        for t in range(100)
+    )
