@@ -59,7 +59,7 @@ def bound_bytes(n_customers: int, n_salespeople: int, steps: int, limit: int) ->
 
     A customer holds at most ``min(limit, n_salespeople, 1 + ADDS_PER_STEP x steps)``
     relationships, in a block at most :func:`block_bound` slots. The pool's used part
-    stays below 1.5x the live blocks (dead blocks are compacted away beyond that) plus
+    stays below 1.25x the live blocks (dead blocks are compacted away beyond that) plus
     the blocks moving in one phase; a pool that must grow holds its old copy while the
     new one fills. Three times every block at its largest covers all of it.
     """

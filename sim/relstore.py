@@ -14,7 +14,7 @@ proportional to the relationships that exist (ODD 7.16), not to customers x sale
 - :func:`make_room`, run serially before each phase that can start relationships (each
   customer starts at most one per phase), moves a customer whose block is full to a block
   half as large again at the end of the pool; when the pool has no room, or dead blocks
-  fill a third of it, the blocks first slide down over the dead ones (the compaction, in
+  fill a fifth of it, the blocks first slide down over the dead ones (the compaction, in
   place). So relationships never move inside a phase, and a phase's parallel loop only
   writes its own customer's block.
 - a customer with ``population.max_relationships`` relationships forgets one to start
@@ -132,7 +132,7 @@ def _copy(recs, sid, i, src, src_sid, j):
 def make_room(recs, sid, blk, top, pending, limit):
     """Before a phase: move every customer whose block is full (below the cap) to a block
     half as large again at the end of the pool, compacting the pool first when it has no
-    room or dead blocks fill a third of it. Returns the pool (recs, sid): larger copies
+    room or dead blocks fill a fifth of it. Returns the pool (recs, sid): larger copies
     only when even the compacted pool is too small."""
     if pending[0] == 0:
         return recs, sid
@@ -147,7 +147,7 @@ def make_room(recs, sid, blk, top, pending, limit):
             need += g
     if need == 0:
         return recs, sid
-    if top[0] + need > recs.shape[0] or 2 * (top[0] - live) > live:
+    if top[0] + need > recs.shape[0] or 4 * (top[0] - live) > live:
         compact(recs, sid, blk, top)
     if top[0] + need > recs.shape[0]:
         # np.empty: slots are written before they are read; untouched pages cost nothing
