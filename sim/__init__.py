@@ -15,6 +15,8 @@ NUMBA_SOURCES = (
     "metrics.py",
     "measure.py",
     "kernel.py",
+    "rellayout.py",
+    "relstore.py",
 )
 
 
