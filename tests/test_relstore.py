@@ -7,14 +7,17 @@ cap the same one is forgotten; the Mesa engine's rule picks the same one as the 
 """
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trustsim import relstore
 from trustsim.agents import Relationship
+from trustsim.loader import load_scenario
 from trustsim.model import TrustModel
+from trustsim.run import simulate
 
-from .helpers import small
+from .helpers import assert_frames_equal, small
 
 # one phase: for each customer, a salesperson it meets (or None) and whether the customer's
 # own salesperson is its first relationship (kept from forgetting)
@@ -121,3 +124,32 @@ def test_both_engines_forget_the_same_relationship(lasts, own_at):
     cust.forget()
     (mesa,) = set(ids) - set(cust.relationships)
     assert core == mesa != own
+
+
+@pytest.mark.slow
+def test_a_pool_that_grows_inside_the_step_changes_nothing(monkeypatch):
+    # Customers who buy every step from 2,000 salespeople and remember up to 1,000 of them
+    # outgrow the 32 slots per customer reserved up front: the pool is reallocated inside
+    # the compiled step, with one thread and with two, and the Mesa engine keeps dicts.
+    sc = load_scenario(
+        "baseline",
+        [
+            "run.history=true",
+            "population.n_customers=60",
+            "population.n_salespeople=2000",
+            "population.purchase_rate=1.0",
+            "population.max_relationships=1000",
+            "turnover.rate=0.02",
+            "run.steps=700",
+        ],
+    )
+    monkeypatch.setenv("TRUSTSIM_THREADS", "1")
+    one = simulate(sc, "core", seed=4)
+    assert len(one.model.store.recs) > relstore.RESERVED_SLOTS * 60  # it did grow
+    monkeypatch.setenv("TRUSTSIM_THREADS", "2")
+    two = simulate(sc, "core", seed=4)
+    assert_frames_equal(one.timeseries, two.timeseries, atol=0)
+    assert_frames_equal(one.events, two.events, atol=0)
+    mesa = simulate(sc, "mesa", seed=4)
+    assert_frames_equal(one.timeseries, mesa.timeseries)
+    assert_frames_equal(one.events, mesa.events)
