@@ -6,17 +6,6 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-# Modules holding compiled code or constants compiled into it.
-NUMBA_SOURCES = (
-    "codes.py",
-    "rng.py",
-    "params.py",
-    "rules.py",
-    "metrics.py",
-    "measure.py",
-    "kernel.py",
-)
-
 
 def _numba_cache_dir() -> str:
     """A numba cache folder keyed by the source of this package.
@@ -26,8 +15,10 @@ def _numba_cache_dir() -> str:
     of every source file rules that out.
     """
     digest = hashlib.sha256()
-    for name in NUMBA_SOURCES:
-        digest.update(name.encode() + (Path(__file__).parent / name).read_bytes())
+    # every model module, not a hand-kept list of those with compiled code: a module that
+    # gains a compiled function (or a constant one uses) cannot be forgotten
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
     root = Path(os.environ.get("TRUSTSIM_CACHE", Path.home() / ".cache" / "trustsim"))
     return str(root / "numba" / digest.hexdigest()[:16])
 

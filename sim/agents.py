@@ -136,12 +136,28 @@ class Customer(mesa.Agent):
         rel = self.relationships.get(sp.idx)
         if rel is None:
             m = self.model
+            if len(self.relationships) >= m.params.population.max_relationships:
+                self.forget()
             t0 = rules.initial_trust(
                 origin, self.propensity, self.referrer_trust, self.referrer_ring, org, m.P
             )
             rel = Relationship(t0, t0, rules.initial_ring(origin), origin, m.steps)
             self.relationships[sp.idx] = rel
         return rel
+
+    def forget(self) -> None:
+        """At the cap, forget the relationship the shared rule picks (ODD 7.16): never the
+        one with my own salesperson."""
+        own = self.salesperson.idx if self.salesperson is not None else -1
+        victim = None
+        for s, rel in self.relationships.items():
+            if s == own:
+                continue
+            if victim is None or rules.forgotten_first(
+                rel.last_step, s, self.relationships[victim].last_step, victim
+            ):
+                victim = s
+        del self.relationships[victim]
 
     # ------------------------------------------------------------ phases
     def react_to_moves(self) -> None:

@@ -1,7 +1,7 @@
 """The fast core: the schedule of docs/ODD.md §3 as numba loops over arrays.
 
-Same phases and the same rule calls as :mod:`trustsim.agents`; relationships are dense
-customer x salesperson arrays, ties a CSR. ``CoreModel`` drives it step by step.
+Same phases and the same rule calls as :mod:`trustsim.agents`; relationships are
+per-customer blocks of packed records (:mod:`trustsim.relstore`), ties a CSR. ``CoreModel`` drives it step by step.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ from .metrics import (
 )
 from .params import Scenario, param_record
 from .population import World, build_world
+from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_room, new_store
 from .rng import index
 
 NAN = np.nan
@@ -116,43 +117,20 @@ def threads() -> int:
 
 
 @njit(cache=True)
-def _staff_count(sp_firm, f):
-    n = 0
+def _index_staff(sp_firm, staff_ptr, staff):
+    """Each firm's salespeople in id order: firm f's are ``staff[staff_ptr[f] :
+    staff_ptr[f + 1]]`` (a counting sort, once per step after the moves, so a handover or
+    a switch does not scan every salesperson)."""
+    staff_ptr[:] = 0
     for s in range(sp_firm.shape[0]):
-        if sp_firm[s] == f:
-            n += 1
-    return n
-
-
-@njit(cache=True)
-def _staff_at(sp_firm, f, k):
-    """The k-th salesperson (by id) now at firm f."""
+        staff_ptr[sp_firm[s] + 1] += 1
+    for f in range(staff_ptr.shape[0] - 1):
+        staff_ptr[f + 1] += staff_ptr[f]
+    fill = staff_ptr[:-1].copy()
     for s in range(sp_firm.shape[0]):
-        if sp_firm[s] == f:
-            if k == 0:
-                return s
-            k -= 1
-    return -1
-
-
-# One relationship (c, s): the fields of the Mesa engine's ``Relationship``, plus whether
-# the pair has met. Packed (no padding), so it takes the bytes of the separate arrays it
-# replaced.
-REL_DTYPE = np.dtype(
-    [
-        ("ti", np.float64),
-        ("te", np.float64),
-        ("gift", np.float64),
-        ("scar", np.float64),
-        ("asym", np.float64),
-        ("ring", np.int64),
-        ("origin", np.int64),
-        ("last_step", np.int64),
-        ("n_trades", np.int64),
-        ("misses", np.int64),
-        ("met", np.bool_),
-    ]
-)
+        f = sp_firm[s]
+        staff[fill[f]] = s
+        fill[f] += 1
 
 
 class WorldArrays(NamedTuple):
@@ -208,15 +186,72 @@ class State(NamedTuple):
     primary: np.ndarray  # each customer's own salesperson (-1: none)
     org: np.ndarray  # organizational trust, customer x firm
     aware: np.ndarray  # brand awareness of each customer
-    rel: np.ndarray  # relationships, customer x salesperson, REL_DTYPE records
+    recs: np.ndarray  # relationships: the pool of trustsim.relstore.Store, REL_DTYPE
+    sid: np.ndarray  # salesperson of each slot
+    blk: np.ndarray  # customer c's block: START, COUNT, CAP (trustsim.relstore)
+    top: np.ndarray  # [first unused slot of the pool]
+    pending: np.ndarray  # [blocks filled since the last make_room]
 
 
 class Scratch(NamedTuple):
-    """Per-step working space, allocated once: the event log and relationship snapshots."""
+    """Per-step working space, allocated once per model (a step only refills it): the event
+    log, relationship snapshots and what each customer did this step."""
 
     log: np.ndarray  # one row per (phase, customer) slot, LOG_COLUMNS
     logged: np.ndarray  # which slots this step wrote
-    before: np.ndarray  # a customer's relationship as it was before this step's trade
+    before: np.ndarray  # a customer's relationship as it was before this step's change
+    counts: np.ndarray  # COUNTERS
+    start_sp: np.ndarray  # customers: salesperson at the start of the step
+    choice: np.ndarray  # salesperson chosen in phase 3
+    origin: np.ndarray  # how it was found
+    ref_ring: np.ndarray  # referrer's ring
+    wom: np.ndarray  # word of mouth spoken
+    wom_firm: np.ndarray  # ... about this firm
+    depth: np.ndarray  # this step's trade: need depth
+    stage: np.ndarray  # stage an encounter stopped at (-1: none)
+    ring: np.ndarray  # measurement: ring of one's salesperson at the end of the step
+    ref_trust: np.ndarray  # referrer's trust in the chosen salesperson
+    cost: np.ndarray  # this step's trade: transaction cost, performance
+    perf: np.ndarray
+    trust: np.ndarray  # measurement: trust in one's salesperson at the end of the step
+    ti: np.ndarray
+    te: np.ndarray
+    asym: np.ndarray
+    porg: np.ndarray
+    repeat: np.ndarray  # this step's trade was a repeat purchase
+    moved_from: np.ndarray  # salespeople: firm left this step (-1: none)
+    demand: np.ndarray  # customers who chose each salesperson
+    staff_ptr: np.ndarray  # firms + 1: firm f's salespeople are staff[staff_ptr[f]:...]
+    staff: np.ndarray  # salespeople by firm, in id order
+    want: np.ndarray  # customers: whom each meets in this round of phase 4 (-1: nobody)
+    served: np.ndarray  # served in the first try
+    look: np.ndarray  # takes its need elsewhere
+    cap_left: np.ndarray  # salespeople: capacity left for this round
+    own_trust: np.ndarray  # customers: trust in one's own salesperson in phase 3
+
+    @classmethod
+    def new(cls, nc: int, ns: int, nf: int, log_slots: int) -> Scratch:
+        f8, i8 = np.float64, np.int64
+        return cls(
+            log=np.zeros((log_slots, len(LOG_COLUMNS))),
+            logged=np.zeros(log_slots, dtype=np.bool_),
+            before=np.zeros(nc, dtype=REL_DTYPE),
+            counts=np.zeros(len(COUNTERS), dtype=i8),
+            **{k: np.zeros(nc, dtype=i8) for k in ("start_sp", "choice", "origin", "ref_ring")},
+            **{k: np.zeros(nc, dtype=i8) for k in ("wom", "wom_firm", "depth", "stage", "ring")},
+            **{k: np.zeros(nc, dtype=f8) for k in ("ref_trust", "cost", "perf", "trust", "ti")},
+            **{k: np.zeros(nc, dtype=f8) for k in ("te", "asym", "porg")},
+            repeat=np.zeros(nc, dtype=np.bool_),
+            moved_from=np.zeros(ns, dtype=i8),
+            demand=np.zeros(ns, dtype=i8),
+            staff_ptr=np.zeros(nf + 1, dtype=i8),
+            staff=np.zeros(ns, dtype=i8),
+            want=np.zeros(nc, dtype=i8),
+            served=np.zeros(nc, dtype=np.bool_),
+            look=np.zeros(nc, dtype=np.bool_),
+            cap_left=np.zeros(ns, dtype=i8),
+            own_trust=np.zeros(nc, dtype=f8),
+        )
 
 
 @njit(cache=True)
@@ -233,7 +268,6 @@ def _snapshot(dst, src):
     dst.last_step = src.last_step
     dst.n_trades = src.n_trades
     dst.misses = src.misses
-    dst.met = src.met
 
 
 @njit(cache=True)
@@ -312,13 +346,21 @@ def _log(
 
 
 @njit(cache=True)
-def _ensure(rel, c, s, origin, trust0, t):
-    """Start relationship (c, s), met by ``origin`` with initial trust ``trust0`` (ODD 7.1),
-    if it does not exist yet."""
-    r = rel[c, s]
-    if r.met:
-        return
-    r.met = True
+def _ensure(recs, sid, blk, c, s, own, origin, trust0, t):
+    """Slot of relationship (c, s), started now (met by ``origin``, initial trust
+    ``trust0``, ODD 7.1) if it does not exist yet; at the cap, the customer forgets one to
+    make room, never ``own`` (ODD 7.16). Returns (slot, whether c's block just filled)."""
+    i = find(sid, blk, c, s)
+    if i >= 0:
+        return i, False
+    return _start(recs, sid, blk, c, s, own, origin, trust0, t)
+
+
+@njit(cache=True)
+def _start(recs, sid, blk, c, s, own, origin, trust0, t):
+    """Start relationship (c, s), known not to exist, as :func:`_ensure` does."""
+    i, filled = add(recs, sid, blk, c, s, own)
+    r = recs[i]
     r.ti = trust0
     r.te = trust0
     r.ring = rules.initial_ring(origin)
@@ -329,6 +371,25 @@ def _ensure(rel, c, s, origin, trust0, t):
     r.asym = 1.0
     r.n_trades = 0
     r.misses = 0
+    return i, filled
+
+
+@njit(cache=True)
+def _better_known(recs, sid, blk, c, s1, t, P):
+    """The salesperson customer c has met and trusts most, if more than ``s1`` (lowest id
+    among equals; -1: none), as the Mesa engine's ``Customer.better_known`` (ODD 7.14)."""
+    lo = blk[c, START]
+    hi = lo + blk[c, COUNT]
+    best_trust = _trust(recs[find(sid, blk, c, s1)], t, P)
+    best = -1
+    for i in range(lo, hi):
+        k = sid[i]
+        if k == s1:
+            continue
+        tk = _trust(recs[i], t, P)
+        if tk > best_trust or (best >= 0 and tk == best_trust and k < best):
+            best, best_trust = k, tk
+    return best
 
 
 @njit(cache=True)
@@ -370,27 +431,62 @@ def step(seed, t, P, history, world, state, scratch):
         price,
         social,
     ) = world
-    sp_firm, primary, org, aware, rel = state
-    log, logged, before = scratch
+    sp_firm, primary, org, aware, recs, sid, blk, top, pending = state
+    (
+        log,
+        logged,
+        before,
+        counts,
+        start_sp,
+        choice,
+        origin,
+        ref_ring,
+        wom,
+        wom_firm,
+        depth_c,
+        stage_of,
+        ring_c,
+        ref_trust,
+        cost,
+        perf_c,
+        trust_c,
+        ti_c,
+        te_c,
+        asym_c,
+        porg,
+        repeat,
+        moved_from,
+        demand,
+        staff_ptr,
+        staff,
+        want,
+        served,
+        look,
+        cap_left,
+        own_trust,
+    ) = scratch
 
     nc, ns, nf = propensity.shape[0], sp_firm.shape[0], quality.shape[0]
-    counts = np.zeros(len(COUNTERS), dtype=np.int64)
-    logged[:] = False
-    choice = np.full(nc, -1, dtype=np.int64)
-    origin = np.full(nc, COLD, dtype=np.int64)
-    ref_trust = np.zeros(nc)
-    ref_ring = np.full(nc, OUTSIDER, dtype=np.int64)
-    wom = np.zeros(nc, dtype=np.int64)
-    wom_firm = np.full(nc, -1, dtype=np.int64)
-    cost = np.full(nc, NAN)
-    perf_c = np.full(nc, NAN)
-    depth_c = np.zeros(nc, dtype=np.int64)
-    repeat = np.zeros(nc, dtype=np.bool_)
-    start_sp = primary.copy()
+    limit = int(P[0].population.max_relationships)
+    counts[:] = 0
+    if history:
+        logged[:] = False
+    choice[:] = -1
+    origin[:] = COLD
+    ref_trust[:] = 0.0
+    ref_ring[:] = OUTSIDER
+    wom[:] = 0
+    wom_firm[:] = -1
+    cost[:] = NAN
+    perf_c[:] = NAN
+    depth_c[:] = 0
+    repeat[:] = False
+    start_sp[:] = primary
     counts[I_WITH_START] = np.sum(primary >= 0)
 
     # Phase 1: turnover. Salespeople move, then their customers follow or stay.
-    moved_from = np.full(ns, -1, dtype=np.int64)
+    moved_from[:] = -1
+    any_moved = False
     for s in range(ns):
         if rules.moves(seed, t, s, P):
             to = rules.rival_firm(seed, t, s, 1, sp_firm[s], nf)
@@ -398,13 +494,18 @@ def step(seed, t, P, history, world, state, scratch):
                 moved_from[s] = sp_firm[s]
                 sp_firm[s] = to
                 counts[I_MOVES] += 1
-    n_followed = n_stayed = 0
-    for c in prange(nc):
+                any_moved = True
+    _index_staff(sp_firm, staff_ptr, staff)
+    if any_moved:
+        recs, sid = make_room(recs, sid, blk, top, pending, limit)
+    n_followed = n_stayed = n_filled = 0
+    for c in prange(nc if any_moved else 0):
         s = primary[c]
         if s < 0 or moved_from[s] < 0:
             continue
         f_old = moved_from[s]
-        r = rel[c, s]
+        r = before[c]  # a copy: the customer may forget s when it starts the handover
+        _snapshot(r, recs[find(sid, blk, c, s)])
         personal = _trust(r, t, P)
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
@@ -413,11 +514,12 @@ def step(seed, t, P, history, world, state, scratch):
         else:
             n_stayed += 1
             primary[c] = -1
-            k = _staff_count(sp_firm, f_old)
+            k = staff_ptr[f_old + 1] - staff_ptr[f_old]
             if k > 0:
-                new = _staff_at(sp_firm, f_old, index(seed, t, c, f_old, D_REPLACE, k))
+                new = staff[staff_ptr[f_old] + index(seed, t, c, f_old, D_REPLACE, k)]
                 t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
-                _ensure(rel, c, new, HANDOVER, t0, t)
+                _, filled = _ensure(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
+                n_filled += 1 if filled else 0
                 primary[c] = new
         if history:
             _log(
@@ -437,25 +539,28 @@ def step(seed, t, P, history, world, state, scratch):
             )
 
     counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
+    pending[0] += n_filled
 
     # Phase 2: competitor offers against the exit barrier.
-    n_offers = n_switches = 0
+    recs, sid = make_room(recs, sid, blk, top, pending, limit)
+    n_offers = n_switches = n_filled = 0
     for c in prange(nc):
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
-        r = rel[c, s]
+        r = recs[find(sid, blk, c, s)]
         trust = _trust(r, t, P)
         discount, switched = rules.competitor_offer(seed, t, c, trust, r.ring, P)
         n_offers += 1
         if switched:
             rival = rules.rival_firm(seed, t, c, 0, sp_firm[s], nf)
-            k = _staff_count(sp_firm, rival)
+            k = staff_ptr[rival + 1] - staff_ptr[rival]
             switched = k > 0
             if switched:
-                new = _staff_at(sp_firm, rival, index(seed, t, c, rival, D_REPLACE, k))
+                new = staff[staff_ptr[rival] + index(seed, t, c, rival, D_REPLACE, k)]
                 t0 = rules.initial_trust(COLD, propensity[c], 0.0, OUTSIDER, 0.0, P)
-                _ensure(rel, c, new, COLD, t0, t)
+                _, filled = _ensure(recs, sid, blk, c, new, s, COLD, t0, t)
+                n_filled += 1 if filled else 0
                 primary[c] = new
                 n_switches += 1
         if history:
@@ -476,8 +581,14 @@ def step(seed, t, P, history, world, state, scratch):
             )
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
+    pending[0] += n_filled
 
-    # Phase 3: who needs to buy, and from whom.
+    # Phase 3: who needs to buy, and from whom. Each customer's trust in its own salesperson
+    # first, once, for the ties that ask it for a referral (nothing it depends on changes
+    # in this phase).
+    for c in prange(nc):
+        s = primary[c]
+        own_trust[c] = _trust(recs[find(sid, blk, c, s)], t, P) if s >= 0 else NAN
     n_needs = 0
     for c in prange(nc):
         if not rules.needs_to_buy(seed, t, c, P):
@@ -495,7 +606,7 @@ def step(seed, t, P, history, world, state, scratch):
             sj = primary[j]
             if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
-            tj = _trust(rel[j, sj], t, P)
+            tj = own_trust[j]
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL
@@ -509,11 +620,10 @@ def step(seed, t, P, history, world, state, scratch):
     # Phase 4: encounters through the sales stages; trades. Round FIRST_TRY meets the
     # chosen salesperson; round ELSEWHERE (7.14) takes needs that did not close to someone
     # else, chosen after every first try is over and served from the capacity left.
-    want = choice  # whom each customer meets in this round (-1: nobody)
-    cap = capacity.copy()  # capacity left for this round
-    served = np.zeros(nc, dtype=np.bool_)
-    look = np.zeros(nc, dtype=np.bool_)
-    stage_of = np.full(nc, -1, dtype=np.int64)
+    want[:] = choice  # whom each customer meets in this round (-1: nobody)
+    cap_left[:] = capacity  # capacity left for this round
+    served[:] = False
+    look[:] = False
     n_unserved = n_served = n_referrals = n_cold = 0
     n_trades = n_failures = n_breaches = n_complaints = n_forgiven = n_churned = 0
     n_wom_pos = n_wom_neg = 0
@@ -522,19 +632,14 @@ def step(seed, t, P, history, world, state, scratch):
         if rnd == ELSEWHERE:
             for c in range(nc):
                 if served[c]:
-                    cap[choice[c]] = max(cap[choice[c]] - 1, 0)
-            want = np.full(nc, -1, dtype=np.int64)
+                    cap_left[choice[c]] = max(cap_left[choice[c]] - 1, 0)
+            want[:] = -1
             for c in prange(nc):
                 if not look[c]:
                     continue
                 s1 = choice[c]
                 origin[c], ref_trust[c], ref_ring[c] = COLD, 0.0, OUTSIDER
-                best, best_trust = -1, _trust(rel[c, s1], t, P)
-                for k in range(ns):
-                    if k != s1 and rel[c, k].met:
-                        tk = _trust(rel[c, k], t, P)
-                        if tk > best_trust:
-                            best, best_trust = k, tk
+                best = _better_known(recs, sid, blk, c, s1, t, P)
                 if best >= 0:  # a salesperson met before, trusted more
                     want[c] = best
                 elif kin[c] >= 0 and kin[c] != s1:
@@ -548,7 +653,7 @@ def step(seed, t, P, history, world, state, scratch):
                             continue
                         if not rules.refers_elsewhere(seed, t, c, j, tie_ring[k], P):
                             continue
-                        tj = _trust(rel[j, sj], t, P)
+                        tj = _trust(recs[find(sid, blk, j, sj)], t, P)
                         if rules.trusted_enough_to_refer(tj, P):
                             want[c] = sj
                             origin[c] = REFERRAL
@@ -557,39 +662,45 @@ def step(seed, t, P, history, world, state, scratch):
                             break
                     if want[c] < 0:  # a cold contact at a rival firm
                         rival = rules.elsewhere_firm(seed, t, c, sp_firm[s1], nf)
-                        n_staff = _staff_count(sp_firm, rival) if rival != sp_firm[s1] else 0
+                        n_staff = 0
+                        if rival != sp_firm[s1]:
+                            n_staff = staff_ptr[rival + 1] - staff_ptr[rival]
                         if n_staff > 0:
                             pick = rules.elsewhere_pick(seed, t, c, rival, n_staff)
-                            want[c] = _staff_at(sp_firm, rival, pick)
+                            want[c] = staff[staff_ptr[rival] + pick]
                         else:
                             want[c] = rules.other_salesperson(seed, t, c, s1, ns)
                 if want[c] >= 0:
                     n_looked += 1
-        demand = np.zeros(ns, dtype=np.int64)
+        demand[:] = 0
         for c in range(nc):
             if want[c] >= 0:
                 demand[want[c]] += 1
         stage_of[:] = -1
+        recs, sid = make_room(recs, sid, blk, top, pending, limit)
+        n_filled = 0
         for c in prange(nc):
             s = want[c]
             if s < 0:
                 continue
-            if not rules.capacity_accept(seed, t, c, s, demand[s], cap[s], P):
+            if not rules.capacity_accept(seed, t, c, s, demand[s], cap_left[s], P):
                 n_unserved += 1
                 continue
             n_served += 1
             if rnd == FIRST_TRY:
                 served[c] = True
-            r = rel[c, s]
-            if not r.met:
+            f = sp_firm[s]
+            o = org[c, f]
+            i = find(sid, blk, c, s)
+            if i < 0:
                 if origin[c] == REFERRAL:
                     n_referrals += 1
                 elif origin[c] == COLD:
                     n_cold += 1
-            f = sp_firm[s]
-            o = org[c, f]
-            t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
-            _ensure(rel, c, s, origin[c], t0, t)
+                t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
+                i, filled = _start(recs, sid, blk, c, s, primary[c], origin[c], t0, t)
+                n_filled += 1 if filled else 0
+            r = recs[i]
             aware[c] = True
             g = rules.gift_now(r.gift, r.last_step, t, P)
             trust = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
@@ -724,6 +835,7 @@ def step(seed, t, P, history, world, state, scratch):
                     lost_salesperson=lost_sp,
                     breach_exit=left,
                 )
+        pending[0] += n_filled
         for c in range(nc):
             if 0 <= stage_of[c] < CLOSED:
                 counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
@@ -761,17 +873,13 @@ def step(seed, t, P, history, world, state, scratch):
             aware[c] = True
 
     # Measurement.
-    trust_c = np.full(nc, NAN)
-    ti_c = np.full(nc, NAN)
-    te_c = np.full(nc, NAN)
-    asym_c = np.full(nc, NAN)
-    porg = np.full(nc, NAN)
-    ring_c = np.full(nc, OUTSIDER, dtype=np.int64)
     for c in prange(nc):
         s = primary[c]
         if s < 0:
+            trust_c[c] = ti_c[c] = te_c[c] = asym_c[c] = porg[c] = NAN
+            ring_c[c] = OUTSIDER
             continue
-        r = rel[c, s]
+        r = recs[find(sid, blk, c, s)]
         g = rules.gift_now(r.gift, r.last_step, t, P)
         trust_c[c] = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
         ti_c[c] = rules.instrumental_now(r.ti, g, P)
@@ -797,7 +905,7 @@ def step(seed, t, P, history, world, state, scratch):
         aware,
     )
     means = summarize(seed, t, counts, census, P)
-    return counts, means
+    return counts, means, recs, sid
 
 
 def _compiled(parallel: bool):
@@ -831,21 +939,16 @@ class CoreModel:
         nc, ns = w.n_customers, w.n_salespeople
         self.steps = 0
         self.arrays = WorldArrays.of(w)
-        rel = np.zeros((nc, ns), dtype=REL_DTYPE)
-        rel["ring"] = OUTSIDER
+        self.limit = self.params.population.max_relationships
         self.state = State(
-            sp_firm=w.sp_firm.copy(),
-            primary=np.full(nc, -1, dtype=np.int64),
-            org=np.repeat(w.propensity[:, None], w.n_firms, axis=1),
-            aware=np.zeros(nc, dtype=np.bool_),
-            rel=rel,
+            w.sp_firm.copy(),
+            np.full(nc, -1, dtype=np.int64),
+            np.repeat(w.propensity[:, None], w.n_firms, axis=1),
+            np.zeros(nc, dtype=np.bool_),
+            *new_store(nc, self.limit),
         )
         slots = 4 * nc if self.history else 1  # turnover, offer, two encounter slots a customer
-        self.scratch = Scratch(
-            log=np.zeros((slots, len(LOG_COLUMNS))),
-            logged=np.zeros(slots, dtype=np.bool_),
-            before=np.zeros(nc, dtype=REL_DTYPE),
-        )
+        self.scratch = Scratch.new(nc, ns, w.n_firms, slots)
         self.rows: list[dict[str, float]] = []
         self.events: list[np.ndarray] = []
         self.metrics: dict[str, float] = {}
@@ -864,9 +967,9 @@ class CoreModel:
         return self.state.org
 
     @property
-    def rel(self) -> np.ndarray:
-        """Relationships, customer x salesperson, fields as in REL_DTYPE (``rel["ti"]``)."""
-        return self.state.rel
+    def store(self) -> Store:
+        """The relationships (:class:`trustsim.relstore.Store`; views, not copies)."""
+        return Store(*self.state[4:])  # the State's fields from recs on
 
     def step(self) -> None:
         self.steps += 1
@@ -874,12 +977,13 @@ class CoreModel:
         if n > 1:
             numba.set_num_threads(n)
         run = step_parallel if n > 1 else step_serial
-        counts, means = run(
+        counts, means, recs, sid = run(
             self.seed, self.steps, self.P, self.history, self.arrays, self.state, self.scratch
         )
+        if recs is not self.state.recs:  # the pool grew
+            self.state = self.state._replace(recs=recs, sid=sid)
         if self.history:
-            log, logged, _ = self.scratch
-            self.events.append(log[logged])
+            self.events.append(self.scratch.log[self.scratch.logged])
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
         self.metrics = out

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import rellayout
 from .errors import ScenarioError
 from .metrics import COUNTERS, LOG_COLUMNS, MEANS
 from .params import Scenario, flat
@@ -32,6 +33,8 @@ BASE_BYTES = 320 * 2**20  # interpreter, numpy, numba, pandas, pyarrow, compiled
 # Log slots per customer and step in the core: turnover, offer, and two encounters (one's
 # own salesperson, then elsewhere); a customer logs at most this many rows a step.
 LOG_SLOTS = 4
+# The core keeps relationships in per-customer blocks of 64-byte records that grow with
+# the relationships that exist (trustsim.relstore; it knows its own bound).
 # Per customer, core engine: world arrays, state, and the per-step scratch arrays
 # (about twenty customer-sized arrays in kernel.step), plus org trust per firm.
 CORE_BYTES_PER_CUSTOMER = 400
@@ -54,8 +57,8 @@ UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 # Which sizes to lower when a part dominates the estimate.
 ADVICE = {
-    "relationships": "population.n_customers or population.n_salespeople "
-    "(relationships are stored for every customer x salesperson pair)",
+    "relationships": "population.n_customers or population.max_relationships "
+    "(the most salespeople a customer remembers)",
     "customers": "population.n_customers (or population.n_firms)",
     "ties": "population.n_customers or the network degrees",
     "salespeople": "population.n_salespeople",
@@ -77,6 +80,7 @@ class Sizes:
     ties_per_customer: float = 13.0
     events_per_customer_step: float = 3.0
     engine: str = "core"
+    max_relationships: int = 32
 
     @classmethod
     def of(cls, scenario: Scenario, engine: str = "core", steps: int | None = None) -> Sizes:
@@ -103,6 +107,7 @@ class Sizes:
             float(min(n - 1, ties)),
             float(min(LOG_SLOTS, rate + 0.05)),
             engine,
+            int(v.get("population.max_relationships", 32)),
         )
 
 
@@ -135,14 +140,12 @@ def estimate(s: Sizes) -> Estimate:
         "time series": s.steps * metrics * BYTES_PER_METRIC_STEP,
     }
     if s.engine == "mesa":
-        rels = min(ns, 1 + MESA_NEW_RELATIONSHIPS_PER_STEP * s.steps)
+        rels = min(ns, 1 + MESA_NEW_RELATIONSHIPS_PER_STEP * s.steps, s.max_relationships)
         parts["customers"] = nc * (MESA_BYTES_PER_CUSTOMER + s.n_firms * ORG_BYTES * 4)
         parts["relationships"] = nc * rels * MESA_BYTES_PER_RELATIONSHIP
     else:
         parts["customers"] = nc * (CORE_BYTES_PER_CUSTOMER + s.n_firms * ORG_BYTES)
-        from .kernel import REL_DTYPE  # the core's relationship record
-
-        parts["relationships"] = nc * ns * REL_DTYPE.itemsize
+        parts["relationships"] = rellayout.bound_bytes(nc, ns, s.steps, s.max_relationships)
     if s.history:
         row = len(LOG_COLUMNS) * 8
         rows = nc * s.events_per_customer_step * s.steps
@@ -307,6 +310,7 @@ def largest(scenarios: Iterable[Scenario | Sizes], engine: str = "core") -> Size
         max(s.ties_per_customer for s in sizes),
         max(s.events_per_customer_step for s in sizes),
         "mesa" if any(s.engine == "mesa" for s in sizes) else engine,
+        max(s.max_relationships for s in sizes),
     )
 
 

@@ -50,6 +50,14 @@ class Population(Section):
     kin_share: float = param(
         0.03, 0, 1, "share", "Share of customers with a salesperson among their kin."
     )
+    max_relationships: int = param(
+        32,
+        2,
+        1_000_000,
+        "salespeople",
+        "Most salespeople a customer remembers; meeting one more, it forgets the one it "
+        "traded with (or met) longest ago, never its own (ODD 7.16).",
+    )
 
 
 class Network(Section):

@@ -538,3 +538,14 @@ def leaves_after_breach(seed, step, c, s, lost, ring, P):
     """Does customer ``c`` leave salesperson ``s`` at once after a breach that cost it
     ``lost`` trust (``ring``: where ``s`` stood before the breach)?"""
     return uniform(seed, step, c, s, D_BREACH_EXIT) < exit_probability(lost, ring, P)
+
+
+# ------------------------------------------------------------------------ memory
+
+
+@njit(cache=True)
+def forgotten_first(last_a, salesperson_a, last_b, salesperson_b):
+    """Whether a customer at ``population.max_relationships`` forgets relationship a before
+    b (ODD 7.16): the one whose last trade (or first meeting, if it never traded) lies
+    further back; of two as old, the one with the lower salesperson id."""
+    return last_a < last_b or (last_a == last_b and salesperson_a < salesperson_b)

@@ -35,3 +35,29 @@ def test_shipped_scenarios_are_all_covered():
         "salesperson_leaves",
     ):
         assert name in SCENARIOS
+
+
+@pytest.mark.parametrize("cap", [2, 3])
+def test_engines_forget_the_same_relationships_at_the_cap(cap):
+    # A cap far below the salespeople a customer meets: both engines forget (ODD 7.16).
+    scenario = load_scenario(
+        "salesperson_leaves",
+        [
+            "run.history=true",
+            "population.n_customers=150",
+            "run.steps=80",
+            f"population.max_relationships={cap}",
+        ],
+    )
+    core = simulate(scenario, "core", seed=2)
+    mesa = simulate(scenario, "mesa", seed=2)
+    assert_frames_equal(core.timeseries, mesa.timeseries)
+    assert_frames_equal(core.events, mesa.events)
+    free = simulate(
+        load_scenario(
+            "salesperson_leaves", ["run.history=true", "population.n_customers=150", "run.steps=80"]
+        ),
+        "core",
+        seed=2,
+    )
+    assert not core.timeseries.equals(free.timeseries)  # the cap changed the run

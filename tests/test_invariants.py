@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trustsim import relstore
 from trustsim.kernel import CoreModel
 from trustsim.metrics import COUNTERS
 from trustsim.run import simulate
@@ -38,15 +39,16 @@ def test_state_stays_in_range_and_customers_are_conserved(values, seed):
     n = scenario.population.n_customers
     for _ in range(scenario.run.steps):
         model.step()
-        known = model.rel["met"]
-        for arr in (model.rel["ti"], model.rel["te"], model.org):
+        rel = relstore.table(model.store)
+        for arr in (rel["ti"], rel["te"], model.org):
             assert np.all((arr >= 0) & (arr <= 1))
-        assert np.all(model.rel["gift"] >= 0) and np.all(model.rel["gift"] <= 1)
-        assert np.all((model.rel["asym"][known] > 0) & (model.rel["asym"][known] <= 1))
-        assert np.all((model.rel["scar"] >= 0) & (model.rel["scar"] <= 1))
+        assert np.all(rel["gift"] >= 0) and np.all(rel["gift"] <= 1)
+        assert np.all((rel["asym"] > 0) & (rel["asym"] <= 1))
+        assert np.all((rel["scar"] >= 0) & (rel["scar"] <= 1))
         # a customer's salesperson is always someone it has met
-        has = model.primary >= 0
-        assert np.all(known[np.flatnonzero(has), model.primary[has]])
+        has = np.flatnonzero(model.primary >= 0)
+        known = set(zip(rel["customer"].tolist(), rel["salesperson"].tolist()))
+        assert all((int(c), int(model.primary[c])) in known for c in has)
         assert model.primary.shape == (n,) and np.all(
             model.primary < scenario.population.n_salespeople
         )

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from trustsim import memory
+from trustsim import memory, rellayout
 from trustsim.analysis import design
 from trustsim.analysis.experiment import load_experiment
 from trustsim.analysis.sweep import execute
@@ -20,7 +20,11 @@ from trustsim.memory import Sizes, TooLarge, check_run, check_runs, estimate, pa
 
 from .sweep_helpers import GRID, experiment_text, write
 
-MAXIMA = ["population.n_customers=5000000", "population.n_salespeople=1000000"]
+MAXIMA = [
+    "population.n_customers=5000000",
+    "population.n_salespeople=1000000",
+    "population.max_relationships=1000000",
+]
 TARGET = [
     "population.n_customers=1000000",
     "population.n_salespeople=40000",
@@ -50,15 +54,18 @@ def test_parse_size():
         parse_size("lots")
 
 
-def test_estimate_counts_the_dense_relationships_and_grows_with_every_size():
+def test_estimate_counts_the_relationships_that_can_exist_and_grows_with_every_size():
     base = Sizes(1000, 40, 3, 200)
     parts = estimate(base).parts
-    from trustsim.kernel import REL_DTYPE
-
-    assert parts["relationships"] == 1000 * 40 * REL_DTYPE.itemsize
+    assert parts["relationships"] == rellayout.bound_bytes(1000, 40, 200, 32)
+    # remembered salespeople, not customers x salespeople: 1,000 times the salespeople
+    # (beyond the cap of 32) cost nothing more
+    assert estimate(Sizes(1000, 40_000, 3, 200)).parts["relationships"] == parts["relationships"]
+    # a short run cannot meet many: at most 1 + 3 per step
+    assert estimate(Sizes(1000, 40, 3, 2)).parts["relationships"] < parts["relationships"]
     for bigger in (
         Sizes(2000, 40, 3, 200),
-        Sizes(1000, 80, 3, 200),
+        Sizes(1000, 40, 3, 200, max_relationships=64),
         Sizes(1000, 40, 30, 200),
         Sizes(1000, 40, 3, 20_000),
         Sizes(1000, 40, 3, 200, history=True),
@@ -69,16 +76,16 @@ def test_estimate_counts_the_dense_relationships_and_grows_with_every_size():
 def test_oversized_run_is_refused_with_one_line(no_building):
     sc = load_scenario("baseline", TARGET)
     with pytest.raises(TooLarge) as err:
-        check_run(sc, max_memory="16G", what="target")
+        check_run(sc, max_memory="2G", what="target")
     line = str(err.value)
     assert "\n" not in line and err.value.exit_status == EXIT_BAD_INPUT
-    assert line.startswith("target needs an estimated 2.9 TiB of memory")
-    assert "above the 16.0 GiB limit (--max-memory)" in line
-    assert "population.n_customers or population.n_salespeople" in line
+    assert line.startswith("target needs an estimated 7.4 GiB of memory")
+    assert "above the 2.0 GiB limit (--max-memory)" in line
+    assert "population.n_customers or population.max_relationships" in line
 
 
 def test_schema_maxima_are_refused_on_this_machine(no_building):
-    # 5e6 x 1e6 dense pairs: hundreds of TiB, more than any machine this runs on
+    # 5e6 customers remembering up to 601 salespeople each: hundreds of GiB
     with pytest.raises(TooLarge, match=r"population\.n_customers"):
         check_run(load_scenario("baseline", MAXIMA))
 
