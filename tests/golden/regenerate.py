@@ -68,7 +68,9 @@ def write(folder: Path, runs) -> None:
 
 def main(argv: list[str]) -> int:
     if "--switches-off" in argv:
-        write(BEFORE_ISSUE12, ((n, before_issue12_run(n)) for n in scenarios()))
+        # only the scenarios that existed before issue 12 have a trajectory to keep
+        kept = [n for n in scenarios() if (BEFORE_ISSUE12 / f"{n}.parquet").exists()]
+        write(BEFORE_ISSUE12, ((n, before_issue12_run(n)) for n in kept))
     else:
         runs = ((n, golden_run(n)) for n in scenarios())
         write(HERE, ((n, (r.timeseries, r.events)) for n, r in runs))
