@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trustsim.errors import ScenarioError
-from trustsim.loader import SCENARIO_DIR, read_toml
+from trustsim.loader import SCENARIO_DIR, read_toml, resolve_path
 from trustsim.params import Scenario, describe, field_range
 
 from . import statistics as S
@@ -229,11 +229,8 @@ def parse(path: Path, text: str, data: dict[str, Any]) -> Targets:
 
 
 def resolve_targets(name: str | Path) -> Path:
-    """A path as given, or a shipped targets file by name (``stylized_facts``)."""
-    path = Path(name)
-    if path.exists() or path.suffix:
-        return path
-    return TARGETS_DIR / f"{name}.toml"
+    """A path as given, or a shipped targets file by name."""
+    return resolve_path(name, TARGETS_DIR)
 
 
 def load_targets(name: str | Path) -> Targets:

@@ -341,11 +341,8 @@ def _base_scenario(path: Path, base: Base) -> Scenario:
 
 
 def resolve_experiment(name: str | Path) -> Path:
-    """A path as given, or a shipped experiment by name (``ring_grid`` -> scenarios/experiments/)."""
-    path = Path(name)
-    if path.exists() or path.suffix:
-        return path
-    return EXPERIMENT_DIR / f"{name}.toml"
+    """A path as given, or a shipped experiment by name."""
+    return resolve_path(name, EXPERIMENT_DIR)
 
 
 def parse(path: Path, text: str, data: dict[str, Any]) -> Experiment:

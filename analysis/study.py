@@ -18,7 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trustsim.loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, validate
+from trustsim.loader import (
+    SCENARIO_DIR,
+    ScenarioError,
+    apply_overrides,
+    read_toml,
+    resolve_path,
+    validate,
+)
 from trustsim.params import Scenario, flat
 
 from . import statistics as registry
@@ -315,11 +322,8 @@ def too_many(study: Study, sizes: Sizes) -> str | None:
 
 
 def resolve_study(name: str | Path) -> Path:
-    """A path as given, or a shipped study by id (``h11_cold_start`` -> scenarios/studies/)."""
-    path = Path(name)
-    if path.exists() or path.suffix:
-        return path
-    return STUDY_DIR / f"{name}.toml"
+    """A path as given, or a shipped study by name."""
+    return resolve_path(name, STUDY_DIR)
 
 
 def load_study(name: str | Path) -> Study:

@@ -23,12 +23,13 @@ SCENARIO_DIR = Path(str(resources.files("trustsim.scenarios")))
 DEFAULT_SCENARIO = "baseline"
 
 
-def resolve_path(name: str | Path) -> Path:
-    """A path as given, or a shipped scenario by name (``baseline`` -> scenarios/baseline.toml)."""
+def resolve_path(name: str | Path, folder: Path | None = None) -> Path:
+    """A path as given, or a shipped file by name: ``baseline`` -> scenarios/baseline.toml,
+    or in ``folder`` (experiments, studies, targets) when given."""
     path = Path(name)
     if path.is_file() or path.suffix or len(path.parts) > 1:
         return path
-    return SCENARIO_DIR / f"{name}.toml"
+    return (folder or SCENARIO_DIR) / f"{name}.toml"
 
 
 def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:

@@ -134,20 +134,24 @@ def generations(db: Path) -> int:
         return 0
 
 
+def calibrate_cmd(path: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "trustsim.cli",
+        "calibrate",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+
+
 def start(path: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trustsim.cli",
-            "calibrate",
-            str(path),
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--quiet",
-        ],
+        calibrate_cmd(path, out),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -172,18 +176,7 @@ def test_kill_9_mid_calibration_then_resume(observed, tmp_path):
     assert not (out / "posterior.parquet").exists()
 
     again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trustsim.cli",
-            "calibrate",
-            str(path),
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--quiet",
-        ],
+        calibrate_cmd(path, out),
         cwd=ROOT,
         capture_output=True,
         text=True,
