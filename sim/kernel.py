@@ -99,10 +99,11 @@ from .metrics import (
 )
 from .params import Scenario, param_record
 from .population import World, build_world
-from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_room, new_store
+from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_own, make_room, new_store
 from .rng import index
 
 NAN = np.nan
+TABLE_SIZE = 4096  # trades and steps the trust tables cover; beyond, the rules compute
 
 
 def threads() -> int:
@@ -154,9 +155,10 @@ class WorldArrays(NamedTuple):
     consistency: np.ndarray
     price: np.ndarray
     social: np.ndarray
+    tab: np.ndarray  # rules.trust_tables: ability weight by trades, gift decay by steps
 
     @classmethod
-    def of(cls, w: World) -> WorldArrays:
+    def of(cls, w: World, P: np.ndarray) -> WorldArrays:
         return cls(
             w.csr.indptr,
             w.csr.indices,
@@ -176,6 +178,7 @@ class WorldArrays(NamedTuple):
             w.consistency,
             w.price,
             w.social,
+            rules.trust_tables(TABLE_SIZE, P),
         )
 
 
@@ -375,29 +378,45 @@ def _start(recs, sid, blk, c, s, own, origin, trust0, t):
 
 
 @njit(cache=True)
-def _better_known(recs, sid, blk, c, s1, t, P):
+def _better_known(recs, sid, blk, c, s1, t, P, tab):
     """The salesperson customer c has met and trusts most, if more than ``s1`` (lowest id
     among equals; -1: none), as the Mesa engine's ``Customer.better_known`` (ODD 7.14)."""
     lo = blk[c, START]
     hi = lo + blk[c, COUNT]
-    best_trust = _trust(recs[find(sid, blk, c, s1)], t, P)
+    best_trust = _trust(recs[find(sid, blk, c, s1)], t, P, tab)
     best = -1
     for i in range(lo, hi):
         k = sid[i]
         if k == s1:
             continue
-        tk = _trust(recs[i], t, P)
+        tk = _trust(recs[i], t, P, tab)
         if tk > best_trust or (best >= 0 and tk == best_trust and k < best):
             best, best_trust = k, tk
     return best
 
 
-@njit(cache=True)
-def _trust(r, t, P):
-    """Overall trust T in relationship record ``r`` at step ``t`` (ODD 7.2)."""
-    return rules.combined_trust(
-        r.ti, r.te, rules.gift_now(r.gift, r.last_step, t, P), r.n_trades, P
-    )
+@njit(cache=True, inline="always")
+def _gift(r, t, P, tab):
+    """``rules.gift_now`` for record ``r`` at step ``t``, from the table while it reaches."""
+    if r.gift <= 0.0:
+        return 0.0
+    k = max(t - r.last_step, 0)
+    if k < tab.shape[1]:
+        return r.gift * tab[1, k]
+    return rules.gift_now(r.gift, r.last_step, t, P)
+
+
+@njit(cache=True, inline="always")
+def _weight(n_trades, P, tab):
+    """``rules.ability_weight``, from the table while it reaches."""
+    return tab[0, n_trades] if n_trades < tab.shape[1] else rules.ability_weight(n_trades, P)
+
+
+@njit(cache=True, inline="always")
+def _trust(r, t, P, tab):
+    """Overall trust T in relationship record ``r`` at step ``t`` (ODD 7.2): what
+    ``rules.combined_trust`` gives, without its exp and pow."""
+    return rules.weighted_trust(r.ti, r.te, _gift(r, t, P, tab), _weight(r.n_trades, P, tab), P)
 
 
 def step(seed, t, P, history, world, state, scratch):
@@ -430,6 +449,7 @@ def step(seed, t, P, history, world, state, scratch):
         consistency,
         price,
         social,
+        tab,
     ) = world
     sp_firm, primary, org, aware, recs, sid, blk, top, pending = state
     (
@@ -505,8 +525,8 @@ def step(seed, t, P, history, world, state, scratch):
             continue
         f_old = moved_from[s]
         r = before[c]  # a copy: the customer may forget s when it starts the handover
-        _snapshot(r, recs[find(sid, blk, c, s)])
-        personal = _trust(r, t, P)
+        _snapshot(r, recs[blk[c, START]])  # its own salesperson's, first in its block
+        personal = _trust(r, t, P, tab)
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
         if followed:
@@ -518,9 +538,10 @@ def step(seed, t, P, history, world, state, scratch):
             if k > 0:
                 new = staff[staff_ptr[f_old] + index(seed, t, c, f_old, D_REPLACE, k)]
                 t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
-                _, filled = _ensure(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
+                i, filled = _ensure(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
                 n_filled += 1 if filled else 0
                 primary[c] = new
+                make_own(recs, sid, blk, c, i)
         if history:
             _log(
                 log,
@@ -548,9 +569,10 @@ def step(seed, t, P, history, world, state, scratch):
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
             continue
-        r = recs[find(sid, blk, c, s)]
-        trust = _trust(r, t, P)
+        r = recs[blk[c, START]]
+        trust = _trust(r, t, P, tab)
         discount, switched = rules.competitor_offer(seed, t, c, trust, r.ring, P)
+        i = -1
         n_offers += 1
         if switched:
             rival = rules.rival_firm(seed, t, c, 0, sp_firm[s], nf)
@@ -559,7 +581,7 @@ def step(seed, t, P, history, world, state, scratch):
             if switched:
                 new = staff[staff_ptr[rival] + index(seed, t, c, rival, D_REPLACE, k)]
                 t0 = rules.initial_trust(COLD, propensity[c], 0.0, OUTSIDER, 0.0, P)
-                _, filled = _ensure(recs, sid, blk, c, new, s, COLD, t0, t)
+                i, filled = _ensure(recs, sid, blk, c, new, s, COLD, t0, t)
                 n_filled += 1 if filled else 0
                 primary[c] = new
                 n_switches += 1
@@ -579,6 +601,8 @@ def step(seed, t, P, history, world, state, scratch):
                 discount=discount,
                 switched=switched,
             )
+        if i >= 0:  # after the log, which shows the relationship left (r)
+            make_own(recs, sid, blk, c, i)
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
     pending[0] += n_filled
@@ -588,7 +612,7 @@ def step(seed, t, P, history, world, state, scratch):
     # in this phase).
     for c in prange(nc):
         s = primary[c]
-        own_trust[c] = _trust(recs[find(sid, blk, c, s)], t, P) if s >= 0 else NAN
+        own_trust[c] = _trust(recs[blk[c, START]], t, P, tab) if s >= 0 else NAN
     n_needs = 0
     for c in prange(nc):
         if not rules.needs_to_buy(seed, t, c, P):
@@ -639,7 +663,7 @@ def step(seed, t, P, history, world, state, scratch):
                     continue
                 s1 = choice[c]
                 origin[c], ref_trust[c], ref_ring[c] = COLD, 0.0, OUTSIDER
-                best = _better_known(recs, sid, blk, c, s1, t, P)
+                best = _better_known(recs, sid, blk, c, s1, t, P, tab)
                 if best >= 0:  # a salesperson met before, trusted more
                     want[c] = best
                 elif kin[c] >= 0 and kin[c] != s1:
@@ -653,7 +677,7 @@ def step(seed, t, P, history, world, state, scratch):
                             continue
                         if not rules.refers_elsewhere(seed, t, c, j, tie_ring[k], P):
                             continue
-                        tj = _trust(recs[find(sid, blk, j, sj)], t, P)
+                        tj = _trust(recs[blk[j, START]], t, P, tab)  # j's own
                         if rules.trusted_enough_to_refer(tj, P):
                             want[c] = sj
                             origin[c] = REFERRAL
@@ -691,7 +715,7 @@ def step(seed, t, P, history, world, state, scratch):
                 served[c] = True
             f = sp_firm[s]
             o = org[c, f]
-            i = find(sid, blk, c, s)
+            i = blk[c, START] if s == primary[c] else find(sid, blk, c, s)
             if i < 0:
                 if origin[c] == REFERRAL:
                     n_referrals += 1
@@ -702,8 +726,8 @@ def step(seed, t, P, history, world, state, scratch):
                 n_filled += 1 if filled else 0
             r = recs[i]
             aware[c] = True
-            g = rules.gift_now(r.gift, r.last_step, t, P)
-            trust = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
+            g = _gift(r, t, P, tab)
+            trust = rules.weighted_trust(r.ti, r.te, g, _weight(r.n_trades, P, tab), P)
             dtrust = rules.decision_trust(trust, o, risk[c], r.asym, P)
             stage = rules.sales_stages(seed, t, c, s, dtrust, price[f], P)
             stage_of[c] = stage
@@ -776,7 +800,7 @@ def step(seed, t, P, history, world, state, scratch):
             r.n_trades = b.n_trades + 1
             r.last_step = t
             r.misses = 0
-            after = rules.combined_trust(nti, nte, ngift, r.n_trades, P)
+            after = rules.weighted_trust(nti, nte, ngift, _weight(r.n_trades, P, tab), P)
             r.ring = rules.ring_after(b.ring, after, r.n_trades, breach, P)
             left = False
             if breach and not exited:
@@ -835,6 +859,8 @@ def step(seed, t, P, history, world, state, scratch):
                     lost_salesperson=lost_sp,
                     breach_exit=left,
                 )
+            if primary[c] == s:  # after the log, which shows the record (r) at slot i
+                make_own(recs, sid, blk, c, i)
         pending[0] += n_filled
         for c in range(nc):
             if 0 <= stage_of[c] < CLOSED:
@@ -879,9 +905,9 @@ def step(seed, t, P, history, world, state, scratch):
             trust_c[c] = ti_c[c] = te_c[c] = asym_c[c] = porg[c] = NAN
             ring_c[c] = OUTSIDER
             continue
-        r = recs[find(sid, blk, c, s)]
-        g = rules.gift_now(r.gift, r.last_step, t, P)
-        trust_c[c] = rules.combined_trust(r.ti, r.te, g, r.n_trades, P)
+        r = recs[blk[c, START]]
+        g = _gift(r, t, P, tab)
+        trust_c[c] = rules.weighted_trust(r.ti, r.te, g, _weight(r.n_trades, P, tab), P)
         ti_c[c] = rules.instrumental_now(r.ti, g, P)
         te_c[c] = r.te
         ring_c[c] = r.ring
@@ -925,6 +951,33 @@ step_serial = _compiled(parallel=False)
 step_parallel = _compiled(parallel=True)
 
 
+def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out):
+    """Steps ``first .. first + k - 1`` without the event log, in one compiled call: a
+    call from Python costs ~12 us of argument unboxing, as much as a step of a small
+    world. Row i of ``counts_out`` and ``means_out`` gets step ``first + i``'s summary.
+    Returns the relationship pool (recs, sid), which may have grown."""
+    sp_firm, primary, org, aware, recs, sid, blk, top, pending = state
+    for i in range(k):
+        now = State(sp_firm, primary, org, aware, recs, sid, blk, top, pending)
+        counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch)
+        counts_out[i, :] = counts
+        means_out[i, :] = means
+    return recs, sid
+
+
+def _runner(parallel: bool):
+    """``run_steps`` bound to the serial or the parallel step (two cached copies)."""
+    name = "run_steps_parallel" if parallel else "run_steps_serial"
+    env = {**run_steps.__globals__, "_step": step_parallel if parallel else step_serial}
+    fn = types.FunctionType(run_steps.__code__, env, name, run_steps.__defaults__)
+    fn.__qualname__ = name
+    return njit(cache=True)(fn)
+
+
+run_steps_serial = _runner(parallel=False)
+run_steps_parallel = _runner(parallel=True)
+
+
 class CoreModel:
     """Array state plus a step driver: the fast engine, with the Mesa model's interface."""
 
@@ -938,7 +991,7 @@ class CoreModel:
         self.history = self.params.run.history
         nc, ns = w.n_customers, w.n_salespeople
         self.steps = 0
-        self.arrays = WorldArrays.of(w)
+        self.arrays = WorldArrays.of(w, self.P)
         self.limit = self.params.population.max_relationships
         self.state = State(
             w.sp_firm.copy(),
@@ -949,9 +1002,11 @@ class CoreModel:
         )
         slots = 4 * nc if self.history else 1  # turnover, offer, two encounter slots a customer
         self.scratch = Scratch.new(nc, ns, w.n_firms, slots)
-        self.rows: list[dict[str, float]] = []
+        self._counts: list[np.ndarray] = []  # per-step summaries, in blocks of steps
+        self._means: list[np.ndarray] = []
+        self._rows: list[dict[str, float]] = []  # the blocks as rows, built when asked
+        self._in_rows = 0  # blocks already in _rows
         self.events: list[np.ndarray] = []
-        self.metrics: dict[str, float] = {}
 
     # The state by name, for tests and tools: views, not copies.
     @property
@@ -971,6 +1026,31 @@ class CoreModel:
         """The relationships (:class:`trustsim.relstore.Store`; views, not copies)."""
         return Store(*self.state[4:])  # the State's fields from recs on
 
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """One dict of COUNTERS and MEANS per step so far (built on first use)."""
+        for counts, means in zip(self._counts[self._in_rows :], self._means[self._in_rows :]):
+            for c, m in zip(counts.tolist(), means.tolist()):
+                self._rows.append({**dict(zip(COUNTERS, c)), **dict(zip(MEANS, m))})
+        self._in_rows = len(self._counts)
+        return self._rows
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The last step's summary ({} before the first step)."""
+        rows = self.rows
+        return rows[-1] if rows else {}
+
+    def series(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every step's COUNTERS (int) and MEANS (float) as two arrays, a row per step."""
+        if not self._counts:
+            return np.zeros((0, len(COUNTERS)), np.int64), np.zeros((0, len(MEANS)))
+        return np.concatenate(self._counts), np.concatenate(self._means)
+
+    def _pool(self, recs: np.ndarray, sid: np.ndarray) -> None:
+        if recs is not self.state.recs:  # the pool grew
+            self.state = self.state._replace(recs=recs, sid=sid)
+
     def step(self) -> None:
         self.steps += 1
         n = threads()
@@ -980,11 +1060,37 @@ class CoreModel:
         counts, means, recs, sid = run(
             self.seed, self.steps, self.P, self.history, self.arrays, self.state, self.scratch
         )
-        if recs is not self.state.recs:  # the pool grew
-            self.state = self.state._replace(recs=recs, sid=sid)
+        self._pool(recs, sid)
         if self.history:
             self.events.append(self.scratch.log[self.scratch.logged])
-        out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
-        out.update(zip(MEANS, means.tolist()))
-        self.metrics = out
-        self.rows.append(out)
+        self._counts.append(counts[None, :].copy())
+        self._means.append(means[None, :])
+
+    def run(self, steps: int) -> None:
+        """Advance ``steps`` steps: one compiled call without the event log, else step by
+        step (the same trajectories either way; tests/test_determinism.py)."""
+        if self.history or steps < 2:
+            for _ in range(steps):
+                self.step()
+            return
+        n = threads()
+        if n > 1:
+            numba.set_num_threads(n)
+        loop = run_steps_parallel if n > 1 else run_steps_serial
+        counts = np.zeros((steps, len(COUNTERS)), dtype=np.int64)
+        means = np.zeros((steps, len(MEANS)))
+        recs, sid = loop(
+            self.seed,
+            self.steps + 1,
+            steps,
+            self.P,
+            self.arrays,
+            self.state,
+            self.scratch,
+            counts,
+            means,
+        )
+        self.steps += steps
+        self._pool(recs, sid)
+        self._counts.append(counts)
+        self._means.append(means)

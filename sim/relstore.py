@@ -6,8 +6,9 @@ proportional to the relationships that exist (ODD 7.16), not to customers x sale
 - ``recs`` is one pool of :data:`REL_DTYPE` records, 64 bytes each (one cache line): the
   fields the rules read and write, packed together; ``sid`` beside it holds each slot's
   salesperson (4 bytes), so a lookup scans one cache line of ids, then touches one record.
-- customer ``c``'s relationships are slots ``blk[c, START] .. + blk[c, COUNT] - 1``, in no
-  particular order (every rule that walks them breaks ties by salesperson id), in a block
+- customer ``c``'s relationships are slots ``blk[c, START] .. + blk[c, COUNT] - 1``, its
+  own salesperson's first (:func:`make_own`), the others in no particular order (every
+  rule that walks them breaks ties by salesperson id), in a block
   of ``blk[c, CAP]`` slots; the three sit together, so a lookup of another customer's
   relationship (a referral) costs one cache line for the block, one for the ids and one
   for the record.
@@ -27,7 +28,16 @@ own array beat ids inside the records once customers know more than a few salesp
 
 from __future__ import annotations
 
-__all__ = ["BYTES_PER_SLOT", "REL_DTYPE", "Store", "add", "find", "make_room", "new_store"]
+__all__ = [
+    "BYTES_PER_SLOT",
+    "REL_DTYPE",
+    "Store",
+    "add",
+    "find",
+    "make_own",
+    "make_room",
+    "new_store",
+]
 
 from typing import NamedTuple
 
@@ -126,6 +136,30 @@ def _copy(recs, sid, i, src, src_sid, j):
     a.last_step, a.n_trades, a.misses = b.last_step, b.n_trades, b.misses
     a.ring, a.origin = b.ring, b.origin
     sid[i] = src_sid[j]
+
+
+@njit(cache=True)
+def make_own(recs, sid, blk, c, i):
+    """Move slot i, customer c's relationship with its new own salesperson, to the front
+    of c's block (swapping it with the one there): the core then reads a customer's own
+    relationship at ``blk[c, START]`` without scanning for it. Moves and compaction
+    copy blocks in order, and :func:`victim` never picks the own one, so it stays there
+    until the customer's own salesperson changes again."""
+    j = blk[c, START]
+    if i == j:
+        return
+    a, b = recs[i], recs[j]
+    a.ti, b.ti = b.ti, a.ti
+    a.te, b.te = b.te, a.te
+    a.gift, b.gift = b.gift, a.gift
+    a.scar, b.scar = b.scar, a.scar
+    a.asym, b.asym = b.asym, a.asym
+    a.last_step, b.last_step = b.last_step, a.last_step
+    a.n_trades, b.n_trades = b.n_trades, a.n_trades
+    a.misses, b.misses = b.misses, a.misses
+    a.ring, b.ring = b.ring, a.ring
+    a.origin, b.origin = b.origin, a.origin
+    sid[i], sid[j] = sid[j], sid[i]
 
 
 @njit(cache=True)

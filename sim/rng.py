@@ -21,7 +21,7 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(seed, step, a, b, purpose):
     """A U[0, 1) draw keyed by the master seed, the step, two agent ids and a purpose."""
     z = _mix(np.uint64(seed) + _GOLDEN)
@@ -32,7 +32,7 @@ def uniform(seed, step, a, b, purpose):
     return np.float64(z >> np.uint64(11)) * _TO_UNIT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal(seed, step, a, b, purpose):
     """A standard normal draw (Box-Muller on two keyed uniforms)."""
     u1 = uniform(seed, step, a, b, purpose * 2 + 1001)
@@ -40,7 +40,7 @@ def normal(seed, step, a, b, purpose):
     return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def index(seed, step, a, b, purpose, n):
     """A uniform integer in [0, n)."""
     k = int(uniform(seed, step, a, b, purpose) * n)

@@ -44,12 +44,12 @@ from .codes import (
 from .rng import index, normal, uniform
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clip01(x):
     return min(1.0, max(0.0, x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -57,14 +57,14 @@ def sigmoid(x):
 # --------------------------------------------------------------------- rings and culture
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gradient(P):
     """Steepness g of the 差序格局 gradient; 0 when the mechanism is off (universalistic)."""
     p = P[0]
     return p.culture.ring_gradient if p.mechanisms.ring_gradient else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_weight(ring, P):
     """Weight of a tie or relationship by ring: w = (1 - g) + g * base[ring]."""
     g = gradient(P)
@@ -77,7 +77,7 @@ def ring_weight(ring, P):
     return (1.0 - g) + g * base
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def loyalty_bonus(ring, P):
     """Trust an insider or kin is credited with, on top of T, when a failure is judged and
     when a competitor's offer is weighed (steep cultures only)."""
@@ -140,7 +140,7 @@ def ability_weight(n_trades, P):
     return late + (early - late) * np.exp(-n_trades / p.trust.age_scale)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gift_now(gift, last_step, step, P):
     """Gift effect left at ``step`` after geometric decay since ``last_step``."""
     if gift <= 0.0:
@@ -148,21 +148,39 @@ def gift_now(gift, last_step, step, P):
     return gift * P[0].gifts.decay ** max(step - last_step, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def instrumental_now(ti, gift, P):
     """Ability trust as felt now: learned trust plus what gifts still buy."""
     g = gift if P[0].mechanisms.gifts else 0.0
     return min(1.0, ti + g)
 
 
-@njit(cache=True)
-def combined_trust(ti, te, gift, n_trades, P):
-    """Overall trust T = w(n) * min(1, ti + gift) + (1 - w(n)) * te."""
-    w = ability_weight(n_trades, P)
+@njit(cache=True, inline="always")
+def weighted_trust(ti, te, gift, w, P):
+    """Overall trust T = w * min(1, ti + gift) + (1 - w) * te, for ability weight w."""
     return w * instrumental_now(ti, gift, P) + (1.0 - w) * te
 
 
 @njit(cache=True)
+def combined_trust(ti, te, gift, n_trades, P):
+    """Overall trust T = w(n) * min(1, ti + gift) + (1 - w(n)) * te."""
+    return weighted_trust(ti, te, gift, ability_weight(n_trades, P), P)
+
+
+@njit(cache=True)
+def trust_tables(size, P):
+    """``ability_weight(n)`` (row 0) and what a gift of 1 is worth ``k`` steps later
+    (row 1) for n, k < ``size``: the core looks them up instead of calling exp and pow
+    for every trust it evaluates. The same operations on the same numbers, so the same
+    bits: ``gift * tab[1, k]`` equals ``gift_now(gift, t - k, t, P)``."""
+    tab = np.empty((2, size))
+    for k in range(size):
+        tab[0, k] = ability_weight(k, P)
+        tab[1, k] = gift_now(1.0, 0, k, P)
+    return tab
+
+
+@njit(cache=True, inline="always")
 def decision_trust(trust, org, risk, asym, P):
     """Trust used at each sales stage: personal and organizational, less perceived risk."""
     p = P[0]
@@ -173,7 +191,7 @@ def decision_trust(trust, org, risk, asym, P):
     return d
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clarity(asym, P):
     """Share of a trade's signal that gets through information asymmetry."""
     return 1.0 - P[0].costs.asym_clarity * asym

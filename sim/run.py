@@ -103,10 +103,13 @@ def simulate(
     check_run(scenario, engine, steps)
     start = time.perf_counter()
     model = make_model(scenario, engine, seed)
-    for _ in range(steps):
-        model.step()
-        if on_step:
-            on_step(model.steps)
+    if engine == "core" and on_step is None:
+        model.run(steps)  # one compiled call for all steps
+    else:
+        for _ in range(steps):
+            model.step()
+            if on_step:
+                on_step(model.steps)
     return RunResult(
         scenario,
         engine,

@@ -153,3 +153,42 @@ def test_a_pool_that_grows_inside_the_step_changes_nothing(monkeypatch):
     mesa = simulate(sc, "mesa", seed=4)
     assert_frames_equal(one.timeseries, mesa.timeseries)
     assert_frames_equal(one.events, mesa.events)
+
+
+def test_making_a_relationship_own_moves_it_first_and_loses_nothing():
+    store = relstore.new_store(3, 8)
+    recs, sid = store.recs, store.sid
+    for s in (5, 9, 2):
+        i, _ = relstore.add(recs, sid, store.blk, 1, s, -1)
+        recs[i]["ti"], recs[i]["n_trades"] = s / 10, s
+    before = relstore.table(store)
+    relstore.make_own(recs, sid, store.blk, 1, relstore.find(sid, store.blk, 1, 2))
+    assert sid[store.blk[1, relstore.START]] == 2
+    assert recs[store.blk[1, relstore.START]]["n_trades"] == 2  # the record moved with its id
+    assert np.array_equal(relstore.table(store), before)  # same relationships, same fields
+
+
+def test_each_customers_own_relationship_stays_first_in_its_block():
+    # turnover (handovers), competitor offers (switches) and trades all change a customer's
+    # own salesperson; growing and compacting blocks move them: the core reads a customer's
+    # own relationship at the front of its block, so it must be there after every step
+    from trustsim.kernel import CoreModel
+
+    sc = small(
+        "baseline",
+        "population.n_customers=200",
+        "population.n_salespeople=40",
+        "turnover.rate=0.05",
+        "competition.offer_rate=0.3",
+        "population.max_relationships=6",
+    )
+    model = CoreModel(sc, 2)
+    changed = 0
+    for _ in range(80):
+        was = model.primary.copy()
+        model.step()
+        changed += int(np.sum(was != model.primary))
+        store = model.store
+        has = np.flatnonzero(model.primary >= 0)
+        assert np.array_equal(store.sid[store.blk[has, relstore.START]], model.primary[has])
+    assert changed > 200  # the own salesperson did change, many times
