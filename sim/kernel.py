@@ -959,7 +959,7 @@ def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out):
     sp_firm, primary, org, aware, recs, sid, blk, top, pending = state
     for i in range(k):
         now = State(sp_firm, primary, org, aware, recs, sid, blk, top, pending)
-        counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch)
+        counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch)  # noqa: F821 (bound by _runner)
         counts_out[i, :] = counts
         means_out[i, :] = means
     return recs, sid
