@@ -99,6 +99,7 @@ from .metrics import (
 )
 from .params import Scenario, param_record
 from .population import World, build_world
+from .prefetch import AHEAD, prefetch
 from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_own, make_room, new_store
 from .rng import index
 
@@ -611,6 +612,7 @@ def step(seed, t, P, history, world, state, scratch):
     # first, once, for the ties that ask it for a referral (nothing it depends on changes
     # in this phase).
     for c in prange(nc):
+        prefetch(recs, blk[min(c + AHEAD, nc - 1), START])  # a hint only (trustsim.prefetch)
         s = primary[c]
         own_trust[c] = _trust(recs[blk[c, START]], t, P, tab) if s >= 0 else NAN
     n_needs = 0
@@ -704,6 +706,7 @@ def step(seed, t, P, history, world, state, scratch):
         recs, sid = make_room(recs, sid, blk, top, pending, limit)
         n_filled = 0
         for c in prange(nc):
+            prefetch(recs, blk[min(c + AHEAD, nc - 1), START])
             s = want[c]
             if s < 0:
                 continue
@@ -900,6 +903,7 @@ def step(seed, t, P, history, world, state, scratch):
 
     # Measurement.
     for c in prange(nc):
+        prefetch(recs, blk[min(c + AHEAD, nc - 1), START])
         s = primary[c]
         if s < 0:
             trust_c[c] = ti_c[c] = te_c[c] = asym_c[c] = porg[c] = NAN
