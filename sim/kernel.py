@@ -194,7 +194,7 @@ class State(NamedTuple):
     sid: np.ndarray  # salesperson of each slot
     blk: np.ndarray  # customer c's block: START, COUNT, CAP (trustsim.relstore)
     top: np.ndarray  # [first unused slot of the pool]
-    pending: np.ndarray  # [blocks filled since the last make_room]
+    pending: np.ndarray  # customers whose block filled since the last make_room
 
 
 class Scratch(NamedTuple):
@@ -420,8 +420,10 @@ def _trust(r, t, P, tab):
     return rules.weighted_trust(r.ti, r.te, _gift(r, t, P, tab), _weight(r.n_trades, P, tab), P)
 
 
-def step(seed, t, P, history, world, state, scratch):
-    """Advance the world one step; returns (counts, means).
+def step(seed, t, P, history, world, state, scratch, parts=1):
+    """Advance the world one step; returns (counts, means, recs, sid). ``parts``: how many
+    ranges of listeners word of mouth is split into (the number of threads; any value
+    gives the same result).
 
     Customer loops are numba ``prange`` loops: each iteration writes only its own
     customer's state and log slot, and events are counted by reduction, so the result
@@ -519,7 +521,7 @@ def step(seed, t, P, history, world, state, scratch):
     _index_staff(sp_firm, staff_ptr, staff)
     if any_moved:
         recs, sid = make_room(recs, sid, blk, top, pending, limit)
-    n_followed = n_stayed = n_filled = 0
+    n_followed = n_stayed = 0
     for c in prange(nc if any_moved else 0):
         s = primary[c]
         if s < 0 or moved_from[s] < 0:
@@ -540,7 +542,7 @@ def step(seed, t, P, history, world, state, scratch):
                 new = staff[staff_ptr[f_old] + index(seed, t, c, f_old, D_REPLACE, k)]
                 t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
                 i, filled = _ensure(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
-                n_filled += 1 if filled else 0
+                pending[c] = pending[c] or filled
                 primary[c] = new
                 make_own(recs, sid, blk, c, i)
         if history:
@@ -561,11 +563,10 @@ def step(seed, t, P, history, world, state, scratch):
             )
 
     counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
-    pending[0] += n_filled
 
     # Phase 2: competitor offers against the exit barrier.
     recs, sid = make_room(recs, sid, blk, top, pending, limit)
-    n_offers = n_switches = n_filled = 0
+    n_offers = n_switches = 0
     for c in prange(nc):
         s = primary[c]
         if s < 0 or nf < 2 or not rules.offer_arrives(seed, t, c, P):
@@ -583,7 +584,7 @@ def step(seed, t, P, history, world, state, scratch):
                 new = staff[staff_ptr[rival] + index(seed, t, c, rival, D_REPLACE, k)]
                 t0 = rules.initial_trust(COLD, propensity[c], 0.0, OUTSIDER, 0.0, P)
                 i, filled = _ensure(recs, sid, blk, c, new, s, COLD, t0, t)
-                n_filled += 1 if filled else 0
+                pending[c] = pending[c] or filled
                 primary[c] = new
                 n_switches += 1
         if history:
@@ -606,7 +607,6 @@ def step(seed, t, P, history, world, state, scratch):
             make_own(recs, sid, blk, c, i)
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
-    pending[0] += n_filled
 
     # Phase 3: who needs to buy, and from whom. Each customer's trust in its own salesperson
     # first, once, for the ties that ask it for a referral (nothing it depends on changes
@@ -704,7 +704,6 @@ def step(seed, t, P, history, world, state, scratch):
                 demand[want[c]] += 1
         stage_of[:] = -1
         recs, sid = make_room(recs, sid, blk, top, pending, limit)
-        n_filled = 0
         for c in prange(nc):
             prefetch(recs, blk[min(c + AHEAD, nc - 1), START])
             s = want[c]
@@ -726,7 +725,7 @@ def step(seed, t, P, history, world, state, scratch):
                     n_cold += 1
                 t0 = rules.initial_trust(origin[c], propensity[c], ref_trust[c], ref_ring[c], o, P)
                 i, filled = _start(recs, sid, blk, c, s, primary[c], origin[c], t0, t)
-                n_filled += 1 if filled else 0
+                pending[c] = pending[c] or filled
             r = recs[i]
             aware[c] = True
             g = _gift(r, t, P, tab)
@@ -864,7 +863,6 @@ def step(seed, t, P, history, world, state, scratch):
                 )
             if primary[c] == s:  # after the log, which shows the record (r) at slot i
                 make_own(recs, sid, blk, c, i)
-        pending[0] += n_filled
         for c in range(nc):
             if 0 <= stage_of[c] < CLOSED:
                 counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1
@@ -892,14 +890,18 @@ def step(seed, t, P, history, world, state, scratch):
     # Phase 5: word of mouth along the ties, weighted by ring. Pushed from the few
     # speakers, in speaker-id order: each listener hears its speakers in the same order as
     # when it pulls from its sorted tie list (Customer.listen), so results are identical.
-    for j in range(nc):
-        if wom[j] == 0:
-            continue
-        fj = wom_firm[j]
-        for k in range(indptr[j], indptr[j + 1]):
-            c = indices[k]
-            org[c, fj] = rules.wom_receive(org[c, fj], wom[j], tie_ring[k], P)
-            aware[c] = True
+    # Each thread takes the listeners of one range of ids, so threads never write the same
+    # customer and every listener still hears in that order, whatever the number of threads.
+    speakers = np.flatnonzero(wom)
+    for part in prange(parts):
+        lo, hi = part * nc // parts, (part + 1) * nc // parts
+        for j in speakers:
+            fj = wom_firm[j]
+            for k in range(indptr[j], indptr[j + 1]):
+                c = indices[k]
+                if lo <= c < hi:
+                    org[c, fj] = rules.wom_receive(org[c, fj], wom[j], tie_ring[k], P)
+                    aware[c] = True
 
     # Measurement.
     for c in prange(nc):
@@ -955,7 +957,7 @@ step_serial = _compiled(parallel=False)
 step_parallel = _compiled(parallel=True)
 
 
-def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out):
+def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out, parts):
     """Steps ``first .. first + k - 1`` without the event log, in one compiled call: a
     call from Python costs ~12 us of argument unboxing, as much as a step of a small
     world. Row i of ``counts_out`` and ``means_out`` gets step ``first + i``'s summary.
@@ -963,7 +965,7 @@ def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out):
     sp_firm, primary, org, aware, recs, sid, blk, top, pending = state
     for i in range(k):
         now = State(sp_firm, primary, org, aware, recs, sid, blk, top, pending)
-        counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch)  # noqa: F821 (bound by _runner)
+        counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch, parts)  # noqa: F821 (bound by _runner)
         counts_out[i, :] = counts
         means_out[i, :] = means
     return recs, sid
@@ -1062,7 +1064,7 @@ class CoreModel:
             numba.set_num_threads(n)
         run = step_parallel if n > 1 else step_serial
         counts, means, recs, sid = run(
-            self.seed, self.steps, self.P, self.history, self.arrays, self.state, self.scratch
+            self.seed, self.steps, self.P, self.history, self.arrays, self.state, self.scratch, n
         )
         self._pool(recs, sid)
         if self.history:
@@ -1093,6 +1095,7 @@ class CoreModel:
             self.scratch,
             counts,
             means,
+            n,
         )
         self.steps += steps
         self._pool(recs, sid)

@@ -34,7 +34,7 @@ REL_DTYPE = np.dtype(
     }
 )
 BYTES_PER_SLOT = REL_DTYPE.itemsize + 4  # the record and its salesperson id
-BYTES_PER_CUSTOMER = 3 * 8  # start, count, cap of its block
+BYTES_PER_CUSTOMER = 3 * 8 + 1  # start, count, cap of its block; its pending flag
 ADDS_PER_STEP = 4  # phases that can start a relationship: handover, switch, two encounters
 
 

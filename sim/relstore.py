@@ -57,8 +57,9 @@ _grown = njit(cache=True)(grown)
 class Store(NamedTuple):
     """The relationships of all customers: slot i holds relationship (c, ``sid[i]``) in
     ``recs[i]`` for the customer c whose block contains i. ``top[0]`` is the pool's first
-    unused slot, ``pending[0]`` the number of customers whose block filled up since the
-    last :func:`make_room` (0: nothing to do)."""
+    unused slot, ``top[1]`` the slots all blocks hold (live ones); ``pending[c]`` says that
+    customer c's block filled up since the last :func:`make_room`, which then looks at those
+    customers only (a flag per customer: scanning them is a 24th of scanning ``blk``)."""
 
     recs: np.ndarray
     sid: np.ndarray  # salesperson of each slot: the index a lookup scans
@@ -90,8 +91,8 @@ def new_store(n_customers: int, limit: int) -> Store:
         recs=lines(slots, REL_DTYPE),
         sid=np.zeros(slots, dtype=np.int32),
         blk=blk,
-        top=np.array([n_customers * k], dtype=np.int64),
-        pending=np.zeros(1, dtype=np.int64),
+        top=np.array([n_customers * k, n_customers * k], dtype=np.int64),
+        pending=np.zeros(n_customers, dtype=np.bool_),
     )
 
 
@@ -177,19 +178,18 @@ def make_room(recs, sid, blk, top, pending, limit):
     half as large again at the end of the pool, compacting the pool first when it has no
     room or dead blocks fill a fifth of it. Returns the pool (recs, sid): larger copies
     only when even the compacted pool is too small."""
-    if pending[0] == 0:
-        return recs, sid
-    pending[0] = 0
     n = blk.shape[0]
     need = 0
-    live = 0
     for c in range(n):
-        live += blk[c, CAP]
-        g = _grown(blk[c, CAP], blk[c, COUNT], limit)
-        if g != blk[c, CAP]:
-            need += g
+        if pending[c]:
+            g = _grown(blk[c, CAP], blk[c, COUNT], limit)
+            if g != blk[c, CAP]:
+                need += g
+            else:
+                pending[c] = False  # full at the cap: add() forgets one instead
     if need == 0:
         return recs, sid
+    live = top[1]
     if top[0] + need > recs.shape[0] or 4 * (top[0] - live) > live:
         compact(recs, sid, blk, top)
     if top[0] + need > recs.shape[0]:
@@ -200,12 +200,14 @@ def make_room(recs, sid, blk, top, pending, limit):
             _copy(new, new_sid, i, recs, sid, i)
         recs, sid = new, new_sid
     for c in range(n):
-        g = _grown(blk[c, CAP], blk[c, COUNT], limit)
-        if g == blk[c, CAP]:
+        if not pending[c]:
             continue
+        pending[c] = False
+        g = _grown(blk[c, CAP], blk[c, COUNT], limit)
         lo = top[0]
         for k in range(blk[c, COUNT]):
             _copy(recs, sid, lo + k, recs, sid, blk[c, START] + k)
+        top[1] += g - blk[c, CAP]
         blk[c, START], blk[c, CAP] = lo, g
         top[0] = lo + g
     return recs, sid

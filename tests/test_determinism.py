@@ -88,3 +88,16 @@ def test_running_many_steps_at_once_equals_stepping(monkeypatch, threads):
     )
     assert np.array_equal(table(one.store), table(many.store))
     assert np.array_equal(one.org, many.org) and np.array_equal(one.primary, many.primary)
+
+
+def test_the_compiled_core_is_saved_for_the_next_run():
+    # numba refuses to cache a function that holds a pointer (e.g. numba.get_num_threads()
+    # called inside it) and says so only in a warning: every run would then compile anew
+    from pathlib import Path
+
+    from trustsim import kernel
+
+    kernel.CoreModel(small("baseline", "population.n_customers=30"), 1).run(3)
+    for fn in (kernel.step_serial, kernel.run_steps_serial):
+        assert fn.signatures  # it was compiled or loaded ...
+        assert Path(fn._cache._cache_file._index_path).exists()  # ... and is on disk

@@ -37,6 +37,7 @@ def _check_layout(store, n):
         assert lo + size <= next_lo  # blocks never overlap
     assert spans[-1][0] + spans[-1][1] <= top
     assert np.all(count <= cap)
+    assert store.top[1] == cap.sum()  # the live slots, kept up to date
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,7 +61,7 @@ def test_store_holds_exactly_the_relationships_a_dict_holds(plan, limit, keep_ow
                 ref[c][s] = (t, ref[c][s][1])
                 continue
             i, filled = relstore.add(recs, sid, store.blk, c, s, own[c])
-            store.pending[0] += filled
+            store.pending[c] |= filled
             if len(ref[c]) == limit:  # the documented rule: oldest last trade, lowest id
                 gone = min((last, k) for k, (last, _) in ref[c].items() if k != own[c])[1]
                 del ref[c][gone]
@@ -91,7 +92,7 @@ def test_pool_grows_and_compacts_without_loss():
         for c in range(n):
             if c % 5 != 0 or t < 6:  # four in five customers keep meeting new people
                 i, filled = relstore.add(recs, sid, store.blk, c, t, -1)
-                store.pending[0] += filled
+                store.pending[c] |= filled
                 recs[i]["n_trades"] = c
         _check_layout(store, n)
     table = relstore.table(store)
