@@ -7,7 +7,6 @@ per-customer blocks of packed records (:mod:`trustsim.relstore`), ties a CSR. ``
 from __future__ import annotations
 
 import os
-import types
 from typing import NamedTuple
 
 import numba
@@ -28,7 +27,8 @@ from .codes import (
     OUTSIDER,
     REFERRAL,
 )
-from .measure import Census, summarize
+from .jit import variant
+from .measure import Census, summarize, summarize_parallel
 from .metrics import (
     COUNTERS,
     EV_ENCOUNTER,
@@ -941,16 +941,14 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
 
 
 def _compiled(parallel: bool):
-    """``step`` compiled serially or with parallel customer loops.
+    """``step`` compiled serially or with parallel customer loops (and summary).
 
-    Two compiled copies under different names, so that their on-disk caches never mix.
     The serial one never starts numba's thread pool, so a process that only uses it can
     fork (process pools) and run in several threads at once (dask workers).
     """
-    name = "step_parallel" if parallel else "step_serial"
-    fn = types.FunctionType(step.__code__, step.__globals__, name, step.__defaults__)
-    fn.__qualname__ = name
-    return njit(cache=True, parallel=parallel)(fn)
+    if parallel:
+        return variant(step, "step_parallel", True, summarize=summarize_parallel)
+    return variant(step, "step_serial")
 
 
 step_serial = _compiled(parallel=False)
@@ -973,11 +971,9 @@ def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out, p
 
 def _runner(parallel: bool):
     """``run_steps`` bound to the serial or the parallel step (two cached copies)."""
-    name = "run_steps_parallel" if parallel else "run_steps_serial"
-    env = {**run_steps.__globals__, "_step": step_parallel if parallel else step_serial}
-    fn = types.FunctionType(run_steps.__code__, env, name, run_steps.__defaults__)
-    fn.__qualname__ = name
-    return njit(cache=True)(fn)
+    if parallel:
+        return variant(run_steps, "run_steps_parallel", _step=step_parallel)
+    return variant(run_steps, "run_steps_serial", _step=step_serial)
 
 
 run_steps_serial = _runner(parallel=False)

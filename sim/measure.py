@@ -7,7 +7,7 @@ into the ``MEANS`` of :mod:`trustsim.metrics`; sums are taken in the same order 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .codes import (
     D_INTERVIEW,
@@ -18,6 +18,7 @@ from .codes import (
     D_SURVEY_NOISE,
     OUTSIDER,
 )
+from .jit import variant
 from .metrics import (
     I_NEEDS,
     I_TRADES,
@@ -72,9 +73,52 @@ class Census(NamedTuple):
     aware: np.ndarray  # brand awareness
 
 
-@njit(cache=True)
+def answers(seed, step, census, P):
+    """What each customer shows the researcher this step, drawn per customer (in parallel
+    in the parallel core): whether its word of mouth was seen, whether it was sampled for
+    the survey, its answer (NaN: no answer) and its interview answer (NaN: not asked)."""
+    end_sp, trust, porg, wom = census.end_sp, census.trust, census.porg, census.wom
+    m = P[0].measurement  # read before the loop: a parallel loop cannot take a record
+    noisy = P[0].mechanisms.measurement_noise
+    social, negative, nonresponse = m.social_visibility, m.negative_visibility, m.nonresponse_bias
+    survey_rate, survey_bias, survey_noise = m.survey_rate, m.survey_bias, m.survey_noise
+    interview_rate, interview_noise = m.interview_rate, m.interview_noise
+    n = end_sp.shape[0]
+    seen = np.zeros(n, dtype=np.bool_)
+    sampled = np.zeros(n, dtype=np.bool_)
+    survey = np.full(n, np.nan)
+    interview = np.full(n, np.nan)
+    for c in prange(n):
+        if wom[c] != 0:
+            vis = social * negative if wom[c] < 0 else social
+            seen[c] = not noisy or uniform(seed, step, c, 0, D_SOCIAL) < vis
+        if end_sp[c] < 0:
+            continue
+        if uniform(seed, step, c, 0, D_SURVEY) < survey_rate:
+            sampled[c] = True
+            answer = 1.0
+            if noisy:
+                answer = clip01(1.0 - nonresponse * (1.0 - porg[c]))
+            if uniform(seed, step, c, 0, D_RESPOND) < answer:
+                v = porg[c]
+                if noisy:
+                    noise = survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE)
+                    v = np.round(clip01(v + survey_bias + noise) * 4.0) / 4.0
+                survey[c] = v
+        if uniform(seed, step, c, 0, D_INTERVIEW) < interview_rate:
+            v = trust[c]
+            if noisy:
+                v = clip01(v + interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE))
+            interview[c] = v
+    return seen, sampled, survey, interview
+
+
 def summarize(seed, step, counts, census, P):
-    """MEANS for one step from a :class:`Census` (NaN where nothing to average)."""
+    """MEANS for one step from a :class:`Census` (NaN where nothing to average).
+
+    The draws come first, per customer (:func:`answers`); the sums then run serially in
+    customer-id order, so the means have the same bits with any number of threads.
+    """
     (
         start_sp,
         end_sp,
@@ -92,8 +136,7 @@ def summarize(seed, step, counts, census, P):
         wom,
         aware,
     ) = census
-    p = P[0]
-    noisy = p.mechanisms.measurement_noise
+    seen, sampled, survey, interview = _answers(seed, step, census, P)  # noqa: F821 (bound below)
     n = end_sp.shape[0]
     out = np.full(len(MEANS), np.nan)
     n_sp = 0
@@ -121,15 +164,11 @@ def summarize(seed, step, counts, census, P):
             s_depth += depth[c]
             if repeat[c]:
                 n_repeat += 1
-        if wom[c] != 0:
-            vis = p.measurement.social_visibility
-            if wom[c] < 0:
-                vis *= p.measurement.negative_visibility
-            if not noisy or uniform(seed, step, c, 0, D_SOCIAL) < vis:
-                if wom[c] > 0:
-                    vis_pos += 1
-                else:
-                    vis_neg += 1
+        if seen[c]:
+            if wom[c] > 0:
+                vis_pos += 1
+            else:
+                vis_neg += 1
         if end_sp[c] < 0:
             continue
         n_sp += 1
@@ -140,30 +179,14 @@ def summarize(seed, step, counts, census, P):
         s_asym += asym[c]
         if ring[c] != OUTSIDER:
             n_in += 1
-        if uniform(seed, step, c, 0, D_SURVEY) < p.measurement.survey_rate:
+        if sampled[c]:
             n_sampled += 1
-            answer = 1.0
-            if noisy:
-                answer = clip01(1.0 - p.measurement.nonresponse_bias * (1.0 - porg[c]))
-            if uniform(seed, step, c, 0, D_RESPOND) < answer:
+            if not np.isnan(survey[c]):
                 n_resp += 1
-                v = porg[c]
-                if noisy:
-                    v = clip01(
-                        v
-                        + p.measurement.survey_bias
-                        + p.measurement.survey_noise * normal(seed, step, c, 0, D_SURVEY_NOISE)
-                    )
-                    v = np.round(v * 4.0) / 4.0
-                s_survey += v
-        if uniform(seed, step, c, 0, D_INTERVIEW) < p.measurement.interview_rate:
+                s_survey += survey[c]
+        if not np.isnan(interview[c]):
             n_int += 1
-            v = trust[c]
-            if noisy:
-                v = clip01(
-                    v + p.measurement.interview_noise * normal(seed, step, c, 0, D_INTERVIEW_NOISE)
-                )
-            s_int += v
+            s_int += interview[c]
     out[M_MEAN_TRUST] = _mean(s_t, n_sp)
     out[M_MEAN_INSTRUMENTAL_TRUST] = _mean(s_ti, n_sp)
     out[M_MEAN_EMOTIONAL_TRUST] = _mean(s_te, n_sp)
@@ -184,3 +207,10 @@ def summarize(seed, step, counts, census, P):
     out[M_WOM_SENTIMENT] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
     out[M_NEEDS_MET_SHARE] = _mean(float(counts[I_TRADES]), counts[I_NEEDS])
     return out
+
+
+# Mesa and the serial core call ``summarize``; the parallel core ``summarize_parallel``.
+summarize_parallel = variant(
+    summarize, "summarize_parallel", _answers=variant(answers, "answers_parallel", True)
+)
+summarize = variant(summarize, "summarize", _answers=variant(answers, "answers_serial"))
