@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .run import RunResult
 
@@ -40,28 +42,33 @@ def print_summary(result: RunResult, paths: dict[str, Path]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    ts = result.timeseries
+    ts = result.columns
     p = result.scenario.population
     table = Table(
         title=f"trustsim · {p.n_customers} customers · {p.n_salespeople} salespeople · "
-        f"{len(ts)} steps · engine {result.engine} · seed {result.seed}"
+        f"{result.steps} steps · engine {result.engine} · seed {result.seed}"
     )
     table.add_column("metric")
     table.add_column("step 1", justify="right")
-    table.add_column(f"step {len(ts)}", justify="right")
+    table.add_column(f"step {result.steps}", justify="right")
     table.add_column("total", justify="right")
     for name in SUMMARY_MEANS:
-        table.add_row(name, f"{ts[name].iloc[0]:.3f}", f"{ts[name].iloc[-1]:.3f}", "")
+        table.add_row(name, f"{ts[name][0]:.3f}", f"{ts[name][-1]:.3f}", "")
     table.add_section()
     for name in SUMMARY_TOTALS:
-        table.add_row(
-            name, str(int(ts[name].iloc[0])), str(int(ts[name].iloc[-1])), str(int(ts[name].sum()))
-        )
+        table.add_row(name, str(int(ts[name][0])), str(int(ts[name][-1])), str(int(ts[name].sum())))
     console = Console()
     console.print(table)
     console.print(f"wall time {result.wall_time:.2f} s")
     for kind, path in paths.items():
         console.print(f"{kind}: {path}")
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each value and the ``window - 1`` before it (fewer at the start), as
+    pandas' ``rolling(window, min_periods=1).mean()`` gives, without importing pandas."""
+    sums = np.convolve(np.asarray(values, dtype=float), np.ones(window))[: len(values)]
+    return sums / np.minimum(np.arange(1, len(values) + 1), window)
 
 
 def save_figure(result: RunResult, path: Path) -> Path:
@@ -71,7 +78,8 @@ def save_figure(result: RunResult, path: Path) -> Path:
 
     from .run import atomic_write
 
-    ts = result.timeseries
+    ts = result.columns
+    step = ts["step"]
     fig = Figure(figsize=(11, 7))
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 2)
@@ -83,19 +91,19 @@ def save_figure(result: RunResult, path: Path) -> Path:
         ("mean_trust", "overall"),
         ("mean_org_trust", "organizational"),
     ):
-        ax.plot(ts.step, ts[name], label=label)
+        ax.plot(step, ts[name], label=label)
     ax.set(title="Trust in one's salesperson and in firms", xlabel="step", ylim=(0, 1))
     ax.legend(fontsize=8)
     ax = axes[0, 1]
-    ax.plot(ts.step, ts.insider_share, color="tab:purple")
+    ax.plot(step, ts["insider_share"], color="tab:purple")
     ax.set(title="Share of customers whose salesperson is an insider", xlabel="step", ylim=(0, 1))
     ax = axes[1, 0]
     for name in ("trades", "failures", "complaints", "breaches", "wom_negative"):
-        ax.plot(ts.step, ts[name].rolling(5, min_periods=1).mean(), label=name)
+        ax.plot(step, trailing_mean(ts[name], 5), label=name)
     ax.set(title="Events per step (5-step mean)", xlabel="step")
     ax.legend(fontsize=8)
     ax = axes[1, 1]
-    ax.plot(ts.step, ts.mean_transaction_cost, color="tab:brown")
+    ax.plot(step, ts["mean_transaction_cost"], color="tab:brown")
     ax.set(title="Transaction cost per trade", xlabel="step")
     fig.suptitle(
         f"trustsim: {result.scenario.population.n_customers} customers, "
