@@ -95,6 +95,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from . import preload_blas_probe
     from .memory import check_run
     from .report import print_summary, save_figure
     from .run import make_folder, simulate, write_run
@@ -104,6 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
     make_folder(out, "creating the run's output folder")  # before the run, not after it
+    preload_blas_probe()
     result = simulate(scenario, engine=args.engine)
     paths = write_run(result, out, str(source))
     if not args.no_figure:
