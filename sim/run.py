@@ -23,10 +23,11 @@ import numpy as np
 from . import __version__
 from .errors import output_errors
 from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
-from .params import Scenario
 
 if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: `trustsim run` needs none
     import pandas as pd
+
+    from .params import Scenario
 
 # Engine name -> (module, class). Imported on demand: a core run need not load Mesa.
 ENGINES: dict[str, tuple[str, str]] = {
