@@ -96,8 +96,9 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import preload_blas_probe
+    from .drawer import FigureDrawer
     from .memory import check_run
-    from .report import FigureDrawer, print_paths, print_summary
+    from .report import print_paths, print_summary
     from .run import make_folder, simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))

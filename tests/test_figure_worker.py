@@ -1,5 +1,5 @@
 """`trustsim run` draws its figure in a second process that loads matplotlib while the run
-computes (trustsim.report.FigureDrawer): the figure is the very one drawn in-process, a
+computes (trustsim.drawer.FigureDrawer): the figure is the very one drawn in-process, a
 failing worker costs time but never the figure, and a failed run leaves no figure and no
 worker behind."""
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from trustsim import report
+from trustsim import drawer, report
 from trustsim.cli import main
 from trustsim.errors import EXIT_INTERRUPTED
 
@@ -30,7 +30,7 @@ def test_the_worker_draws_the_figure_the_run_would_draw_itself(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, report.FIGURE_WORKER: "1"},
+        env={**os.environ, drawer.FIGURE_WORKER: "1"},
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"  # drawn by the worker, not here
@@ -56,17 +56,17 @@ def _result_of(folder):
 
 @pytest.mark.parametrize("worker", ["import sys; sys.exit(3)", "import time; time.sleep(1)"])
 def test_a_failing_worker_costs_time_not_the_figure(worker, tmp_path, monkeypatch):
-    monkeypatch.setenv(report.FIGURE_WORKER, "1")
-    monkeypatch.setattr(report, "WORKER", worker)
+    monkeypatch.setenv(drawer.FIGURE_WORKER, "1")
+    monkeypatch.setattr(drawer, "WORKER", worker)
     assert main([*RUN, "--out", str(tmp_path)]) == 0
     assert (tmp_path / "trust.png").stat().st_size > 10_000
 
 
 def test_a_failed_run_ends_its_worker_and_draws_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv(report.FIGURE_WORKER, "1")
+    monkeypatch.setenv(drawer.FIGURE_WORKER, "1")
     workers = []
-    start = report._start_worker
-    monkeypatch.setattr(report, "_start_worker", lambda: workers.append(start()) or workers[-1])
+    start = drawer._start_worker
+    monkeypatch.setattr(drawer, "_start_worker", lambda: workers.append(start()) or workers[-1])
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
