@@ -95,8 +95,10 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from . import preload_blas_probe
+    from .drawer import FigureDrawer
     from .memory import check_run
-    from .report import print_summary, save_figure
+    from .report import print_paths, print_summary
     from .run import make_folder, simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
@@ -104,12 +106,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
     make_folder(out, "creating the run's output folder")  # before the run, not after it
-    result = simulate(scenario, engine=args.engine)
-    paths = write_run(result, out, str(source))
-    if not args.no_figure:
-        with output_errors("drawing the figure", kept=f"the run's results are saved in {out}"):
-            paths["figure"] = save_figure(result, out / "trust.png")
-    print_summary(result, paths)
+    # the figure's worker loads matplotlib while this process runs the model
+    figure = None if args.no_figure else FigureDrawer(out / "trust.png")
+    try:
+        preload_blas_probe()
+        result = simulate(scenario, engine=args.engine)
+        paths = write_run(result, out, str(source))  # first: no figure beside failed results
+        if figure:
+            figure.send(result)
+        print_summary(result)  # while the worker draws
+        if figure:
+            with output_errors("drawing the figure", kept=f"the run's results are saved in {out}"):
+                paths["figure"] = figure.finish()
+    finally:
+        if figure:
+            figure.close()
+    print_paths(paths)
     return 0
 
 

@@ -13,16 +13,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import __version__
 from .errors import output_errors
 from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
-from .params import Scenario
+
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: `trustsim run` needs none
+    import pandas as pd
+
+    from .params import Scenario
 
 # Engine name -> (module, class). Imported on demand: a core run need not load Mesa.
 ENGINES: dict[str, tuple[str, str]] = {
@@ -34,15 +39,31 @@ DEPENDENCIES = ("mesa", "numba", "numpy", "networkx", "pandas", "pyarrow", "pyda
 
 @dataclass
 class RunResult:
-    """What one run produced: per-step metrics, optional event log, and its inputs."""
+    """What one run produced: per-step metrics, optional event log, and its inputs.
+
+    The metrics are kept as ``columns`` (one array per metric, METRICS order);
+    ``timeseries`` is the same as a DataFrame, made on first use, so that a command
+    which only writes and draws them (`trustsim run`) never pays for importing pandas.
+    """
 
     scenario: Scenario
     engine: str
     seed: int
-    timeseries: pd.DataFrame
+    columns: dict[str, np.ndarray] = field(repr=False)
     events: pd.DataFrame | None = None
     wall_time: float = 0.0
     model: object = field(default=None, repr=False)
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per step, columns in METRICS order, counters as integers."""
+        import pandas as pd
+
+        return pd.DataFrame(self.columns)
+
+    @property
+    def steps(self) -> int:
+        return len(self.columns["step"])
 
 
 def make_model(scenario: Scenario, engine: str = "core", seed: int | None = None):
@@ -53,20 +74,29 @@ def make_model(scenario: Scenario, engine: str = "core", seed: int | None = None
     return getattr(importlib.import_module(module), name)(scenario, seed)
 
 
-def timeseries_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
-    """One row per step, columns in METRICS order, counters as integers."""
+def timeseries_columns(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """One array per metric in METRICS order, one value per step, counters as integers."""
     n = len(rows)
     cols = {"step": np.arange(1, n + 1, dtype=np.int64)}
     for name in METRICS[1:]:
         dtype = np.int64 if name in COUNTERS else np.float64
         cols[name] = np.fromiter((r[name] for r in rows), dtype=dtype, count=n)
-    return pd.DataFrame(cols)
+    return cols
+
+
+def timeseries_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
+    """:func:`timeseries_columns` as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(timeseries_columns(rows))
 
 
 def events_frame(model) -> pd.DataFrame | None:
     """The relationship event log of a model run with run.history on."""
     if not model.history:
         return None
+    import pandas as pd
+
     if model.events and isinstance(model.events[0], np.ndarray):  # core: blocks per step
         data = np.concatenate(model.events)
     else:  # mesa: one tuple per row
@@ -114,7 +144,7 @@ def simulate(
         scenario,
         engine,
         seed,
-        timeseries_frame(model_rows(model)),
+        timeseries_columns(model_rows(model)),
         events_frame(model),
         time.perf_counter() - start,
         model,
@@ -211,7 +241,7 @@ def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[s
     leaves new results beside an old run.json."""
     out = Path(out)
     files: dict[str, tuple[str, Callable[[Path], None]]] = {
-        "timeseries": ("timeseries.parquet", lambda p: result.timeseries.to_parquet(p, index=False))
+        "timeseries": ("timeseries.parquet", lambda p: write_columns(result.columns, p))
     }
     if result.events is not None:
         files["events"] = ("events.parquet", lambda p: result.events.to_parquet(p, index=False))
@@ -223,6 +253,34 @@ def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[s
         "the same command gives the same results)",
     ):
         return staged_write(out, {k: (out / name, w) for k, (name, w) in files.items()})
+
+
+def write_columns(columns: dict[str, np.ndarray], path: Path) -> None:
+    """Columns of equal length as a Parquet file, the same as ``DataFrame.to_parquet``
+    writes (NaN stored as null) but with pyarrow alone: pandas is slow to import. The file
+    lacks only pandas' own schema note, which for a plain 0..n-1 index changes nothing
+    that pandas or any other reader reads back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = [_arrow_array(values) for values in columns.values()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=list(columns)), path)
+
+
+def _arrow_array(values: np.ndarray):
+    """A numeric array as an Arrow array with NaN as null. Built from its buffers because
+    ``pyarrow.array`` imports pandas to check for pandas types."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    nulls = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
+    valid = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype),
+        len(values),
+        [valid, pa.py_buffer(values)],
+        null_count=int(nulls.sum()),
+    )
 
 
 def staged_write(
@@ -258,7 +316,7 @@ def _run_record(result: RunResult, source: str | None) -> dict[str, object]:
         "scenario_file": source,
         "engine": result.engine,
         "seed": result.seed,
-        "steps": len(result.timeseries),
+        "steps": result.steps,
         "wall_time_s": round(result.wall_time, 4),
         "parameters": result.scenario.model_dump(),
         **provenance(),
