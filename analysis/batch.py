@@ -55,18 +55,44 @@ class BatchResult:
     sim_seconds: float
 
 
-def _exit_when_orphaned(parent_pid: int) -> None:
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a killed one that nobody has reaped yet, a
+    zombie, does not: its children must not wait for the reaping)."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        except OSError:
+            return False
+    try:  # no /proc (macOS): whether the pid exists
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exit_when_orphaned(sweep_pid: int) -> None:
     """An idle pool worker waits on a queue whose writing end it holds itself, so it would
-    never notice that the sweep process was killed: watch the parent instead."""
-    while os.getppid() == parent_pid:
+    never notice that the sweep process was killed: watch it instead. A worker's parent is
+    the sweep process (spawned) or the fork server, which outlives a killed sweep process
+    as long as any worker holds it open; so the sweep process itself is watched too."""
+    parent = os.getppid()
+    while os.getppid() == parent and _alive(sweep_pid):
         time.sleep(ORPHAN_POLL_SECONDS)
     os._exit(1)
 
 
-def init_local_worker(parent_pid: int) -> None:
-    """Pool worker setup: Ctrl-C is the parent's to handle, and an orphan exits."""
+def init_local_worker(sweep_pid: int, environ: dict[str, str] | None = None) -> None:
+    """Pool worker setup: the sweep process's environment as it is now (a fork server
+    started earlier holds an older one; e.g. TRUSTSIM_THREADS is read at every step),
+    Ctrl-C is the sweep process's to handle, and an orphan exits."""
+    if environ is not None and environ != os.environ:
+        os.environ.clear()
+        os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(sweep_pid,), daemon=True).start()
 
 
 def _final(rows: list[dict[str, float]], metric: str, window: int) -> float | int:

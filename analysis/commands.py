@@ -101,11 +101,20 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace):
     """Run or resume the sweep, translating interruption and failure into exit codes."""
+    from .executors import machine_workers, start_workers_early
+    from .experiment import Experiment, load_experiment
+
+    experiment = args.experiment  # sensitivity has loaded it already
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)  # bad input stops here, nothing started
+    workers = machine_workers() if args.workers is None else args.workers
+    if args.cluster is None and workers > 1:
+        start_workers_early()  # loads while this process imports and plans
     from .sweep import Interrupted, SweepError, execute
 
     try:
         report = execute(
-            args.experiment,
+            experiment,
             args.out,
             workers=args.workers,
             cluster=args.cluster,

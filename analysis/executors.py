@@ -7,15 +7,22 @@ does not know which one it drives.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from trustsim.errors import UsageError, require
 
 POLL_SECONDS = 0.5  # wake-up interval for the progress display and Ctrl-C
+WARMUP = "trustsim.analysis.warmup"  # what the fork server loads before forking workers
+# One BLAS thread per worker: a pool already runs one worker per core, so BLAS threads
+# could only compete with the other workers, and OpenBLAS threads busy-wait after each
+# call and at start-up. They must be set before numpy loads, i.e. in the new process's
+# environment. A value the user set is kept.
+SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def machine_workers() -> int:
@@ -54,19 +61,59 @@ class InProcess:
         return []
 
 
+@contextlib.contextmanager
+def _worker_environment() -> Iterator[None]:
+    """The environment a new worker process starts with: this one's, single-threaded BLAS."""
+    added = {k: v for k, v in SINGLE_THREADED_BLAS.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How local workers start: forked from a fork server that has loaded the model and
+    its compiled code once (:mod:`.warmup`), where the platform has one; else spawned.
+
+    The fork server is a fresh interpreter that never starts numba's thread pool, so its
+    forks carry no thread state (see trustsim.kernel.threads); the pool still never forks
+    the sweep process itself, which may hold threads.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([WARMUP])
+    return context
+
+
+def start_workers_early() -> None:
+    """Start the fork server now, so that it loads while this process is still importing
+    and planning (it is shared by every pool of this process and lives as long as it)."""
+    context = worker_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with _worker_environment():
+            forkserver.ensure_running()
+
+
 class LocalPool:
-    """A process pool of fresh (spawned) interpreters: no forked numba or thread state."""
+    """A process pool of workers forked from a warm fork server (or spawned, where there is
+    none): never forks of the sweep process, so no forked numba or thread state."""
 
     def __init__(self, workers: int) -> None:
         from .batch import init_local_worker
 
         self.workers = workers
         self.window = 3 * workers  # batches in flight: enough to keep every process busy
+        start_workers_early()
         self._pool = cf.ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=worker_context(),
             initializer=init_local_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), dict(os.environ)),
         )
 
     def submit(self, fn: Callable, arg: Any) -> cf.Future:
