@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trustsim.loader import validate
-from trustsim.run import make_model, model_rows
+from trustsim.run import make_model, model_columns
 
 from .design import point_data
 
@@ -95,35 +95,33 @@ def init_local_worker(sweep_pid: int, environ: dict[str, str] | None = None) -> 
     threading.Thread(target=_exit_when_orphaned, args=(sweep_pid,), daemon=True).start()
 
 
-def _final(rows: list[dict[str, float]], metric: str, window: int) -> float | int:
+def _final(cols: dict[str, np.ndarray], metric: str, window: int) -> float | int:
     """A metric's kept value: the last step's, or the mean of the last ``window`` steps
     that have one (NaN if none has)."""
     if window == 1:
-        return rows[-1][metric]
-    values = np.array([row[metric] for row in rows[-window:]], dtype=float)
+        return cols[metric][-1].item()
+    values = cols[metric][-window:].astype(float)
     values = values[~np.isnan(values)]
     return float(values.mean()) if values.size else float("nan")
 
 
-def _series(
-    rows: list[dict[str, float]], run_id: int, metrics: tuple[str, ...], every: int
-) -> dict:
+def _series(cols: dict[str, np.ndarray], run_id: int, metrics: tuple[str, ...], every: int) -> dict:
     """Every ``every``-th step of the kept metrics, as columns."""
-    kept = [(step, row) for step, row in enumerate(rows, start=1) if step % every == 0]
+    kept = cols["step"] % every == 0
     return {
-        "run_id": [run_id] * len(kept),
-        "step": [step for step, _ in kept],
-        **{m: [row[m] for _, row in kept] for m in metrics},
+        "run_id": [run_id] * int(kept.sum()),
+        "step": cols["step"][kept].tolist(),
+        **{m: cols[m][kept].tolist() for m in metrics},
     }
 
 
-def _run_statistics(names: tuple[str, ...], model, steps: list[dict], window: int) -> dict:
+def _run_statistics(names: tuple[str, ...], model, cols: dict, window: int) -> dict:
     """The requested registry statistics of one finished run (NaN where unmeasurable)."""
-    from trustsim.run import events_frame, timeseries_frame
+    from trustsim.run import events_frame
 
     from .statistics import RunView, compute
 
-    view = RunView(timeseries_frame(steps), events_frame(model), model.world, window)
+    view = RunView(pd.DataFrame(cols), events_frame(model), model.world, window)
     return compute(names, view)
 
 
@@ -147,9 +145,8 @@ def run_batch(batch: Batch) -> BatchResult:
         scenario = validate(data, f"{batch.source}: run {ids['run_id']}")
         start = time.perf_counter()
         model = make_model(scenario, "core", ids["seed"])
-        for _ in range(scenario.run.steps):
-            model.step()
-        steps = model_rows(model)
+        model.run(scenario.run.steps)
+        steps = model_columns(model)
         sim_seconds += time.perf_counter() - start
         row = {**ids, **values, **{m: _final(steps, m, batch.window) for m in batch.metrics}}
         if names:

@@ -112,7 +112,8 @@ def threads() -> int:
     per core, and threads only pay off on an otherwise idle machine).
 
     Above 1, numba's threading layer starts (OpenMP here); a process that has used it must
-    not fork() afterwards, which is why sweeps spawn their workers.
+    not fork() afterwards, which is why sweep workers are forked from a fork server that
+    never starts it.
     """
     wanted = int(os.environ.get("TRUSTSIM_THREADS", "1"))
     return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))

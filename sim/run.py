@@ -22,7 +22,7 @@ import numpy as np
 
 from . import __version__
 from .errors import output_errors
-from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, METRICS
+from .metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, MEANS, METRICS
 
 if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: `trustsim run` needs none
     import pandas as pd
@@ -114,6 +114,18 @@ def model_rows(model) -> list[dict[str, float]]:
     return model.rows
 
 
+def model_columns(model) -> dict[str, np.ndarray]:
+    """:func:`timeseries_columns` of a model's steps so far; the core's straight from its
+    arrays (no per-step dicts)."""
+    if not hasattr(model, "series"):
+        return timeseries_columns(model_rows(model))
+    counts, means = model.series()
+    cols = {"step": np.arange(1, len(counts) + 1, dtype=np.int64)}
+    cols.update((name, counts[:, i]) for i, name in enumerate(COUNTERS))
+    cols.update((name, means[:, i]) for i, name in enumerate(MEANS))
+    return {name: cols[name] for name in METRICS}
+
+
 def simulate(
     scenario: Scenario,
     engine: str = "core",
@@ -144,7 +156,7 @@ def simulate(
         scenario,
         engine,
         seed,
-        timeseries_columns(model_rows(model)),
+        model_columns(model),
         events_frame(model),
         time.perf_counter() - start,
         model,
