@@ -78,11 +78,16 @@ def answers(seed, step, census, P):
     in the parallel core): whether its word of mouth was seen, whether it was sampled for
     the survey, its answer (NaN: no answer) and its interview answer (NaN: not asked)."""
     end_sp, trust, porg, wom = census.end_sp, census.trust, census.porg, census.wom
-    m = P[0].measurement  # read before the loop: a parallel loop cannot take a record
-    noisy = P[0].mechanisms.measurement_noise
-    social, negative, nonresponse = m.social_visibility, m.negative_visibility, m.nonresponse_bias
-    survey_rate, survey_bias, survey_noise = m.survey_rate, m.survey_bias, m.survey_noise
-    interview_rate, interview_noise = m.interview_rate, m.interview_noise
+    p = P[0]  # parameters read before the loop: a parallel loop cannot take a record
+    noisy = p.mechanisms.measurement_noise
+    social = p.measurement.social_visibility
+    negative = p.measurement.negative_visibility
+    nonresponse = p.measurement.nonresponse_bias
+    survey_rate = p.measurement.survey_rate
+    survey_bias = p.measurement.survey_bias
+    survey_noise = p.measurement.survey_noise
+    interview_rate = p.measurement.interview_rate
+    interview_noise = p.measurement.interview_noise
     n = end_sp.shape[0]
     seen = np.zeros(n, dtype=np.bool_)
     sampled = np.zeros(n, dtype=np.bool_)
