@@ -100,7 +100,18 @@ from .metrics import (
 from .params import Scenario, param_record
 from .population import World, build_world
 from .prefetch import AHEAD, prefetch
-from .relstore import COUNT, REL_DTYPE, START, Store, add, find, make_own, make_room, new_store
+from .relstore import (
+    COUNT,
+    REL_DTYPE,
+    START,
+    Store,
+    add,
+    copy_record,
+    find,
+    make_own,
+    make_room,
+    new_store,
+)
 from .rng import index
 
 NAN = np.nan
@@ -257,22 +268,6 @@ class Scratch(NamedTuple):
             cap_left=np.zeros(ns, dtype=i8),
             own_trust=np.zeros(nc, dtype=f8),
         )
-
-
-@njit(cache=True)
-def _snapshot(dst, src):
-    """Copy a relationship record field by field (numba aliases a whole-record copy made
-    inside a prange loop, so ``before[c] = rel[c, s]`` would not copy)."""
-    dst.ti = src.ti
-    dst.te = src.te
-    dst.gift = src.gift
-    dst.scar = src.scar
-    dst.asym = src.asym
-    dst.ring = src.ring
-    dst.origin = src.origin
-    dst.last_step = src.last_step
-    dst.n_trades = src.n_trades
-    dst.misses = src.misses
 
 
 @njit(cache=True)
@@ -529,10 +524,11 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
             continue
         f_old = moved_from[s]
         r = before[c]  # a copy: the customer may forget s when it starts the handover
-        _snapshot(r, recs[blk[c, START]])  # its own salesperson's, first in its block
+        copy_record(r, recs[blk[c, START]])  # its own salesperson's, first in its block
         personal = _trust(r, t, P, tab)
         o = org[c, f_old]
         followed = rules.follows(seed, t, c, s, personal, o, P)
+        i = -1  # slot of the successor's relationship, when there is one
         if followed:
             n_followed += 1
         else:
@@ -545,7 +541,6 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
                 i, filled = _ensure(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
                 pending[c] = pending[c] or filled
                 primary[c] = new
-                make_own(recs, sid, blk, c, i)
         if history:
             _log(
                 log,
@@ -562,6 +557,8 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
                 org_trust=o,
                 followed=followed,
             )
+        if i >= 0:  # after the log, which shows the copy r; r then serves as the spare
+            make_own(recs, sid, blk, c, i, r)
 
     counts[I_FOLLOWED], counts[I_STAYED] = n_followed, n_stayed
 
@@ -605,7 +602,7 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
                 switched=switched,
             )
         if i >= 0:  # after the log, which shows the relationship left (r)
-            make_own(recs, sid, blk, c, i)
+            make_own(recs, sid, blk, c, i, before[c])
 
     counts[I_OFFERS], counts[I_SWITCHES] = n_offers, n_switches
 
@@ -760,7 +757,7 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
                 continue
             # the trade
             b = before[c]
-            _snapshot(b, r)
+            copy_record(b, r)
             depth = rules.needs_depth(seed, t, c, s, b.ring, empathy[s], P)
             forced = rules.forced_breach(t, s, P)
             perf, breach, failed = rules.trade_outcome(
@@ -863,7 +860,7 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
                     breach_exit=left,
                 )
             if primary[c] == s:  # after the log, which shows the record (r) at slot i
-                make_own(recs, sid, blk, c, i)
+                make_own(recs, sid, blk, c, i, b)
         for c in range(nc):
             if 0 <= stage_of[c] < CLOSED:
                 counts[I_STOP_CONTACT + stage_of[c] - CONTACT] += 1

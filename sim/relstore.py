@@ -33,6 +33,7 @@ __all__ = [
     "REL_DTYPE",
     "Store",
     "add",
+    "copy_record",
     "find",
     "make_own",
     "make_room",
@@ -139,36 +140,35 @@ def add(recs, sid, blk, c, s, own):
 
 
 @njit(cache=True)
+def copy_record(dst, src):
+    """Copy relationship record ``src`` into ``dst``, field by field: numba makes a
+    whole-record assignment (``dst = src``, or one inside a parallel loop) a view, not a
+    copy. The one list of REL_DTYPE's fields that code copies."""
+    dst.ti, dst.te, dst.gift, dst.scar, dst.asym = src.ti, src.te, src.gift, src.scar, src.asym
+    dst.last_step, dst.n_trades, dst.misses = src.last_step, src.n_trades, src.misses
+    dst.ring, dst.origin = src.ring, src.origin
+
+
+@njit(cache=True)
 def _copy(recs, sid, i, src, src_sid, j):
-    """Copy slot j of (src, src_sid) to slot i (field by field: a record copy is a view)."""
-    a, b = recs[i], src[j]
-    a.ti, a.te, a.gift, a.scar, a.asym = b.ti, b.te, b.gift, b.scar, b.asym
-    a.last_step, a.n_trades, a.misses = b.last_step, b.n_trades, b.misses
-    a.ring, a.origin = b.ring, b.origin
+    """Copy slot j of (src, src_sid) to slot i."""
+    copy_record(recs[i], src[j])
     sid[i] = src_sid[j]
 
 
 @njit(cache=True)
-def make_own(recs, sid, blk, c, i):
+def make_own(recs, sid, blk, c, i, spare):
     """Move slot i, customer c's relationship with its new own salesperson, to the front
-    of c's block (swapping it with the one there): the core then reads a customer's own
-    relationship at ``blk[c, START]`` without scanning for it. Moves and compaction
-    copy blocks in order, and :func:`victim` never picks the own one, so it stays there
-    until the customer's own salesperson changes again."""
+    of c's block (swapping it with the one there, through the record ``spare``): the core
+    then reads a customer's own relationship at ``blk[c, START]`` without scanning for it.
+    Moves and compaction copy blocks in order, and :func:`victim` never picks the own one,
+    so it stays there until the customer's own salesperson changes again."""
     j = blk[c, START]
     if i == j:
         return
-    a, b = recs[i], recs[j]
-    a.ti, b.ti = b.ti, a.ti
-    a.te, b.te = b.te, a.te
-    a.gift, b.gift = b.gift, a.gift
-    a.scar, b.scar = b.scar, a.scar
-    a.asym, b.asym = b.asym, a.asym
-    a.last_step, b.last_step = b.last_step, a.last_step
-    a.n_trades, b.n_trades = b.n_trades, a.n_trades
-    a.misses, b.misses = b.misses, a.misses
-    a.ring, b.ring = b.ring, a.ring
-    a.origin, b.origin = b.origin, a.origin
+    copy_record(spare, recs[i])
+    copy_record(recs[i], recs[j])
+    copy_record(recs[j], spare)
     sid[i], sid[j] = sid[j], sid[i]
 
 

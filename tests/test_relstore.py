@@ -163,7 +163,8 @@ def test_making_a_relationship_own_moves_it_first_and_loses_nothing():
         i, _ = relstore.add(recs, sid, store.blk, 1, s, -1)
         recs[i]["ti"], recs[i]["n_trades"] = s / 10, s
     before = relstore.table(store)
-    relstore.make_own(recs, sid, store.blk, 1, relstore.find(sid, store.blk, 1, 2))
+    spare = np.zeros(1, dtype=relstore.REL_DTYPE)[0]
+    relstore.make_own(recs, sid, store.blk, 1, relstore.find(sid, store.blk, 1, 2), spare)
     assert sid[store.blk[1, relstore.START]] == 2
     assert recs[store.blk[1, relstore.START]]["n_trades"] == 2  # the record moved with its id
     assert np.array_equal(relstore.table(store), before)  # same relationships, same fields
