@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import UsageError
 from .report import figure_data, figure_frame, plot_figure, save_figure
 
 if TYPE_CHECKING:
@@ -92,7 +93,12 @@ def _start_worker() -> subprocess.Popen | None:
     from .run import FAIL_WRITE
 
     wanted = os.environ.get(FIGURE_WORKER, "")
-    if wanted not in ("0", "1"):
+    if wanted not in ("0", "1", ""):
+        raise UsageError(
+            f"{FIGURE_WORKER}={wanted!r}: use 1 (draw the figure in a second process), 0 (in "
+            "this one) or leave it unset (a second process when a core is free)"
+        )
+    if not wanted:
         wanted = "1" if spare_core() else "0"
     if wanted == "0" or os.environ.get(FAIL_WRITE) or not sys.executable:
         return None

@@ -27,6 +27,7 @@ from .codes import (
     OUTSIDER,
     REFERRAL,
 )
+from .errors import UsageError
 from .jit import variant
 from .measure import Census, summarize, summarize_parallel
 from .metrics import (
@@ -126,8 +127,13 @@ def threads() -> int:
     not fork() afterwards, which is why sweep workers are forked from a fork server that
     never starts it.
     """
-    wanted = int(os.environ.get("TRUSTSIM_THREADS", "1"))
-    return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
+    text = os.environ.get("TRUSTSIM_THREADS", "1")
+    if not text.strip().isdigit() or int(text) < 1:
+        raise UsageError(
+            f"TRUSTSIM_THREADS={text!r}: use a whole number of threads, 1 or more "
+            f"(at most {numba.config.NUMBA_NUM_THREADS} are used here)"
+        )
+    return min(int(text), numba.config.NUMBA_NUM_THREADS)
 
 
 @njit(cache=True)

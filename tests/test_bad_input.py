@@ -184,3 +184,17 @@ def test_any_single_override_is_validated_against_the_schema(key, value):
     else:
         section, name = key.split(".")
         assert getattr(getattr(sc, section), name) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TRUSTSIM_THREADS", "two", "a whole number of threads, 1 or more"),
+        ("TRUSTSIM_THREADS", "0", "a whole number of threads, 1 or more"),
+        ("TRUSTSIM_FIGURE_WORKER", "yes", "use 1 (draw the figure in a second process), 0"),
+    ],
+)
+def test_a_bad_environment_setting_is_one_line(tmp_path, capsys, monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    err = errors(capsys, "run", "--set", "run.steps=2", "--out", str(tmp_path / "out"))
+    assert len(err) == 1 and f"{name}={value!r}" in err[0] and says in err[0]
