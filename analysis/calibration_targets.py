@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from trustsim.errors import ScenarioError
-from trustsim.loader import SCENARIO_DIR, read_toml, resolve_path
+from trustsim.loader import SCENARIO_DIR, read_toml, resolve_path, suggest, validate_spec
 from trustsim.params import Scenario, describe, field_range
 
 from . import statistics as S
-from .experiment import FIXED, Base, _base_scenario, _schema_fields, _suggest
+from .experiment import FIXED, Base, _base_scenario, _schema_fields
 
 TARGETS_DIR = SCENARIO_DIR / "targets"
 MAX_BUDGET = 10_000_000  # model runs; beyond this a typo is likelier than a plan
@@ -124,31 +124,12 @@ class Targets:
         return digest.hexdigest()
 
 
-def _explain(source: str, err: dict[str, Any]) -> str:
-    loc = [str(x) for x in err["loc"]]
-    key = ".".join(loc)
-    if len(loc) >= 2 and loc[0] == "targets" and loc[1].isdigit():
-        key = f"targets[{int(loc[1]) + 1}]" + "".join(f".{x}" for x in loc[2:])
-    model = {"calibration": Settings, "targets": Target}.get(loc[0]) if loc else None
-    finfo = model.model_fields.get(loc[-1]) if model is not None else Spec.model_fields.get(key)
-    if err["type"] == "extra_forbidden":
-        fields = list((model or Spec).model_fields)
-        return (
-            f"{source}: unknown key '{key}'{_suggest(loc[-1], fields)} "
-            f"(allowed: {', '.join(fields)})"
-        )
-    allowed = f"must be {finfo.description}" if finfo is not None else err["msg"]
-    if err["type"] == "missing":
-        return f"{source}: {key} is missing: {allowed}"
-    return f"{source}: {key} = {err.get('input')!r} is not allowed: {allowed}"
-
-
 def _check_prior(source: str, name: str, given: Any) -> tuple[Prior | None, list[str]]:
     fields = _schema_fields()
     where = f"{source}: priors.'{name}'"
     if name not in fields:
         return None, [
-            f"{where}: no such parameter{_suggest(name, list(fields))} (`trustsim params` lists them)"
+            f"{where}: no such parameter{suggest(name, list(fields))} (`trustsim params` lists them)"
         ]
     if name in FIXED or name == "run.steps":
         return None, [f"{where}: cannot be calibrated (set it in [calibration] set)"]
@@ -187,7 +168,7 @@ def _check_targets(source: str, targets: list[Target]) -> list[str]:
         except KeyError:
             problems.append(
                 f"{where}.statistic = {t.statistic!r}: no such statistic"
-                f"{_suggest(t.statistic, names)} (`trustsim calibrate --list-statistics`)"
+                f"{suggest(t.statistic, names)} (`trustsim calibrate --list-statistics`)"
             )
         if not math.isfinite(t.sd) or t.sd <= 0:
             problems.append(f"{where}.sd = {t.sd!r} is not allowed: must be a number > 0")
@@ -204,10 +185,7 @@ def _check_targets(source: str, targets: list[Target]) -> list[str]:
 
 def parse(path: Path, text: str, data: dict[str, Any]) -> Targets:
     source = str(path)
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError([_explain(source, e) for e in exc.errors()]) from None
+    spec = validate_spec(Spec, data, source, "a targets file")
     problems = _check_targets(source, spec.targets)
     priors = []
     if not spec.priors:

@@ -8,14 +8,13 @@ problem as one line naming the experiment file, the key and what is allowed, the
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from trustsim.loader import (
     SCENARIO_DIR,
@@ -23,7 +22,9 @@ from trustsim.loader import (
     apply_overrides,
     read_toml,
     resolve_path,
+    suggest,
     validate,
+    validate_spec,
 )
 from trustsim.metrics import METRICS
 from trustsim.params import Scenario, describe, field_range, iter_fields
@@ -142,46 +143,6 @@ class Experiment:
 # ----------------------------------------------------------------------------- errors
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _field_at(loc: list[str]) -> Any:
-    """The FieldInfo at a location in Spec (None past the schema, e.g. inside a list)."""
-    model, finfo = Spec, None
-    for part in loc:
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            return finfo if finfo is not None and not fields else None
-        finfo = fields[part]
-        model = finfo.annotation
-    return finfo
-
-
-def _explain(source: str, err: dict[str, Any]) -> str:
-    """One line for one pydantic error in an experiment file."""
-    loc = [str(x) for x in err["loc"]]
-    key = ".".join(loc)
-    if err["type"] == "extra_forbidden":
-        parent = _field_at(loc[:-1]).annotation if len(loc) > 1 else Spec
-        keys = list(parent.model_fields)
-        where = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "an experiment"
-        return (
-            f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
-            f"(allowed in {where}: {', '.join(keys)})"
-        )
-    finfo = _field_at(loc)
-    allowed = (
-        f"must be {finfo.description}" if finfo is not None and finfo.description else err["msg"]
-    )
-    if err["type"] == "missing":
-        return f"{source}: {key} is missing: {allowed}"
-    if err["type"] == "model_type":
-        return f"{source}: [{key}] must be a table"
-    return f"{source}: {key} = {err.get('input')!r} is not allowed: {allowed}"
-
-
 # ----------------------------------------------------------------------------- checks
 
 
@@ -221,7 +182,7 @@ def _check_parameter(
     where = f"{source}: design.parameters.'{name}'"
     if name not in fields:
         return None, [
-            f"{where}: no such parameter{_suggest(name, list(fields))} "
+            f"{where}: no such parameter{suggest(name, list(fields))} "
             f"(names look like culture.ring_gradient; `trustsim params` lists them)"
         ]
     if name in FIXED:
@@ -292,7 +253,7 @@ def _check_design(source: str, design: Design) -> list[str]:
 
 def _check_metrics(source: str, output: Output) -> list[str]:
     problems = [
-        f"{source}: output.metrics: unknown metric '{m}'{_suggest(m, list(KEPT_METRICS))} "
+        f"{source}: output.metrics: unknown metric '{m}'{suggest(m, list(KEPT_METRICS))} "
         f"(`trustsim metrics` lists them)"
         for m in output.metrics
         if m not in KEPT_METRICS
@@ -318,7 +279,7 @@ def _base_scenario(path: Path, base: Base) -> Scenario:
         raise ScenarioError(
             [
                 f"{path}: base.scenario = {name!r}: no such shipped scenario"
-                f"{_suggest(name, shipped)} (shipped: {', '.join(shipped)}; or give a "
+                f"{suggest(name, shipped)} (shipped: {', '.join(shipped)}; or give a "
                 f"path relative to the experiment file)"
             ]
         )
@@ -348,10 +309,7 @@ def resolve_experiment(name: str | Path) -> Path:
 def parse(path: Path, text: str, data: dict[str, Any]) -> Experiment:
     """Validate parsed TOML data into an Experiment (every problem at once where possible)."""
     source = str(path)
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError([_explain(source, e) for e in exc.errors()]) from None
+    spec = validate_spec(Spec, data, source, "an experiment")
     problems = _check_design(source, spec.design) + _check_metrics(source, spec.output)
     parameters = []
     for name, given in _flatten(spec.design.parameters).items():

@@ -10,13 +10,12 @@ planned and reports each problem as one line naming the file and the key.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from trustsim.loader import (
     SCENARIO_DIR,
@@ -24,7 +23,9 @@ from trustsim.loader import (
     apply_overrides,
     read_toml,
     resolve_path,
+    suggest,
     validate,
+    validate_spec,
 )
 from trustsim.params import Scenario, flat
 
@@ -170,38 +171,6 @@ class Study:
 # ----------------------------------------------------------------------------- checks
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _explain(source: str, err: dict[str, Any]) -> str:
-    loc = [str(x) for x in err["loc"] if not isinstance(x, int)]
-    key = ".".join(loc)
-    model: Any = Spec
-    for part in loc[:-1]:
-        ann = (
-            model.model_fields[part].annotation
-            if part in getattr(model, "model_fields", {})
-            else None
-        )
-        model = next(
-            (a for a in getattr(ann, "__args__", (ann,)) if hasattr(a, "model_fields")), ann
-        )
-    fields = getattr(model, "model_fields", {})
-    if err["type"] == "extra_forbidden":
-        where = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "a study"
-        return (
-            f"{source}: unknown key '{key}'{_suggest(loc[-1], list(fields))} "
-            f"(allowed in {where}: {', '.join(fields)})"
-        )
-    info = fields.get(loc[-1]) if loc else None
-    allowed = f"must be {info.description}" if info is not None and info.description else err["msg"]
-    if err["type"] == "missing":
-        return f"{source}: {key} is missing: {allowed}"
-    return f"{source}: {key} = {err.get('input')!r} is not allowed: {allowed}"
-
-
 def _arm(
     source: str, key: str, base: dict[str, Any], settings: list[str]
 ) -> tuple[dict, list[str]]:
@@ -245,7 +214,7 @@ def _check_robustness(source: str, spec: Spec) -> list[str]:
     for name, bounds in rob.parameters.items():
         where = f"{source}: robustness.parameters.'{name}'"
         if name not in fields:
-            problems.append(f"{where}: no such parameter{_suggest(name, list(fields))}")
+            problems.append(f"{where}: no such parameter{suggest(name, list(fields))}")
             continue
         if fields[name].annotation is bool or name in NOT_SETTABLE:
             problems.append(f"{where}: only numeric parameters can be sampled")
@@ -266,15 +235,12 @@ def _check_robustness(source: str, spec: Spec) -> list[str]:
 def parse(path: Path, text: str, data: dict[str, Any]) -> Study:
     """Validate parsed TOML into a Study (every problem at once where possible)."""
     source = str(path)
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError([_explain(source, e) for e in exc.errors()]) from None
+    spec = validate_spec(Spec, data, source, "a study")
     meta, problems = spec.study, []
     if meta.statistic not in registry.known():
         problems.append(
             f"{source}: study.statistic = {meta.statistic!r}: unknown statistic"
-            f"{_suggest(meta.statistic, registry.known())} (`trustsim study --list-statistics`)"
+            f"{suggest(meta.statistic, registry.known())} (`trustsim study --list-statistics`)"
         )
     if meta.classification not in (*CLASSIFICATIONS, "unclassified"):
         problems.append(
@@ -331,7 +297,7 @@ def load_study(name: str | Path) -> Study:
     if not path.exists() and path.parent == STUDY_DIR:
         shipped = shipped_ids()
         raise ScenarioError(
-            [f"{name}: no such study{_suggest(str(name), shipped)} (shipped: {', '.join(shipped)})"]
+            [f"{name}: no such study{suggest(str(name), shipped)} (shipped: {', '.join(shipped)})"]
         )
     data = read_toml(path, what="study")
     return parse(path, path.read_text(encoding="utf-8"), data)

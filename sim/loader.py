@@ -58,9 +58,62 @@ def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
     return data
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def suggest(word: str, choices: list[str]) -> str:
+    """ "; did you mean 'x'?" for the closest of ``choices``, or "" if none is close."""
     close = difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _inside(annotation: Any) -> Any:
+    """The model a field holds, looking through list[...], dict[..., ...] and Optional."""
+    args = getattr(annotation, "__args__", (annotation,))
+    return next((a for a in args if hasattr(a, "model_fields")), annotation)
+
+
+def _field_of(spec: Any, names: list[str]) -> tuple[Any, Any]:
+    """(model holding the last name, FieldInfo of the last name) along ``names`` in
+    ``spec``; past the schema (inside a plain dict or list) the last field reached."""
+    model, finfo = spec, None
+    for i, part in enumerate(names):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return model, (finfo if not fields else None)
+        if i == len(names) - 1:
+            return model, fields[part]
+        finfo = fields[part]
+        model = _inside(finfo.annotation)
+    return model, finfo
+
+
+def explain_spec(source: str, err: dict[str, Any], spec: Any, what: str) -> str:
+    """One line for one pydantic error in a file of schema ``spec`` (an experiment, study
+    or targets file; ``what`` names it: "an experiment"). List items are counted from 1."""
+    names = [str(x) for x in err["loc"] if not isinstance(x, int)]
+    key = "".join(f"[{x + 1}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+    key = key.lstrip(".")
+    parent, finfo = _field_of(spec, names)
+    if err["type"] == "extra_forbidden":
+        fields = list(getattr(parent, "model_fields", {}))
+        where = f"[{'.'.join(names[:-1])}]" if len(names) > 1 else what
+        return (
+            f"{source}: unknown key '{key}'{suggest(names[-1], fields)} "
+            f"(allowed in {where}: {', '.join(fields)})"
+        )
+    described = finfo is not None and finfo.description
+    allowed = f"must be {finfo.description}" if described else err["msg"]
+    if err["type"] == "missing":
+        return f"{source}: {key} is missing: {allowed}"
+    if err["type"] == "model_type":
+        return f"{source}: [{key}] must be a table"
+    return f"{source}: {key} = {err.get('input')!r} is not allowed: {allowed}"
+
+
+def validate_spec(spec: Any, data: dict[str, Any], source: str, what: str) -> Any:
+    """``spec.model_validate(data)``, or ScenarioError with a line for every problem."""
+    try:
+        return spec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([explain_spec(source, e, spec, what) for e in exc.errors()]) from None
 
 
 def _explain(source: str, err: dict[str, Any]) -> str:
@@ -71,12 +124,12 @@ def _explain(source: str, err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         if len(loc) == 1:
             return (
-                f"{source}: unknown table [{key}]{_suggest(key, sections)} "
+                f"{source}: unknown table [{key}]{suggest(key, sections)} "
                 f"(allowed: {', '.join(sections)})"
             )
         keys = list(Scenario.model_fields[loc[0]].annotation.model_fields)  # type: ignore[union-attr]
         return (
-            f"{source}: unknown key '{key}'{_suggest(loc[-1], keys)} "
+            f"{source}: unknown key '{key}'{suggest(loc[-1], keys)} "
             f"(allowed in [{loc[0]}]: {', '.join(keys)})"
         )
     if len(loc) == 2:
@@ -115,7 +168,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> tuple[dict[st
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in known:
-            why = "expected KEY=VALUE" if not sep else f"no such parameter{_suggest(key, known)}"
+            why = "expected KEY=VALUE" if not sep else f"no such parameter{suggest(key, known)}"
             problems.append(
                 f"--set {item}: {why} (keys look like population.n_customers; "
                 f"`trustsim params` lists them)"

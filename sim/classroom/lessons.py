@@ -20,13 +20,20 @@ can only choose parameters and scheduled events that the schema already has.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..loader import SCENARIO_DIR, ScenarioError, apply_overrides, read_toml, resolve_path, validate
+from ..loader import (
+    SCENARIO_DIR,
+    ScenarioError,
+    apply_overrides,
+    read_toml,
+    resolve_path,
+    suggest,
+    validate,
+)
 from ..metrics import METRICS
 from ..params import Scenario
 
@@ -100,8 +107,7 @@ def _explain(source: str, err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         model = LessonText if len(loc) > 1 else LessonInfo
         allowed = [f.alias or name for name, f in model.model_fields.items()]
-        close = difflib.get_close_matches(loc[-1], allowed, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = suggest(loc[-1], allowed)
         return f"{source}: unknown key '{key}'{hint} (allowed: {', '.join(allowed)})"
     if err["type"] == "missing":
         return f"{source}: {key} is missing (every lesson needs it)"
