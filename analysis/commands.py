@@ -7,10 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from trustsim.analysis.sweep.experiment import EXPERIMENT_DIR
 from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError, output_errors
-from trustsim.memory import add_max_memory
-
-from .experiment import EXPERIMENT_DIR
+from trustsim.runtime.memory import add_max_memory
 
 
 def _add_execution(p: argparse.ArgumentParser) -> None:
@@ -94,15 +93,16 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_calibrate)
 
-    from .study_commands import register as register_study
+    from trustsim.analysis.studies.commands import register as register_study
 
     register_study(sub)
 
 
 def _run(args: argparse.Namespace):
     """Run or resume the sweep, translating interruption and failure into exit codes."""
-    from .executors import machine_workers, start_workers_early
-    from .experiment import Experiment, load_experiment
+    from trustsim.analysis.sweep.executors import machine_workers, start_workers_early
+    from trustsim.analysis.sweep.experiment import Experiment
+    from trustsim.analysis.sweep.load import load_experiment
 
     experiment = args.experiment  # sensitivity has loaded it already
     if not isinstance(experiment, Experiment):
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace):
     workers = machine_workers() if args.workers is None else args.workers
     if args.cluster is None and workers > 1:
         start_workers_early()  # loads while this process imports and plans
-    from .sweep import Interrupted, SweepError, execute
+    from trustsim.analysis.sweep.driver import Interrupted, SweepError, execute
 
     try:
         report = execute(
@@ -144,10 +144,9 @@ def _run(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
-        from trustsim.memory import estimate, format_size
-
-        from .design import largest_run, plan
-        from .experiment import load_experiment
+        from trustsim.analysis.sweep.design import largest_run, plan
+        from trustsim.analysis.sweep.load import load_experiment
+        from trustsim.runtime.memory import estimate, format_size
 
         exp = load_experiment(args.experiment)
         full = plan(exp)
@@ -162,8 +161,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .experiment import load_experiment
-    from .sensitivity import SENSITIVITY_METHODS, analyze, save_outputs, summary
+    from trustsim.analysis.sweep.load import load_experiment
+    from trustsim.analysis.sweep.sensitivity import (
+        SENSITIVITY_METHODS,
+        analyze,
+        save_outputs,
+        summary,
+    )
 
     exp = load_experiment(args.experiment)
     if exp.method not in SENSITIVITY_METHODS:
@@ -187,7 +191,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plots import standard_figures
+    from trustsim.analysis.sweep.plots import standard_figures
 
     with output_errors("drawing the figures", kept=f"the runs in {args.dir} are untouched"):
         paths = standard_figures(args.dir, metrics=args.metric, x=args.x, y=args.y)
@@ -197,7 +201,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.list_statistics:
-        from . import statistics
+        from trustsim.analysis.measures import statistics
 
         for name, text in statistics.describe():
             print(f"{name}: {text}")
@@ -205,7 +209,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     if not args.targets:
         raise UsageError("trustsim calibrate: name a targets file, e.g. stylized_facts")
-    from .calibration import calibrate
+    from trustsim.analysis.calibration.abc import calibrate
 
     o = calibrate(
         args.targets,

@@ -28,7 +28,9 @@ from tests.calibration_helpers import (
     observe_truth,
     targets_text,
 )
-from trustsim.analysis.calibration import calibrate, weighted_quantile
+
+from trustsim.analysis.calibration.abc import calibrate
+from trustsim.analysis.calibration.posterior import weighted_quantile
 
 
 def main() -> None:

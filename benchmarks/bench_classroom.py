@@ -44,7 +44,7 @@ from trustsim.classroom.lessons import all_lessons
 from trustsim.classroom.plots import draw_plots
 from trustsim.classroom.ringview import draw_network, draw_rings
 from trustsim.loader import load_scenario
-from trustsim.model import TrustModel
+from trustsim.mesa_model.model import TrustModel
 
 TARGET_MS = 50.0
 

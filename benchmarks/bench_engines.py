@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
+from trustsim.engine import make_model
 from trustsim.loader import load_scenario
-from trustsim.run import make_model, model_rows, timeseries_frame
+from trustsim.runtime.run import model_rows, timeseries_frame
 
 
 def timed_run(scenario, engine: str, steps: int, seed: int):

@@ -160,10 +160,10 @@ def _timed(fn) -> float:
 
 def child_size(n: int, ns: int, nf: int, steps: int, draws: int) -> dict:
     """Build the world, run the core if the guard allows, then the roofline, in one process."""
-    from trustsim.kernel import CoreModel, threads
+    from trustsim.core.model import CoreModel, threads
     from trustsim.loader import load_scenario
-    from trustsim.memory import TooLarge, check_run
     from trustsim.population import build_world
+    from trustsim.runtime.memory import TooLarge, check_run
 
     warm = load_scenario("baseline", overrides(60, 4, nf, 2))  # loads compiled code
     CoreModel(warm, 1).run(2)  # loads the compiled code the timed run uses
@@ -193,8 +193,8 @@ def child_size(n: int, ns: int, nf: int, steps: int, draws: int) -> dict:
 def child_calibrate(n: int, ns: int, nf: int, steps: int, history: int, engine: str) -> dict:
     """Peak RSS of a whole simulate() (world, run, time series, event log) vs the estimate."""
     from trustsim.loader import load_scenario
-    from trustsim.memory import Sizes, estimate
-    from trustsim.run import simulate
+    from trustsim.runtime.memory import Sizes, estimate
+    from trustsim.runtime.run import simulate
 
     sc = load_scenario(
         "baseline", [*overrides(n, ns, nf, steps), f"run.history={str(bool(history)).lower()}"]
@@ -227,7 +227,7 @@ def child_draws(n: int, steps: int) -> dict:
 
     params.param_record = plain
     from trustsim.loader import load_scenario
-    from trustsim.run import simulate
+    from trustsim.runtime.run import simulate
 
     # the Mesa engine: it makes the same keyed draws as the core (docking), and its records
     # are Python objects, which work without the JIT (the core's numba records do not)
@@ -368,7 +368,7 @@ def guard_line(n: int, ns: int, nf: int, steps: int) -> None:
 def fits(n: int, ns: int, nf: int, steps: int) -> bool:
     """Whether the memory guard lets a run of these sizes start on this machine now."""
     from trustsim.loader import load_scenario
-    from trustsim.memory import TooLarge, check_run
+    from trustsim.runtime.memory import TooLarge, check_run
 
     try:
         check_run(load_scenario("baseline", overrides(n, ns, nf, steps)))

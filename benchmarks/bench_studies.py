@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from trustsim.analysis.study_run import run_studies
+from trustsim.analysis.studies.run import run_studies
 
 TARGETS = {"quick": 120.0, "full": 1200.0}
 

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from trustsim.analysis.experiment import load_experiment
-from trustsim.analysis.sweep import execute
-from trustsim.run import make_model
+from trustsim.analysis.sweep.driver import execute
+from trustsim.analysis.sweep.load import load_experiment
+from trustsim.engine import make_model
 
 REPLICATES = 5
 

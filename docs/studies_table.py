@@ -3,7 +3,7 @@
     .venv/bin/trustsim study --out out/studies          # the full run (about 10-20 min)
     .venv/bin/python docs/studies_table.py out/studies  # then refresh the README table
 
-The table is rendered by the report's own formatter (trustsim.analysis.study_report), so
+The table is rendered by the report's own formatter (trustsim.analysis.studies.report), so
 it is the table of DIR/summary.csv; refusing a --quick folder keeps quick verdicts out of
 the README.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from trustsim.analysis.study_report import MARK, fmt
+from trustsim.analysis.studies.report import MARK, fmt
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- studies-table:start -->", "<!-- studies-table:end -->"

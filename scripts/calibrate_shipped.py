@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from trustsim.analysis.calibration import calibrate
+from trustsim.analysis.calibration.abc import calibrate
 from trustsim.loader import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-def _numba_cache_dir() -> str:
+def numba_cache_dir(here: Path = Path(__file__).parent) -> str:
     """A numba cache folder keyed by the source of this package.
 
     Numba only checks the timestamp of the file a function lives in, so a change to a
@@ -17,14 +17,14 @@ def _numba_cache_dir() -> str:
     digest = hashlib.sha256()
     # every model module, not a hand-kept list of those with compiled code: a module that
     # gains a compiled function (or a constant one uses) cannot be forgotten
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(here.rglob("*.py")):  # subpackages too: the core lives in core/
+        digest.update(path.relative_to(here).as_posix().encode() + path.read_bytes())
     root = Path(os.environ.get("TRUSTSIM_CACHE", Path.home() / ".cache" / "trustsim"))
     return str(root / "numba" / digest.hexdigest()[:16])
 
 
 if "NUMBA_CACHE_DIR" not in os.environ:
-    os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
+    os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir()
 
 
 def preload_blas_probe() -> None:

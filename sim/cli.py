@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import (
+from trustsim.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     FileError,
@@ -26,8 +26,8 @@ from .errors import (
     debug_wanted,
     output_errors,
 )
-from .loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
-from .memory import add_max_memory
+from trustsim.loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from trustsim.runtime.memory import add_max_memory
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
@@ -95,11 +95,12 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import preload_blas_probe
-    from .drawer import FigureDrawer
-    from .memory import check_run
-    from .report import print_paths, print_summary
-    from .run import make_folder, simulate, write_run
+    from trustsim import preload_blas_probe
+    from trustsim.runtime.drawer import FigureDrawer
+    from trustsim.runtime.files import make_folder
+    from trustsim.runtime.memory import check_run
+    from trustsim.runtime.report import print_paths, print_summary
+    from trustsim.runtime.run import simulate, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args))
     source = resolve_path(args.scenario)
@@ -136,7 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from .params import describe, iter_fields
+    from trustsim.params import describe, iter_fields
 
     for section, key, finfo in iter_fields():
         print(
@@ -146,7 +147,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from .metrics import METRIC_HELP, METRICS
+    from trustsim.metrics import METRIC_HELP, METRICS
 
     for name in METRICS[1:]:
         print(f"{name}: {METRIC_HELP[name]}")
@@ -155,7 +156,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustsim", description=__doc__.splitlines()[0])
-    from . import __version__
+    from trustsim import __version__
 
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import ScenarioError
-from .params import Scenario, describe, flat, iter_fields
+from trustsim.errors import ScenarioError
+from trustsim.params import Scenario, describe, flat, iter_fields
 
 # Shipped scenarios are package data (folder scenarios/ of the repository), read through
 # importlib.resources so that an installed wheel finds them as a checkout does.

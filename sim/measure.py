@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .codes import (
+from trustsim.codes import (
     D_INTERVIEW,
     D_INTERVIEW_NOISE,
     D_RESPOND,
@@ -18,8 +18,8 @@ from .codes import (
     D_SURVEY_NOISE,
     OUTSIDER,
 )
-from .jit import variant
-from .metrics import (
+from trustsim.jit import variant
+from trustsim.metrics import (
     I_NEEDS,
     I_TRADES,
     M_BRAND_AWARENESS,
@@ -43,8 +43,8 @@ from .metrics import (
     M_WOM_SENTIMENT,
     MEANS,
 )
-from .rng import normal, uniform
-from .rules import clip01
+from trustsim.rng import normal, uniform
+from trustsim.rules import clip01
 
 
 @njit(cache=True)

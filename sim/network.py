@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from .codes import FAMILY, INSIDER, OUTSIDER
-from .params import Scenario
+from trustsim.codes import FAMILY, INSIDER, OUTSIDER
+from trustsim.params import Scenario
 
 if TYPE_CHECKING:
     import networkx as nx

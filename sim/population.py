@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .codes import D_INIT, NO_SALESPERSON
-from .network import CSR, build_csr, to_graph
-from .params import Scenario
+from trustsim.codes import D_INIT, NO_SALESPERSON
+from trustsim.network import CSR, build_csr, to_graph
+from trustsim.params import Scenario
 
 if TYPE_CHECKING:
     import networkx as nx

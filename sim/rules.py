@@ -9,7 +9,7 @@ mechanism off; no rule knows which engine calls it. Random draws come from
 import numpy as np
 from numba import njit
 
-from .codes import (
+from trustsim.codes import (
     CLOSED,
     CONTACT,
     D_BARRIER,
@@ -41,7 +41,7 @@ from .codes import (
     OUTSIDER,
     REFERRAL,
 )
-from .rng import index, normal, uniform
+from trustsim.rng import index, normal, uniform
 
 
 @njit(cache=True, inline="always")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="session")

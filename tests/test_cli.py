@@ -11,7 +11,7 @@ from trustsim.cli import main
 from trustsim.loader import validate
 from trustsim.metrics import METRICS
 from trustsim.params import iter_fields
-from trustsim.run import simulate
+from trustsim.runtime.run import simulate
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_metrics_lists_every_metric(capsys):
 
 
 def test_validate_accepts_every_shipped_scenario(capsys):
-    from .helpers import SCENARIOS
+    from tests.helpers import SCENARIOS
 
     for name in SCENARIOS:
         assert main(["validate", name]) == 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ROOT
+from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.slow]
 
@@ -79,7 +79,10 @@ def test_the_wheel_ships_one_package_with_its_data(wheel):
         "trustsim/scenarios/baseline.toml",
         "trustsim/scenarios/experiments/ring_grid.toml",
         "trustsim/scenarios/lessons/01_repeated_trades.toml",
-        "trustsim/analysis/sweep.py",
+        "trustsim/analysis/sweep/driver.py",
+        "trustsim/core/step.py",
+        "trustsim/mesa_model/model.py",
+        "trustsim/runtime/run.py",
     ):
         assert needed in names
 
@@ -97,7 +100,11 @@ def shadowing_folder(tmp_path) -> Path:
         ["trustsim", "run", "--steps", "3", "--out", "out3"],
         ["trustsim", "sweep", "ring_grid", "--dry-run"],
         ["trustsim", "lessons"],
-        ["python", "-c", "import trustsim, trustsim.analysis.sweep, trustsim.classroom.lessons"],
+        [
+            "python",
+            "-c",
+            "import trustsim, trustsim.analysis.sweep.driver, trustsim.classroom.lessons",
+        ],
     ],
     ids=["run", "sweep-dry-run", "lessons", "import"],
 )

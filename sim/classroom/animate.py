@@ -9,13 +9,13 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..errors import require
-from ..loader import ScenarioError, apply_overrides, load_scenario, validate
-from ..model import TrustModel
-from ..params import Scenario
-from .lessons import Lesson, find_lesson
-from .ringview import draw_rings
-from .text import text
+from trustsim.classroom.lessons import Lesson, find_lesson
+from trustsim.classroom.ringview import draw_rings
+from trustsim.classroom.text import text
+from trustsim.errors import require
+from trustsim.loader import ScenarioError, apply_overrides, load_scenario, validate
+from trustsim.mesa_model.model import TrustModel
+from trustsim.params import Scenario
 
 FORMATS = (".gif", ".mp4")
 

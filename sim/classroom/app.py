@@ -24,12 +24,19 @@ from typing import Any
 import solara
 from mesa.visualization.solara_viz import UserInputs
 
-from .capacity import Admission
-from .chart import Chart, Payload
-from .ringview import EMOTIONAL, INSTRUMENTAL, NO_SP_COLOUR, RING_COLOUR
-from .session import Session
-from .text import DEFAULT_LANG, LANGS, ring_label, text
-from .views import network_base, network_patch, plot_bases, plot_feeds, ring_base, ring_patch
+from trustsim.classroom.capacity import Admission
+from trustsim.classroom.chart import Chart, Payload
+from trustsim.classroom.ringview import EMOTIONAL, INSTRUMENTAL, NO_SP_COLOUR, RING_COLOUR
+from trustsim.classroom.session import Session
+from trustsim.classroom.text import DEFAULT_LANG, LANGS, ring_label, text
+from trustsim.classroom.views import (
+    network_base,
+    network_patch,
+    plot_bases,
+    plot_feeds,
+    ring_base,
+    ring_patch,
+)
 
 lang = solara.reactive(os.environ.get("TRUSTSIM_LANG", DEFAULT_LANG))
 changed = solara.reactive(0)  # bumped after a new world, lesson, customer or try
@@ -41,8 +48,8 @@ ADMISSION = Admission()
 
 def _warm_up() -> None:
     """Compile the model's rules once at server start, not on the first student's click."""
-    from ..loader import load_scenario
-    from ..model import TrustModel
+    from trustsim.loader import load_scenario
+    from trustsim.mesa_model.model import TrustModel
 
     TrustModel(load_scenario("baseline", ["population.n_customers=20"])).step()
 

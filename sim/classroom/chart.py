@@ -21,7 +21,7 @@ from typing import Any
 import ipyvuetify
 import traitlets
 
-from .assets import ECHARTS_VERSION
+from trustsim.classroom.assets import ECHARTS_VERSION
 
 
 class Payload:

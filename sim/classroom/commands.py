@@ -8,7 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from .text import DEFAULT_LANG, LANGS
+from trustsim.classroom.text import DEFAULT_LANG, LANGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -123,23 +123,23 @@ def solara_command(host: str, port: int) -> list[str]:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from ..errors import UsageError, require
+    from trustsim.errors import UsageError, require
 
     require("solara", "trustsim app")
     if args.lesson:
-        from .session import catalogue
+        from trustsim.classroom.session import catalogue
 
         keys = [item.key for item in catalogue()]
         if args.lesson not in keys:
             raise UsageError(
                 f"--lesson {args.lesson}: no such lesson or scenario (allowed: {', '.join(keys)})"
             )
-    from .assets import ensure
+    from trustsim.classroom.assets import ensure
 
     for line in ensure(log=lambda msg: print(msg, flush=True)):
         print(f"warning: {line}", file=sys.stderr)
-    from .capacity import ENV as MAX_ENV
-    from .capacity import default_max_sessions
+    from trustsim.classroom.capacity import ENV as MAX_ENV
+    from trustsim.classroom.capacity import default_max_sessions
 
     if args.max_sessions is not None and args.max_sessions < 1:
         raise UsageError(f"--max-sessions {args.max_sessions}: must be at least 1")
@@ -168,7 +168,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
-    from .animate import animate
+    from trustsim.classroom.animate import animate
 
     path = animate(
         args.scenario,
@@ -185,7 +185,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from .lessons import all_lessons
+    from trustsim.classroom.lessons import all_lessons
 
     for lesson in all_lessons():
         print(

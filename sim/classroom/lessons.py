@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..loader import (
+from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
     apply_overrides,
@@ -34,8 +34,8 @@ from ..loader import (
     suggest,
     validate,
 )
-from ..metrics import METRICS
-from ..params import Scenario
+from trustsim.metrics import METRICS
+from trustsim.params import Scenario
 
 LESSON_DIR = SCENARIO_DIR / "lessons"
 LANGS = ("zh", "en")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..metrics import COUNTERS
-from .text import metric_label, text
+from trustsim.classroom.text import metric_label, text
+from trustsim.metrics import COUNTERS
 
 # (title key in locale.toml, metrics from trustsim.metrics) for each standard panel.
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (

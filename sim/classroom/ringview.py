@@ -25,12 +25,12 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
-from .. import rules
-from ..codes import FAMILY, INSIDER, OUTSIDER
-from .text import ring_label, text
+from trustsim import rules
+from trustsim.classroom.text import ring_label, text
+from trustsim.codes import FAMILY, INSIDER, OUTSIDER
 
 if TYPE_CHECKING:
-    from ..model import TrustModel
+    from trustsim.mesa_model.model import TrustModel
 
 # Band edges (radius): self inside 0.5, family 0.5-1.5, insiders 1.5-2.5, outsiders 2.5-3.5.
 EDGES = (0.5, 1.5, 2.5, 3.5)

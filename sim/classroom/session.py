@@ -12,7 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ..loader import (
+from trustsim.classroom.lessons import Lesson, all_lessons
+from trustsim.classroom.ringview import network_layout
+from trustsim.classroom.text import param_label
+from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
     apply_overrides,
@@ -20,11 +23,8 @@ from ..loader import (
     read_toml,
     validate,
 )
-from ..model import TrustModel
-from ..params import Scenario, field_range, flat, iter_fields
-from .lessons import Lesson, all_lessons
-from .ringview import network_layout
-from .text import param_label
+from trustsim.mesa_model.model import TrustModel
+from trustsim.params import Scenario, field_range, flat, iter_fields
 
 # Parameters a class sees for every scenario (a curated subset of the schema).
 CONTROLS = (

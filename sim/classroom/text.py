@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..metrics import METRIC_HELP
-from ..params import Scenario
+from trustsim.metrics import METRIC_HELP
+from trustsim.params import Scenario
 
 LOCALE_FILE = Path(__file__).with_name("locale.toml")
 LANGS = ("zh", "en")
@@ -65,6 +65,6 @@ def metric_label(name: str, lang: str) -> str:
 
 def ring_label(ring: int, lang: str) -> str:
     """Name of a ring (0 family, 1 insider, 2 outsider; see trustsim.codes)."""
-    from ..codes import RING_NAMES
+    from trustsim.codes import RING_NAMES
 
     return text(lang, RING_NAMES[ring])

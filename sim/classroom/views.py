@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from matplotlib.colors import to_hex
 
-from ..codes import FAMILY, INSIDER, OUTSIDER
-from ..metrics import COUNTERS
-from .plots import panels
-from .ringview import (
+from trustsim.classroom.plots import panels
+from trustsim.classroom.ringview import (
     BAND_FILL,
     EDGES,
     MIX,
@@ -27,12 +25,14 @@ from .ringview import (
     salesperson_dots,
     tie_points,
 )
-from .text import metric_label, ring_label, text
+from trustsim.classroom.text import metric_label, ring_label, text
+from trustsim.codes import FAMILY, INSIDER, OUTSIDER
+from trustsim.metrics import COUNTERS
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..model import TrustModel
+    from trustsim.mesa_model.model import TrustModel
 
 RADIUS = "92%"  # of half the chart's smaller side: the polar axis and the pie bands agree
 PALETTE = [to_hex(f"C{i}") for i in range(10)]  # matplotlib's colours, as in the notebook

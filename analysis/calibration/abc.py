@@ -1,0 +1,491 @@
+"""``trustsim calibrate``: approximate Bayesian computation (ABC-SMC, pyabc) of a targets file.
+
+The inference is pyabc's; this module supplies what pyabc needs (a model that maps
+parameters to the targets' statistics on the core engine, uniform priors, a distance that
+scales each target by its ``sd``) and what a researcher needs around it:
+
+* a movability check before fitting: a target whose spread across the prior predictive is
+  no larger than its spread across replicate seeds at one point is reported as not movable
+  and left out of the distance, never silently fitted;
+* a strict budget of model runs (each pyabc generation is run on its own, with the
+  remaining budget as its cap on evaluations);
+* resumption: pyabc's sqlite History keeps every finished generation; a re-run loads it
+  with ``ABCSMC.load`` and goes on. A database that cannot be read is moved to
+  ``DIR/damaged/`` and the calibration starts again, with one line saying so;
+* the outputs (posterior.parquet, calibrated.toml, report.md/.html), see
+  :mod:`trustsim.analysis.calibration.report`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustsim.analysis.calibration.plan import Plan, make_plan
+from trustsim.analysis.calibration.posterior import Outcome, posterior_median
+from trustsim.analysis.calibration.targets import Targets, load_targets
+from trustsim.analysis.measures import statistics as S
+from trustsim.analysis.sweep.design import point_data, run_seed
+from trustsim.errors import ScenarioError, TrustsimError, UsageError, require
+from trustsim.loader import validate
+from trustsim.runtime.files import atomic_write
+from trustsim.runtime.run import simulate
+
+DB_NAME = "abc.db"
+STATE_NAME = "calibration.json"
+SCREEN_NAME = "screen.json"
+PENALTY = 1e6  # distance of a draw whose statistic is undefined (NaN): never accepted
+# Movability: a target is fitted when its variance across prior draws is at least this
+# multiple of its variance across seeds at one point. A point estimate, not a significance
+# test: with a few dozen runs a test would often miss a real effect, and dropping a real
+# target costs more than fitting one that is mostly seed noise (which the report shows).
+MOVABLE_RATIO = 1.5
+
+
+class CalibrationError(TrustsimError):
+    """A calibration folder that cannot be used as it is."""
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+def _values_key(values: dict[str, float]) -> int:
+    """A stable integer from parameter values: the seeds of a draw depend on nothing else."""
+    text = json.dumps({k: float(v).hex() for k, v in sorted(values.items())})
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:7], "big")
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """Parameter values -> the targets' statistics (mean over replicates) on the core engine.
+
+    Picklable (plain data), so pyabc's samplers can send it to forked processes or dask
+    workers. Each run's seed is a function of the master seed, the values and the
+    replicate, so any draw can be re-run exactly.
+    """
+
+    base: dict[str, Any]
+    source: str
+    names: tuple[str, ...]  # the free parameters, section.key
+    keys: tuple[str, ...]  # their pyabc names
+    targets: tuple[str, ...]  # target names (sum-stat keys)
+    statistics: tuple[str, ...]  # the statistic of each target
+    replicates: int
+    master_seed: int
+    window: int
+    history: bool
+    parent: int = 0  # pid of the calibrate process when pyabc forks workers from it
+
+    @classmethod
+    def of(cls, t: Targets) -> Simulator:
+        base = t.base.model_dump()
+        base["run"]["history"] = t.needs_events
+        return cls(
+            base,
+            str(t.path),
+            tuple(p.name for p in t.priors),
+            tuple(p.key for p in t.priors),
+            tuple(x.name for x in t.targets),
+            tuple(x.statistic for x in t.targets),
+            t.settings.replicates,
+            t.settings.master_seed,
+            t.settings.window,
+            t.needs_events,
+        )
+
+    def seeds(self, values: dict[str, float], group: int = 0) -> list[int]:
+        key = _values_key(values) ^ (group << 48)
+        return [run_seed(self.master_seed, key * 1000 + r) for r in range(self.replicates)]
+
+    def run_once(self, values: dict[str, float], seed: int) -> dict[str, float]:
+        """One run at ``values``: every target's statistic."""
+        scenario = validate(point_data(self.base, values), f"{self.source}: draw {values}")
+        result = simulate(scenario, "core", seed)
+        view = S.RunView(result.timeseries, result.events, result.model.world, self.window)
+        stats = S.compute(set(self.statistics), view)
+        return {name: stats[stat] for name, stat in zip(self.targets, self.statistics)}
+
+    def mean_of_replicates(self, values: dict[str, float], group: int = 0) -> dict[str, float]:
+        runs = [self.run_once(values, s) for s in self.seeds(values, group)]
+        out = {}
+        for name in self.targets:
+            x = np.array([r[name] for r in runs], dtype=float)
+            out[name] = float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
+        return out
+
+    def __call__(self, pars: dict[str, float]) -> dict[str, float]:
+        """pyabc's model: parameters by pyabc name -> summary statistics."""
+        if self.parent and os.getpid() != self.parent and os.getppid() != self.parent:
+            os._exit(1)  # a forked worker whose calibration was killed: compute for nobody
+        values = {n: float(pars[k]) for n, k in zip(self.names, self.keys)}
+        return self.mean_of_replicates(values)
+
+
+@dataclass(frozen=True)
+class ScaledDistance:
+    """Euclidean distance of the fitted targets, each in units of its sd."""
+
+    sd: dict[str, float]
+
+    def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
+        total = 0.0
+        for name, sd in self.sd.items():
+            value = x[name]
+            if not math.isfinite(value):
+                return PENALTY
+            total += ((value - x0[name]) / sd) ** 2
+        return math.sqrt(total)
+
+
+# ----------------------------------------------------------------------------- budget
+
+
+# ----------------------------------------------------------------------------- folder state
+
+
+def _fingerprint(t: Targets) -> str:
+    return t.sha256
+
+
+def open_folder(out: Path, t: Targets, plan: Plan) -> dict[str, Any]:
+    """The folder's state file; a folder of another targets file is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / STATE_NAME
+    state = {"targets_sha256": _fingerprint(t), "targets_file": str(t.path), "sessions": []}
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            old = None
+        if old is not None and old.get("targets_sha256") != state["targets_sha256"]:
+            raise CalibrationError(
+                f"{out}: holds a calibration of another targets file or base scenario "
+                f"({old.get('targets_file')}); use another --out or delete the folder"
+            )
+        if old is not None:
+            state = old
+    return state
+
+
+def save_state(out: Path, state: dict[str, Any]) -> None:
+    atomic_write(
+        out / STATE_NAME, lambda p: p.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    )
+
+
+def _move_aside(out: Path, why: str) -> None:
+    damaged = out / "damaged"
+    damaged.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in (DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+        src = out / name
+        if src.exists():
+            shutil.move(src, damaged / f"{stamp}-{name}")
+    print(
+        f"warning: {out / DB_NAME} could not be read ({why}); moved to {damaged}/ "
+        f"and the calibration starts again",
+        file=sys.stderr,
+    )
+
+
+def _readable_history(db: Path):
+    """The stored History if it holds a usable run, else (None, why)."""
+    pyabc = require("pyabc", "trustsim calibrate")
+    if db.stat().st_size == 0:
+        return None, "empty file"
+    try:
+        history = pyabc.History(f"sqlite:///{db}")
+        ids = history.all_runs()
+        if not ids:
+            return None, "no run stored"
+        history.id = ids[-1].id
+        history.observed_sum_stat()
+        _ = history.max_t, history.total_nr_simulations
+        return history, ""
+    except Exception as exc:  # sqlite/sqlalchemy raise many types for a bad file
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+
+
+# ----------------------------------------------------------------------------- executors
+
+
+def run_jobs(sim: Simulator, jobs: list[tuple[str, dict, int]], executor) -> list[dict]:
+    """Evaluate (kind, values, seed-or-group) jobs on the executor, in order."""
+    futures = {executor.submit(_job, (sim, job)): i for i, job in enumerate(jobs)}
+    results: list[dict | None] = [None] * len(jobs)
+    pending = set(futures)
+    while pending:
+        done, pending = executor.wait(pending)
+        for f in done:
+            results[futures[f]] = executor.result(f)
+    return results  # type: ignore[return-value]
+
+
+def _job(arg: tuple[Simulator, tuple[str, dict, int]]) -> dict[str, float]:
+    sim, (kind, values, number) = arg
+    if kind == "run":
+        return sim.run_once(values, number)
+    return sim.mean_of_replicates(values, group=number)
+
+
+def _sampler(executor, workers: int, cluster: str | None):
+    pyabc = require("pyabc", "trustsim calibrate")
+    if cluster:
+        # pyabc's dask sampler ignores the per-generation cap: a generation may overrun
+        # the budget there (docs/CALIBRATION.md)
+        return pyabc.sampler.DaskDistributedSampler(dask_client=executor._client)
+    if workers <= 1:
+        return pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
+
+
+# ----------------------------------------------------------------------------- screening
+
+
+def midpoint(t: Targets) -> dict[str, float]:
+    return {p.name: (p.low + p.high) / 2 for p in t.priors}
+
+
+def prior_draws(t: Targets, n: int, seed: int) -> list[dict[str, float]]:
+    rng = np.random.default_rng([t.settings.master_seed, seed])
+    return [{p.name: float(rng.uniform(p.low, p.high)) for p in t.priors} for _ in range(n)]
+
+
+def screen(t: Targets, sim: Simulator, executor, n: int) -> dict[str, dict[str, Any]]:
+    """Which targets the free parameters can move: the variance of single runs across
+    the prior against the variance across seeds at the prior's midpoint (their ratio, with
+    the one-sided F-test p-value for the record)."""
+    from scipy import stats
+
+    draws = prior_draws(t, n, 1)
+    mid = midpoint(t)
+    jobs = [("run", d, run_seed(t.settings.master_seed, 10_000 + i)) for i, d in enumerate(draws)]
+    jobs += [("run", mid, run_seed(t.settings.master_seed, 20_000 + i)) for i in range(n)]
+    results = run_jobs(sim, jobs, executor)
+    out = {}
+    for target in t.targets:
+        prior = np.array([r[target.name] for r in results[:n]], dtype=float)
+        reps = np.array([r[target.name] for r in results[n:]], dtype=float)
+        prior, reps = prior[np.isfinite(prior)], reps[np.isfinite(reps)]
+        row: dict[str, Any] = {"prior_n": int(prior.size), "replicate_n": int(reps.size)}
+        if prior.size < 3 or reps.size < 3:
+            row.update(movable=False, why="undefined (NaN) in most runs")
+        else:
+            vp, vr = float(prior.var(ddof=1)), float(reps.var(ddof=1))
+            row.update(prior_sd=math.sqrt(vp), replicate_sd=math.sqrt(vr))
+            if vp == 0:
+                row.update(movable=False, why="the same value in every run")
+            elif vr == 0:
+                row.update(movable=True, p_value=0.0, why="")
+            else:
+                p = float(stats.f.sf(vp / vr, prior.size - 1, reps.size - 1))
+                movable = vp / vr >= MOVABLE_RATIO
+                row.update(
+                    movable=movable,
+                    variance_ratio=vp / vr,
+                    p_value=p,
+                    why=""
+                    if movable
+                    else f"variance across the prior {vp / vr:.2g}x that across seeds "
+                    f"at one point (< {MOVABLE_RATIO})",
+                )
+        out[target.name] = row
+    return out
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def _prior(t: Targets):
+    pyabc = require("pyabc", "trustsim calibrate")
+    return pyabc.Distribution(
+        **{p.key: pyabc.RV("uniform", p.low, p.high - p.low) for p in t.priors}
+    )
+
+
+def _observed(t: Targets) -> dict[str, float]:
+    return {x.name: float(x.observed) for x in t.targets}
+
+
+def _quiet_pyabc() -> None:
+    for name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "History", "Transition"):
+        logging.getLogger(f"ABC.{name}" if name != "ABC" else name).setLevel(logging.WARNING)
+    logging.getLogger("pyabc").setLevel(logging.WARNING)
+
+
+def _new_abc(t: Targets, sim: Simulator, fitted: dict[str, float], plan: Plan, sampler):
+    pyabc = require("pyabc", "trustsim calibrate")
+    return pyabc.ABCSMC(
+        sim,
+        _prior(t),
+        ScaledDistance(fitted),
+        population_size=plan.population_size,
+        sampler=sampler,
+    )
+
+
+def _open_history(t: Targets, make, out: Path):
+    """The stored run in DIR/abc.db (resumed: True), or a new one; an unreadable database
+    is moved aside first."""
+    db = out / DB_NAME
+    if db.exists():
+        history, why = _readable_history(db)
+        if history is not None:
+            return history, True
+        _move_aside(out, why)
+    abc = make()
+    return abc.new(f"sqlite:///{db}", _observed(t)), False
+
+
+def _run_generations(make, history, out: Path, plan: Plan, workers: int, progress: bool) -> None:
+    """One pyabc generation per ABCSMC.load + run, each capped by what is left of the
+    budget: the same path whether the run is fresh or resumed after a kill."""
+    slack = max(workers, 1)  # parallel samplers may finish evaluations already started
+    while True:
+        used = history.total_nr_simulations or 0
+        left = plan.abc_simulations - used - slack
+        if history.max_t < 0:
+            left -= plan.population_size  # the prior sample pyabc draws first
+        if left < plan.population_size:
+            return
+        before = history.max_t
+        abc = make()
+        abc.load(f"sqlite:///{out / DB_NAME}", history.id)
+        abc.run(max_nr_populations=1, min_acceptance_rate=plan.population_size / left)
+        history = abc.history
+        if history.max_t == before:
+            return  # the cap was hit before the generation filled: the budget is spent
+        if progress:
+            eps = history.get_all_populations().set_index("t").epsilon[history.max_t]
+            print(
+                f"generation {history.max_t}: epsilon {eps:.3g} (sd units), "
+                f"{history.total_nr_simulations} of {plan.abc_simulations} draws",
+                file=sys.stderr,
+            )
+
+
+def calibrate(
+    targets: str | Path,
+    out: Path | None = None,
+    budget: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    quick: bool = False,
+    progress: bool = True,
+) -> Outcome:
+    """Run or resume the calibration of ``targets`` into ``out``; write its outputs."""
+    from trustsim.analysis.calibration.report import write_outputs
+    from trustsim.analysis.sweep.executors import machine_workers, open_executor
+
+    require("pyabc", "trustsim calibrate")
+    _quiet_pyabc()
+    t = load_targets(targets)
+    plan = make_plan(t, budget, quick)
+    out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
+    state = open_folder(out, t, plan)
+    n_workers = 1 if cluster else (machine_workers() if workers is None else workers)
+    if cluster and workers is not None:
+        raise UsageError(
+            "--workers and --cluster exclude each other (a cluster has its own workers)"
+        )
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    sim = Simulator.of(t)
+    if n_workers > 1 and not cluster:
+        sim = dataclasses.replace(sim, parent=os.getpid())
+    start = time.perf_counter()
+    executor = open_executor(workers=n_workers if not cluster else None, cluster=cluster)
+    try:
+        screened = _load_or_screen(out, t, sim, executor, plan)
+        fitted = {x.name: float(x.sd) for x in t.targets if screened[x.name]["movable"]}
+        if not fitted:
+            raise CalibrationError(
+                f"{t.path}: no target can be moved by the priors' parameters "
+                f"(see {out / SCREEN_NAME}); nothing to fit"
+            )
+        sampler = _sampler(executor, n_workers, cluster)
+        np.random.seed(t.settings.master_seed % 2**32)  # pyabc draws from numpy's global state
+
+        def make():
+            return _new_abc(t, sim, fitted, plan, sampler)
+
+        history, resumed = _open_history(t, make, out)
+        _run_generations(make, history, out, plan, n_workers, progress)
+        history = _readable_history(out / DB_NAME)[0]
+        if history.max_t < 0:
+            raise CalibrationError(f"{out}: the budget ended before the first generation")
+        df, w = history.get_distribution(m=0, t=history.max_t)
+        posterior = pd.DataFrame({p.name: df[p.key].to_numpy() for p in t.priors})
+        posterior["weight"] = w
+        posterior["generation"] = history.max_t
+        outcome = Outcome(
+            out,
+            t,
+            plan,
+            screened,
+            posterior,
+            history.max_t + 1,
+            int(history.total_nr_simulations),
+            0.0,
+            resumed,
+        )
+        outcome.predictive = _predictive(outcome, sim, executor)
+    finally:
+        executor.stop(set())
+    seconds = time.perf_counter() - start
+    state["sessions"].append({"seconds": round(seconds, 1), "resumed": resumed, "quick": quick})
+    outcome.seconds = sum(s["seconds"] for s in state["sessions"])
+    save_state(out, state)
+    outcome.paths = write_outputs(outcome, history, state)
+    return outcome
+
+
+def _load_or_screen(out: Path, t: Targets, sim: Simulator, executor, plan: Plan) -> dict:
+    path = out / SCREEN_NAME
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            pass
+    screened = screen(t, sim, executor, plan.screen_runs)
+    atomic_write(path, lambda p: p.write_text(json.dumps(screened, indent=2), encoding="utf-8"))
+    return screened
+
+
+def _predictive(o: Outcome, sim: Simulator, executor) -> pd.DataFrame:
+    """The targets' statistics (replicate means) at the defaults, at posterior draws and
+    at the posterior median (the calibrated scenario)."""
+    t, n = o.targets, o.plan.predictive_draws
+    rng = np.random.default_rng([t.settings.master_seed, 2])
+    w = o.posterior.weight.to_numpy()
+    picks = rng.choice(len(w), size=n, replace=True, p=w / w.sum())
+    names = [p.name for p in t.priors]
+    defaults = {
+        name: getattr(getattr(t.base, name.split(".")[0]), name.split(".")[1]) for name in names
+    }
+    median = posterior_median(o.posterior, names)
+    jobs = [("mean", defaults, 1 + i) for i in range(n)]
+    jobs += [
+        ("mean", {k: float(o.posterior[k].iloc[j]) for k in names}, 1000 + i)
+        for i, j in enumerate(picks)
+    ]
+    jobs += [("mean", median, 1 + i) for i in range(n)]
+    results = run_jobs(sim, jobs, executor)
+    kinds = ["defaults"] * n + ["posterior"] * n + ["calibrated"] * n
+    return pd.DataFrame(results).assign(set=kinds, draw=list(range(n)) * 3)
+
+
+__all__ = ["CalibrationError", "Outcome", "ScenarioError", "calibrate", "load_targets"]

@@ -1,0 +1,40 @@
+"""Readies a process to be a sweep worker: imported once by the fork server that local
+sweep pools fork their workers from (:mod:`.executors`).
+
+A worker needs numpy, pandas, the model and the core's compiled code. Loading them costs
+about a second of CPU per process (numba alone imports scipy.linalg and loads every
+compiled function from its on-disk cache on first call). Done here, in the fork server,
+it is paid once per sweep process instead of once per worker, and it runs while the sweep
+process is still planning; every forked worker starts ready.
+
+Importing this module runs a tiny model of each kind a batch may run (with and without the
+event log). It never raises: a worker that was not warmed still works, it only loads on
+its first run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+
+
+def warm() -> None:
+    """Import what a worker imports and call every compiled function once."""
+    from trustsim.analysis import statistics  # noqa: F401 - what run_batch imports when it runs
+    from trustsim.engine import make_model
+    from trustsim.params import Scenario
+
+    for history in (False, True):
+        scenario = Scenario.model_validate(
+            {"population": {"n_customers": 20}, "run": {"steps": 2, "history": history}}
+        )
+        model = make_model(scenario, "core", 0)
+        for _ in range(scenario.run.steps):
+            model.step()
+
+
+with contextlib.suppress(Exception):  # warming only saves time; a worker reports errors
+    warm()
+# Everything loaded so far lives as long as the process: keep it out of the collector's
+# passes, and out of the pages a forked worker would copy when the collector touches them.
+gc.freeze()

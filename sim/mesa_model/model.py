@@ -1,0 +1,201 @@
+"""The readable Mesa engine: ``TrustModel`` wires agents, schedule and DataCollector.
+
+The schedule (docs/ODD.md §3) is five phases per step; in each, agents act in shuffled
+order and write only their own state. Metrics come from :func:`trustsim.measure.summarize`,
+the same function the fast core calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import mesa
+import numpy as np
+
+from trustsim import rules
+from trustsim.codes import NO_SALESPERSON, OUTSIDER
+from trustsim.measure import Census, summarize
+from trustsim.mesa_model.agents import Customer, Firm, Relationship, Salesperson
+from trustsim.metrics import COUNTERS, LOG_COLUMNS, MEANS
+from trustsim.params import Scenario, param_record
+from trustsim.population import World, build_world
+
+
+class TrustModel(mesa.Model):
+    """Customers, salespeople and firms in a 差序格局 tie network."""
+
+    def __init__(
+        self, scenario: Scenario | None = None, seed: int | None = None, world: World | None = None
+    ):
+        scenario = scenario or Scenario()
+        seed = scenario.run.seed if seed is None else seed
+        super().__init__(rng=seed)
+        self.params, self.seed, self.P = scenario, seed, param_record(scenario)
+        self.world = world or build_world(scenario, seed)
+        self.history = scenario.run.history
+        self.firms = [Firm(self, f) for f in range(self.world.n_firms)]
+        self.salespeople = [
+            Salesperson(self, s, self.firms[int(f)]) for s, f in enumerate(self.world.sp_firm)
+        ]
+        self.customers = [Customer(self, c) for c in range(self.world.n_customers)]
+        csr = self.world.csr
+        for c, cust in enumerate(self.customers):
+            lo, hi = csr.indptr[c], csr.indptr[c + 1]
+            cust.ties = [
+                (self.customers[j], int(r)) for j, r in zip(csr.indices[lo:hi], csr.ring[lo:hi])
+            ]
+        self.counts: Counter[str] = Counter()
+        self.events: list[tuple] = []
+        self.metrics: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in COUNTERS + MEANS}
+        )
+
+    # ------------------------------------------------------------ helpers for agents
+    @property
+    def n_firms(self) -> int:
+        return len(self.firms)
+
+    @property
+    def n_salespeople(self) -> int:
+        return len(self.salespeople)
+
+    def count(self, name: str) -> None:
+        if name:
+            self.counts[name] += 1
+
+    def staff(self, firm: int) -> list[Salesperson]:
+        """Salespeople now at ``firm``, by id."""
+        return [sp for sp in self.salespeople if sp.firm.idx == firm]
+
+    def turnover_destination(self, s: int, firm: int) -> int:
+        if rules.moves(self.seed, self.steps, s, self.P):
+            return rules.rival_firm(self.seed, self.steps, s, 1, firm, self.n_firms)
+        return firm
+
+    def log(
+        self, kind: int, cust: Customer, sp: Salesperson, firm: int, rel: Relationship, **fields
+    ) -> None:
+        """Append one row of the relationship event log (only when run.history is on)."""
+        if not self.history:
+            return
+        row = dict(
+            step=self.steps,
+            kind=kind,
+            customer=cust.idx,
+            salesperson=sp.idx,
+            firm=firm,
+            origin=rel.origin,
+            stage=-1,
+            ring_before=rel.ring,
+            ring_after=rel.ring,
+            n_trades=rel.n_trades,
+            trust_before=math.nan,
+            trust_after=math.nan,
+            ti_before=rel.ti,
+            te_before=rel.te,
+            ti_after=rel.ti,
+            te_after=rel.te,
+            gift=rel.gift,
+            org_trust=math.nan,
+            asym=rel.asym,
+            perf=math.nan,
+            depth=0,
+            cost=math.nan,
+            breach=0,
+            failed=0,
+            forgiven=0,
+            complained=0,
+            exited=0,
+            wom=0,
+            discount=math.nan,
+            switched=0,
+            followed=0,
+            misses=rel.misses,
+            elsewhere=0,
+            lost_salesperson=-1,
+            breach_exit=0,
+        )
+        row.update(fields)
+        self.events.append(tuple(float(row[c]) for c in LOG_COLUMNS))
+
+    # ------------------------------------------------------------ the schedule
+    def step(self) -> None:
+        self.counts = Counter()
+        customers = self.agents_by_type[Customer]
+        self.counts["with_salesperson_start"] = sum(
+            c.salesperson is not None for c in self.customers
+        )
+        customers.do("begin_step")
+        self.agents_by_type[Salesperson].shuffle_do("consider_moving")
+        customers.shuffle_do("react_to_moves")
+        customers.shuffle_do("consider_offer")
+        customers.shuffle_do("choose_salesperson")
+        self.open_round([c.choice for c in self.customers], Counter())
+        customers.shuffle_do("meet")
+        customers.shuffle_do("choose_elsewhere")
+        served = Counter(c.choice.idx for c in self.customers if c.served)
+        self.open_round([c.elsewhere for c in self.customers], served)
+        customers.shuffle_do("meet_elsewhere")
+        customers.shuffle_do("listen")
+        self.metrics = self.summarize()
+        self.datacollector.collect(self)
+
+    def open_round(self, wanted: list[Salesperson | None], served: Counter[int]) -> None:
+        """Requests per salesperson for a round of encounters, and the capacity left after
+        the ``served`` encounters of the round before (capacity rationing, 7.3)."""
+        demand = Counter(sp.idx for sp in wanted if sp is not None)
+        for sp in self.salespeople:
+            sp.demand = demand[sp.idx]
+            sp.available = max(sp.capacity - served[sp.idx], 0)
+
+    def summarize(self) -> dict[str, float]:
+        """Per-customer arrays in id order -> the shared summary."""
+        n, t, P = len(self.customers), self.steps, self.P
+        start_sp = np.array(
+            [_idx(cust.start_salesperson) for cust in self.customers], dtype=np.int64
+        )
+        end_sp = np.array([_idx(cust.salesperson) for cust in self.customers], dtype=np.int64)
+        trust, ti, te, asym, porg = (np.full(n, np.nan) for _ in range(5))
+        ring = np.full(n, OUTSIDER, dtype=np.int64)
+        for c, cust in enumerate(self.customers):
+            sp = cust.salesperson
+            if sp is None:
+                continue
+            rel = cust.relationships[sp.idx]
+            gift = rel.gift_at(t, P)
+            trust[c] = rules.combined_trust(rel.ti, rel.te, gift, rel.n_trades, P)
+            ti[c] = rules.instrumental_now(rel.ti, gift, P)
+            te[c], ring[c], asym[c] = rel.te, rel.ring, rel.asym
+            porg[c] = cust.org[sp.firm.idx]
+        counts = np.array([self.counts[k] for k in COUNTERS], dtype=np.int64)
+        census = Census(
+            start_sp=start_sp,
+            end_sp=end_sp,
+            trust=trust,
+            ti=ti,
+            te=te,
+            ring=ring,
+            asym=asym,
+            porg=porg,
+            org=np.array([cust.org for cust in self.customers]),
+            cost=np.array([cust.cost for cust in self.customers]),
+            perf=np.array([cust.perf for cust in self.customers]),
+            depth=np.array([cust.depth for cust in self.customers], dtype=np.int64),
+            repeat=np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
+            wom=np.array([cust.wom for cust in self.customers], dtype=np.int64),
+            aware=np.array([cust.aware for cust in self.customers], dtype=np.bool_),
+        )
+        means = summarize(self.seed, t, counts, census, P)
+        out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
+        out.update(zip(MEANS, means.tolist()))
+        return out
+
+
+def _idx(sp: Salesperson | None) -> int:
+    return NO_SALESPERSON if sp is None else sp.idx
+
+
+def _reporter(name: str):
+    return lambda m: m.metrics[name]

@@ -1,0 +1,238 @@
+"""The calibration method on synthetic data: it recovers parameters it was not told, it
+reports a target no parameter can move instead of fitting it, and it survives kill -9.
+
+Reduced sizes (150 customers, 60 steps, metric statistics) keep each calibration to about
+a minute; benchmarks/bench_calibration.py runs a fuller recovery.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.analysis.calibration_helpers import PRIORS, TRUTH, UNMOVABLE, observe_truth, targets_text
+from tests.helpers import ROOT
+from trustsim.analysis.calibration.abc import calibrate
+from trustsim.analysis.calibration.posterior import weighted_quantile
+from trustsim.loader import load_scenario
+
+pytestmark = [pytest.mark.slow]
+WAIT = 300.0
+
+
+@pytest.fixture(scope="module")
+def observed():
+    return observe_truth()
+
+
+@pytest.fixture(scope="module")
+def recovery(observed, tmp_path_factory):
+    """One calibration at a modest budget, one worker (so it is deterministic)."""
+    folder = tmp_path_factory.mktemp("recovery")
+    path = folder / "recovery.toml"
+    path.write_text(targets_text(observed, UNMOVABLE, budget=700, population_size=24))
+    return calibrate(path, folder / "out", workers=1, progress=False)
+
+
+def test_the_90_percent_interval_covers_the_truth(recovery):
+    post = recovery.posterior
+    assert len(post) == 24 and np.isclose(post.weight.sum(), 1.0)
+    narrower = 0
+    for name, truth in TRUTH.items():
+        lo, hi = (weighted_quantile(post[name], post.weight, q) for q in (0.05, 0.95))
+        prior_lo, prior_hi = PRIORS[name]
+        ratio = (hi - lo) / (0.9 * (prior_hi - prior_lo))
+        if ratio < 0.8:  # identifiable: the interval must hold the truth
+            assert lo <= truth <= hi, (name, lo, truth, hi)
+        narrower += ratio < 0.5
+    assert narrower >= 2, "the targets should pin down at least two parameters"
+
+
+def test_the_budget_bounds_the_model_runs(recovery):
+    summary = json.loads((recovery.out / "summary.json").read_text())
+    assert summary["provenance"]["model_runs"] <= 700
+    assert recovery.simulations * 2 + recovery.plan.check_runs <= 700
+
+
+def test_a_target_no_parameter_moves_is_reported_not_fitted(recovery):
+    assert recovery.screen["moves"]["movable"] is False
+    assert all(recovery.screen[n]["movable"] for n in ("praise", "complaints", "cost"))
+    report = (recovery.out / "report.md").read_text()
+    assert "Not movable, not fitted" in report and "`moves`" in report
+    fit = json.loads((recovery.out / "summary.json").read_text())["fit"]
+    assert [r["fitted"].startswith("no") for r in fit] == [False, False, False, True]
+
+
+def test_outputs(recovery, tmp_path):
+    out = recovery.out
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert set(TRUTH) | {"weight", "generation"} <= set(post.columns)
+    scenario = load_scenario(out / "calibrated.toml")
+    for name in TRUTH:
+        section, key = name.split(".")
+        median = weighted_quantile(post[name], post.weight, 0.5)
+        assert getattr(getattr(scenario, section), key) == pytest.approx(median, abs=1e-6)
+    assert scenario.population.n_customers == 150  # the base scenario's reductions kept
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and 'src="pairs.png"' not in page
+    for heading in ("Fit to each target", "Identifiability", "Provenance"):
+        assert heading in page
+    prov = json.loads((out / "summary.json").read_text())["provenance"]
+    assert prov["mode"] == "full" and prov["budget_runs"] == 700 and prov["master_seed"] == 3
+    assert prov["dependencies"]["pyabc"] and prov["wall_time_s"] > 0
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trustsim.cli",
+            "run",
+            str(out / "calibrated.toml"),
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "run"),
+            "--no-figure",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_folder_of_another_targets_file_is_refused(recovery, observed, tmp_path, capsys):
+    from trustsim.cli import main
+
+    other = tmp_path / "other.toml"
+    other.write_text(targets_text(observed, budget=701))
+    assert main(["calibrate", str(other), "--out", str(recovery.out)]) == 1
+    err = capsys.readouterr().err
+    assert "another targets file" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- kill -9
+
+
+def generations(db: Path) -> int:
+    """Finished generations in pyabc's database (0 while it cannot be read yet)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            (t,) = con.execute("select max(t) from populations").fetchone()
+        return -1 if t is None else int(t) + 1
+    except sqlite3.Error:
+        return 0
+
+
+def calibrate_cmd(path: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "trustsim.cli",
+        "calibrate",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+
+
+def start(path: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        calibrate_cmd(path, out),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_kill_9_mid_calibration_then_resume(observed, tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observed, budget=400, population_size=12))
+    out = tmp_path / "out"
+    proc = start(path, out)
+    deadline = time.monotonic() + WAIT
+    while generations(out / "abc.db") < 1:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no generation finished"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # the calibrate process alone, as kill -9 PID would
+    proc.communicate(timeout=WAIT)
+    done_before = generations(out / "abc.db")
+    assert not (out / "posterior.parquet").exists()
+
+    again = subprocess.run(
+        calibrate_cmd(path, out),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "(resumed)" in again.stdout
+    assert generations(out / "abc.db") > done_before  # continued, kept what was done
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert len(post) == 12 and np.isclose(post.weight.sum(), 1.0)
+    assert post[list(TRUTH)].notna().all().all()
+    state = json.loads((out / "calibration.json").read_text())
+    assert [s["resumed"] for s in state["sessions"]] == [True]
+
+
+def test_a_damaged_database_is_moved_aside_with_one_warning(observed, tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observed))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "abc.db").write_bytes(b"this is not a database" * 100)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trustsim.cli",
+            "calibrate",
+            str(path),
+            "--out",
+            str(out),
+            "--quick",
+            "--budget",
+            "160",
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "damaged" in warnings[0] and "starts again" in warnings[0]
+    (moved,) = (out / "damaged").iterdir()
+    assert moved.read_bytes().startswith(b"this is not a database")
+    assert len(pd.read_parquet(out / "posterior.parquet")) == 8
+
+
+@pytest.mark.cluster
+def test_on_a_dask_cluster(cluster, observed, tmp_path):
+    """pyabc's dask sampler on a real loopback cluster gives a posterior."""
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observed, budget=300, population_size=8))
+    o = calibrate(path, tmp_path / "out", cluster=cluster[0], progress=False)
+    assert o.generations >= 1 and len(o.posterior) == 8
+    assert np.isclose(o.posterior.weight.sum(), 1.0)
+    assert (tmp_path / "out" / "report.html").exists()
