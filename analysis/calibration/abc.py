@@ -489,3 +489,40 @@ def _predictive(o: Outcome, sim: Simulator, executor) -> pd.DataFrame:
 
 
 __all__ = ["CalibrationError", "Outcome", "ScenarioError", "calibrate", "load_targets"]
+
+
+# ----------------------------------------------------------------------------- prior check
+
+
+def check_priors(
+    targets: str | Path,
+    out: Path | None = None,
+    draws: int = 60,
+    workers: int | None = None,
+    cluster: str | None = None,
+    search: int = 8,
+):
+    """``trustsim calibrate TARGETS --prior-check``: what the model can reach across the
+    priors (:mod:`trustsim.analysis.calibration.prior_check`), written to
+    ``DIR/prior_check.json``. Returns (the check, its path)."""
+    from trustsim.analysis.calibration.prior_check import prior_check, write_check
+    from trustsim.analysis.sweep.executors import machine_workers, open_executor
+
+    t = load_targets(targets)
+    if draws < 5:
+        raise UsageError(f"--draws {draws}: the prior check needs at least 5 draws")
+    out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
+    sim = Simulator.of(t)
+    n = 1 if cluster else (machine_workers() if workers is None else workers)
+    executor = open_executor(workers=n if not cluster else None, cluster=cluster)
+    try:
+        check = prior_check(
+            t,
+            prior_draws(t, draws, 7),
+            midpoint(t),
+            lambda jobs: run_jobs(sim, jobs, executor),
+            search,
+        )
+    finally:
+        executor.stop(set())
+    return check, write_check(check, out)
