@@ -9,6 +9,7 @@ from pathlib import Path
 
 from trustsim.analysis.sweep.experiment import EXPERIMENT_DIR
 from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError, output_errors
+from trustsim.runtime.files import out_path
 from trustsim.runtime.memory import add_max_memory
 
 
@@ -18,7 +19,9 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
         help=f"an experiment TOML file or a shipped name from "
         f"{EXPERIMENT_DIR.parent.name}/{EXPERIMENT_DIR.name}/",
     )
-    p.add_argument("--out", type=Path, help="sweep folder (default: out/sweeps/<experiment name>)")
+    p.add_argument(
+        "--out", type=out_path, help="sweep folder (default: out/sweeps/<experiment name>)"
+    )
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     p.add_argument(
         "--cluster",
@@ -82,7 +85,7 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         "report.html. Run it again after a kill or Ctrl-C to continue. docs/CALIBRATION.md.",
     )
     p.add_argument("targets", nargs="?", help="targets file, e.g. stylized_facts")
-    p.add_argument("--out", type=Path, help="folder (default: out/calibrations/<id>)")
+    p.add_argument("--out", type=out_path, help="folder (default: out/calibrations/<id>)")
     p.add_argument("--budget", type=int, help="most model runs (default: the file's budget)")
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     p.add_argument("--cluster", metavar="ADDRESS", help="dask scheduler, e.g. tcp://host:8786")

@@ -9,11 +9,14 @@ or folder, an interruption and a bug each end with one line and their own status
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +27,11 @@ from trustsim.errors import (
     FileError,
     TrustsimError,
     debug_wanted,
+    interrupt_in,
     output_errors,
 )
 from trustsim.loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from trustsim.runtime.files import out_path
 from trustsim.runtime.memory import add_max_memory
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
@@ -63,7 +68,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         help="override a parameter, e.g. --set population.n_customers=137 (repeatable)",
     )
     p.add_argument("--history", action="store_true", help="also write the relationship event log")
-    p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    p.add_argument("--out", type=out_path, help="output folder (default: out/<scenario name>)")
     p.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     add_max_memory(p)
     p.set_defaults(func=cmd_run)
@@ -111,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     figure = None if args.no_figure else FigureDrawer(out / "trust.png")
     try:
         preload_blas_probe()
-        result = simulate(scenario, engine=args.engine)
+        result = _interruptible(lambda: simulate(scenario, engine=args.engine), out)
         paths = write_run(result, out, str(source))  # first: no figure beside failed results
         if figure:
             figure.send(result)
@@ -124,6 +129,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             figure.close()
     print_paths(paths)
     return 0
+
+
+def _interruptible(work: Callable[[], object], out: Path):
+    """Ctrl-C or SIGTERM during the run (numba's compiled loop reports it as a SystemError
+    once it returns): one line, exit 130, nothing written."""
+    try:
+        return work()
+    except BaseException as exc:
+        if interrupt_in(exc):
+            raise KeyboardInterrupt(
+                f"interrupted: nothing of this run was written to {out}; "
+                f"the same command gives the same results"
+            ) from None
+        raise
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -154,8 +173,17 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a usage error as one line (the command, the problem, where the help
+    is) and exit status 2; sub-command parsers are of this class too."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trustsim", description=__doc__.splitlines()[0])
+    parser = Parser(prog="trustsim", description=__doc__.splitlines()[0])
     from trustsim import __version__
 
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")
@@ -193,10 +221,10 @@ def internal_error(exc: BaseException, debug: bool = False) -> str:
     where = ""
     try:
         fd, log = tempfile.mkstemp(prefix="trustsim-error-", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(f"trustsim {' '.join(sys.argv[1:])}\n{text}")
         where = f" (traceback in {log})"
-    except OSError:
+    except (OSError, UnicodeError):
         pass
     return f"{what}{where}; run again with --debug for the traceback, and please report it"
 
@@ -227,15 +255,38 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, run the command, and turn every way it can fail into one line and a status:
     TrustsimError (its own status), Ctrl-C (130), an OSError nobody translated (73/74), a
     bug (70). Commands registered by other modules get the same for free."""
+    for stream in (sys.stdout, sys.stderr):  # a path that is not valid UTF-8 is still said
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        with sigterm_as_interrupt():
+            return func(args)
     except BaseException as exc:
         if isinstance(exc, SystemExit):
             raise
         return report(exc, args.command, getattr(args, "debug", False) or debug_wanted())
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM ends every command as Ctrl-C does: its ``finally`` blocks remove temporary
+    files, finished work is kept, one line, exit 130 (a sweep's own handler, which first
+    saves the running batches, takes over while it runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def report(exc: BaseException, command: str = "", debug: bool = False) -> int:
@@ -256,6 +307,9 @@ def report(exc: BaseException, command: str = "", debug: bool = False) -> int:
         return exc.exit_status
     if isinstance(exc, KeyboardInterrupt):
         print(str(exc) or "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if interrupt_in(exc):  # Ctrl-C that compiled code or a library wrapped in its own error
+        print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if isinstance(exc, Exception):
         print(internal_error(exc, debug), file=sys.stderr)

@@ -244,6 +244,19 @@ class FileError(TrustsimError):
 NEUTRAL = {errno.ENOENT: "does not exist", errno.EEXIST: "already exists"}
 
 
+def interrupt_in(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was caused by, Ctrl-C or SIGTERM: compiled numba code turns a
+    KeyboardInterrupt raised as it returns into a SystemError, and a database library may
+    turn it into an error of its own (a rolled-back session, a locked database)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def warn(message: str) -> None:
     """One ``warning:`` line on stderr (a fault that was repaired; the work goes on)."""
     print(f"warning: {message}", file=sys.stderr, flush=True)

@@ -18,6 +18,8 @@ scales each target by its ``sd``) and what a researcher needs around it:
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -27,6 +29,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +41,18 @@ from trustsim.analysis.calibration.plan import Plan, make_plan
 from trustsim.analysis.calibration.posterior import Outcome, posterior_median
 from trustsim.analysis.calibration.targets import Targets, load_targets
 from trustsim.analysis.measures import statistics as S
+from trustsim.analysis.sweep.chunks import set_aside
 from trustsim.analysis.sweep.design import point_data, run_seed
-from trustsim.errors import ScenarioError, TrustsimError, UsageError, require
+from trustsim.analysis.sweep.driver import exclusive
+from trustsim.errors import (
+    OutputError,
+    ScenarioError,
+    TrustsimError,
+    UsageError,
+    interrupt_in,
+    output_errors,
+    require,
+)
 from trustsim.loader import validate
 from trustsim.runtime.files import atomic_write
 from trustsim.runtime.run import simulate
@@ -47,6 +60,7 @@ from trustsim.runtime.run import simulate
 DB_NAME = "abc.db"
 STATE_NAME = "calibration.json"
 SCREEN_NAME = "screen.json"
+WORK_NAME = ".abc.db.next"  # the next generation is written here, then renamed to abc.db
 PENALTY = 1e6  # distance of a draw whose statistic is undefined (NaN): never accepted
 # Movability: a target is fitted when its variance across prior draws is at least this
 # multiple of its variance across seeds at one point. A point estimate, not a significance
@@ -56,7 +70,11 @@ MOVABLE_RATIO = 1.5
 
 
 class CalibrationError(TrustsimError):
-    """A calibration folder that cannot be used as it is."""
+    """A calibration that cannot go on (e.g. no target can be moved)."""
+
+
+class CalibrationFolderError(UsageError):
+    """An --out folder that belongs to another calibration (exit 2, as for sweeps)."""
 
 
 # ----------------------------------------------------------------------------- the model
@@ -160,24 +178,67 @@ def _fingerprint(t: Targets) -> str:
     return t.sha256
 
 
+def _refuse(out: Path, t: Targets, owner: str) -> CalibrationFolderError:
+    return CalibrationFolderError(
+        f"{out}: holds a calibration of another targets file or base scenario ({owner}), "
+        f"not of {t.path}; use another --out, or delete {out} to start over"
+    )
+
+
 def open_folder(out: Path, t: Targets, plan: Plan) -> dict[str, Any]:
-    """The folder's state file; a folder of another targets file is refused."""
-    out.mkdir(parents=True, exist_ok=True)
+    """The folder's state, written at once (so that even a calibration killed in its first
+    minute records whose folder this is). The owner is proven by calibration.json or by the
+    fingerprint stored in abc.db; a folder of another targets file is refused, and so is a
+    database whose owner neither can prove. A damaged calibration.json is set aside."""
     path = out / STATE_NAME
     state = {"targets_sha256": _fingerprint(t), "targets_file": str(t.path), "sessions": []}
+    old = None
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            if not isinstance(old, dict) or not isinstance(old.get("sessions"), list):
+                raise ValueError("not a trustsim calibration state")
+        except (OSError, ValueError) as exc:
+            why = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)[:120]
+            set_aside(out, [path], f"damaged ({why})", "the owner is checked in abc.db")
             old = None
-        if old is not None and old.get("targets_sha256") != state["targets_sha256"]:
-            raise CalibrationError(
-                f"{out}: holds a calibration of another targets file or base scenario "
-                f"({old.get('targets_file')}); use another --out or delete the folder"
-            )
-        if old is not None:
-            state = old
-    return state
+    if old is not None and old.get("targets_sha256") != state["targets_sha256"]:
+        raise _refuse(out, t, str(old.get("targets_file")))
+    owner = _database_owner(out / DB_NAME)
+    if owner not in (None, "", state["targets_sha256"]):
+        raise _refuse(out, t, f"sha256 {owner[:12]} in {out / DB_NAME}")
+    if owner == "" and old is None:
+        raise CalibrationFolderError(
+            f"{out / DB_NAME}: no record says which targets file made it "
+            f"({path} is missing or damaged); use another --out, or delete {out} to start over"
+        )
+    if old is None and owner is None:
+        _forget_screen(out)  # nothing proves whose movability check it holds
+    save_state(out, old or state)
+    return old or state
+
+
+def _database_owner(db: Path) -> str | None:
+    """The targets fingerprint stored in abc.db ("" if it stores none, None if there is
+    no readable database: it is checked, and set aside, later)."""
+    if not db.exists():
+        return None
+    history, _ = _readable_history(db)
+    if history is None:
+        return None
+    try:
+        options = ast.literal_eval(history.get_abc().json_parameters or "{}")
+    except (ValueError, SyntaxError):
+        return ""
+    return str(options.get("targets_sha256", "")) if isinstance(options, dict) else ""
+
+
+def _forget_screen(out: Path) -> None:
+    if (out / SCREEN_NAME).exists():
+        set_aside(
+            out, [out / SCREEN_NAME], "no record says which targets file it belongs to", "the "
+            "movability check runs again",
+        )  # fmt: skip
 
 
 def save_state(out: Path, state: dict[str, Any]) -> None:
@@ -187,18 +248,9 @@ def save_state(out: Path, state: dict[str, Any]) -> None:
 
 
 def _move_aside(out: Path, why: str) -> None:
-    damaged = out / "damaged"
-    damaged.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    for name in (DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
-        src = out / name
-        if src.exists():
-            shutil.move(src, damaged / f"{stamp}-{name}")
-    print(
-        f"warning: {out / DB_NAME} could not be read ({why}); moved to {damaged}/ "
-        f"and the calibration starts again",
-        file=sys.stderr,
-    )
+    names = (DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm")
+    paths = [out / name for name in names if (out / name).exists()]
+    set_aside(out, paths, f"could not be read ({why})", "the calibration starts again")
 
 
 def _readable_history(db: Path):
@@ -214,6 +266,10 @@ def _readable_history(db: Path):
         history.id = ids[-1].id
         history.observed_sum_stat()
         _ = history.max_t, history.total_nr_simulations
+        if history.max_t >= 0:
+            _, w = history.get_distribution(m=0, t=history.max_t)
+            if not np.isclose(np.sum(w), 1.0) or not np.isfinite(w).all():
+                return None, f"generation {history.max_t} is incomplete"
         return history, ""
     except Exception as exc:  # sqlite/sqlalchemy raise many types for a bad file
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
@@ -339,20 +395,51 @@ def _new_abc(t: Targets, sim: Simulator, fitted: dict[str, float], plan: Plan, s
 
 def _open_history(t: Targets, make, out: Path):
     """The stored run in DIR/abc.db (resumed: True), or a new one; an unreadable database
-    is moved aside first."""
+    is moved aside first. The new database is made beside and renamed into place, so that
+    abc.db always holds a whole run record."""
     db = out / DB_NAME
     if db.exists():
         history, why = _readable_history(db)
         if history is not None:
             return history, True
         _move_aside(out, why)
-    abc = make()
-    return abc.new(f"sqlite:///{db}", _observed(t)), False
+    with _next_database(out) as work:
+        make().new(f"sqlite:///{work}", _observed(t), meta_info={"targets_sha256": t.sha256})
+    return _readable_history(db)[0], False
 
 
-def _run_generations(make, history, out: Path, plan: Plan, workers: int, progress: bool) -> None:
+@contextlib.contextmanager
+def _next_database(out: Path) -> Iterator[Path]:
+    """A copy of abc.db to write the next generation into; it replaces abc.db only when
+    pyabc has stored the generation whole. An interruption (Ctrl-C, SIGTERM, kill -9)
+    while pyabc writes leaves abc.db as it was: a generation is stored wholly or not at
+    all. The copy of an interrupted session is removed here or by the next session."""
+    db, work = out / DB_NAME, out / WORK_NAME
+    for name in (WORK_NAME, f"{WORK_NAME}-journal"):
+        (out / name).unlink(missing_ok=True)
+    with output_errors("storing a generation", db, kept=f"the finished generations in {db}"):
+        if db.exists():
+            shutil.copyfile(db, work)
+        try:
+            yield work
+            os.replace(work, db)
+        finally:
+            for name in (WORK_NAME, f"{WORK_NAME}-journal"):
+                (out / name).unlink(missing_ok=True)
+
+
+def generation_seed(master_seed: int, t: int) -> list[int]:
+    """numpy's global seed for generation ``t`` (pyabc samples from the global state): a
+    function of the master seed and the generation alone, so a calibration resumed at any
+    generation draws what an uninterrupted one draws."""
+    return [master_seed % 2**32, master_seed >> 32, t + 1]
+
+
+def _run_generations(
+    make, history, out: Path, plan: Plan, workers: int, progress: bool, master_seed: int
+) -> None:
     """One pyabc generation per ABCSMC.load + run, each capped by what is left of the
-    budget: the same path whether the run is fresh or resumed after a kill."""
+    budget and seeded by its number: the same path whether the run is fresh or resumed."""
     slack = max(workers, 1)  # parallel samplers may finish evaluations already started
     while True:
         used = history.total_nr_simulations or 0
@@ -362,10 +449,12 @@ def _run_generations(make, history, out: Path, plan: Plan, workers: int, progres
         if left < plan.population_size:
             return
         before = history.max_t
-        abc = make()
-        abc.load(f"sqlite:///{out / DB_NAME}", history.id)
-        abc.run(max_nr_populations=1, min_acceptance_rate=plan.population_size / left)
-        history = abc.history
+        np.random.seed(generation_seed(master_seed, before + 1))
+        with _next_database(out) as work:
+            abc = make()
+            abc.load(f"sqlite:///{work}", history.id)
+            abc.run(max_nr_populations=1, min_acceptance_rate=plan.population_size / left)
+        history = _readable_history(out / DB_NAME)[0]
         if history.max_t == before:
             return  # the cap was hit before the generation filled: the budget is spent
         if progress:
@@ -386,23 +475,54 @@ def calibrate(
     quick: bool = False,
     progress: bool = True,
 ) -> Outcome:
-    """Run or resume the calibration of ``targets`` into ``out``; write its outputs."""
-    from trustsim.analysis.calibration.report import write_outputs
-    from trustsim.analysis.sweep.executors import machine_workers, open_executor
+    """Run or resume the calibration of ``targets`` into ``out``; write its outputs.
+    ``.lock`` keeps a second calibration out of the folder while one runs."""
+    from trustsim.analysis.sweep.executors import check_options
 
     require("pyabc", "trustsim calibrate")
     _quiet_pyabc()
     t = load_targets(targets)
     plan = make_plan(t, budget, quick)
     out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
-    state = open_folder(out, t, plan)
-    n_workers = 1 if cluster else (machine_workers() if workers is None else workers)
-    if cluster and workers is not None:
-        raise UsageError(
-            "--workers and --cluster exclude each other (a cluster has its own workers)"
+    check_options(workers, cluster)
+    with exclusive(out, "calibration", _check_out), interrupted_as(out):
+        return _session(t, plan, out, workers, cluster, quick, progress)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            "starting the calibration",
+            out,
+            "is a file, not a folder",
+            kept="nothing was computed or written",
+            next_step="choose another --out (a folder) and run the same command again",
         )
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
+
+
+@contextlib.contextmanager
+def interrupted_as(out: Path) -> Iterator[None]:
+    """Ctrl-C or SIGTERM, wherever it lands (also inside pyabc's or SQLAlchemy's code,
+    which may turn it into an error of their own): one line saying what is kept."""
+    try:
+        yield
+    except BaseException as exc:
+        if interrupt_in(exc):
+            raise KeyboardInterrupt(
+                f"interrupted: the finished generations are kept in {out / DB_NAME}; "
+                f"run the same command again to go on"
+            ) from None
+        raise
+
+
+def _session(t: Targets, plan: Plan, out: Path, workers, cluster, quick, progress) -> Outcome:
+    """One calibration session in a locked folder."""
+    from trustsim.analysis.calibration.report import write_outputs
+    from trustsim.analysis.sweep.executors import machine_workers, open_executor
+
+    with output_errors("preparing the calibration folder", out):
+        state = open_folder(out, t, plan)
+    n_workers = 1 if cluster else (machine_workers() if workers is None else workers)
     sim = Simulator.of(t)
     if n_workers > 1 and not cluster:
         sim = dataclasses.replace(sim, parent=os.getpid())
@@ -417,13 +537,12 @@ def calibrate(
                 f"(see {out / SCREEN_NAME}); nothing to fit"
             )
         sampler = _sampler(executor, n_workers, cluster)
-        np.random.seed(t.settings.master_seed % 2**32)  # pyabc draws from numpy's global state
 
         def make():
             return _new_abc(t, sim, fitted, plan, sampler)
 
         history, resumed = _open_history(t, make, out)
-        _run_generations(make, history, out, plan, n_workers, progress)
+        _run_generations(make, history, out, plan, n_workers, progress, t.settings.master_seed)
         history = _readable_history(out / DB_NAME)[0]
         if history.max_t < 0:
             raise CalibrationError(f"{out}: the budget ended before the first generation")

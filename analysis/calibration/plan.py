@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trustsim.analysis.calibration.targets import MAX_BUDGET, Targets
-from trustsim.errors import UsageError
+from trustsim.errors import UsageError, warn
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ def make_plan(t: Targets, budget: int | None, quick: bool) -> Plan:
     where = "--budget" if given else f"{t.path}: calibration.{'quick_' if quick else ''}budget"
     pop = s.quick_population_size if quick else s.population_size
     plan = Plan(budget, pop, s.replicates, s.screen_runs, s.predictive_draws, quick)
+    if quick and given:
+        warn(
+            f"--budget {budget} wins over --quick's budget ({s.quick_budget}); --quick still "
+            f"sets the population size ({pop} particles)"
+        )
     if budget < 1 or budget > MAX_BUDGET:
         raise UsageError(f"{where} = {budget}: must be a number of model runs in [1, {MAX_BUDGET}]")
     if budget < plan.minimum:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustsim.analysis.measures import statistics as S
 from trustsim.analysis.sweep.experiment import FIXED, Base, base_scenario, schema_fields
-from trustsim.errors import ScenarioError
+from trustsim.errors import ScenarioError, warn
 from trustsim.loader import SCENARIO_DIR, read_toml, resolve_path, suggest, validate_spec
 from trustsim.params import Scenario, describe, field_range
 
@@ -37,7 +37,9 @@ class _Table(BaseModel):
 
 
 class Settings(_Table):
-    id: str = _allowed("a short name for the calibration")
+    id: str = _allowed(
+        "a short name for the calibration (letters, digits, _ and -)", pattern=r"^[\w-]+$"
+    )
     scenario: str = _allowed(
         "a shipped scenario name or a TOML path relative to the targets file", "baseline"
     )
@@ -202,7 +204,24 @@ def parse(path: Path, text: str, data: dict[str, Any]) -> Targets:
         problems += [p.replace("base.", "calibration.") for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
+    _warn_conflicts(source, settings, base, priors)
     return Targets(path, text, settings, base, tuple(priors), tuple(spec.targets))
+
+
+def _warn_conflicts(source: str, settings: Settings, base: Scenario, priors: list[Prior]) -> None:
+    """Inputs that are allowed together but whose outcome a user may not expect."""
+    fixed = {item.split("=", 1)[0].strip() for item in settings.set}
+    for prior in priors:
+        if prior.name in fixed:
+            warn(
+                f"{source}: priors.'{prior.name}' and calibration.set both give "
+                f"{prior.name}: the prior wins (each draw sets it); remove one of them"
+            )
+    if settings.window > base.run.steps:
+        warn(
+            f"{source}: calibration.window = {settings.window} is longer than the run "
+            f"({base.run.steps} steps): the statistics average over the whole run"
+        )
 
 
 def resolve_targets(name: str | Path) -> Path:

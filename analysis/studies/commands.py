@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from trustsim.errors import EXIT_FAILED, EXIT_INTERRUPTED, warn
+from trustsim.runtime.files import out_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "command again after a kill or Ctrl-C to finish the missing runs.",
     )
     p.add_argument("studies", nargs="*", metavar="STUDY", help="a study TOML file or shipped id")
-    p.add_argument("--out", type=Path, help="study folder (default: out/studies[-quick])")
+    p.add_argument("--out", type=out_path, help="study folder (default: out/studies[-quick])")
     p.add_argument("--replicates", type=int, help="replicates per arm (overrides the files)")
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     p.add_argument("--cluster", metavar="ADDRESS", help="a dask scheduler, e.g. tcp://HOST:8786")
@@ -54,6 +54,11 @@ def cmd_study(args: argparse.Namespace) -> int:
     from trustsim.analysis.studies.spec import load_studies
 
     studies = load_studies(args.studies, args.quick, args.replicates)
+    if args.quick and args.replicates is not None:
+        warn(
+            f"--replicates {args.replicates} wins over --quick's replicates; --quick still "
+            f"shortens the runs and the robustness check"
+        )
     if args.dry_run:
         for s in studies:
             sizes = s.sizes(args.quick, args.replicates)

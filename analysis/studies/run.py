@@ -20,7 +20,7 @@ from trustsim.analysis.studies import stats as S
 from trustsim.analysis.studies.plan import experiment, points_frame
 from trustsim.analysis.studies.spec import Study, load_studies
 from trustsim.analysis.studies.stats import driver
-from trustsim.errors import UsageError
+from trustsim.errors import OutputError
 from trustsim.runtime.files import atomic_write
 from trustsim.runtime.provenance import provenance
 
@@ -165,7 +165,13 @@ def run_loaded(
 
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: is a file; --out must be a folder")
+        raise OutputError(
+            "starting the studies",
+            out,
+            "is a file, not a folder",
+            kept="nothing was computed or written",
+            next_step="choose another --out (a folder) and run the same command again",
+        )
     start = time.perf_counter()
     versions = provenance()  # of the code that starts the runs
     exp, points = experiment(studies, out / "sweep", quick, replicates)

@@ -34,7 +34,7 @@ import pandas as pd
 from trustsim.analysis.sweep.batch import Batch, BatchResult, run_batch
 from trustsim.analysis.sweep.chunks import check_chunk, heal, read_table, set_aside, write_table
 from trustsim.analysis.sweep.design import ID_COLUMNS, largest_run, plan
-from trustsim.analysis.sweep.executors import machine_workers, open_executor
+from trustsim.analysis.sweep.executors import check_options, machine_workers, open_executor
 from trustsim.analysis.sweep.experiment import Experiment
 from trustsim.analysis.sweep.load import load_experiment
 from trustsim.analysis.sweep.progress import SweepProgress
@@ -172,11 +172,16 @@ def _check_folder(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def exclusive(out: Path) -> Iterator[None]:
-    """Hold DIR/.lock for a session: two sweeps writing one folder would duplicate runs.
-    The kernel drops the lock when the process dies, even by kill -9."""
-    _check_folder(out)
-    with output_errors("creating the sweep folder", out, kept="nothing was computed or written"):
+def exclusive(
+    out: Path, what: str = "sweep", check: Callable[[Path], None] = _check_folder
+) -> Iterator[None]:
+    """Hold DIR/.lock for a session: two sessions writing one folder would duplicate work.
+    The kernel drops the lock when the process dies, even by kill -9. A session refused
+    before it wrote anything (bad option, another writer) leaves no trace: a folder it made
+    is removed again, and so is a lock file it made."""
+    check(out)
+    made_folder, made_lock = not out.exists(), not (out / LOCK).exists()
+    with output_errors(f"creating the {what} folder", out, kept="nothing was computed or written"):
         out.mkdir(parents=True, exist_ok=True)
         handle = open(out / LOCK, "a")  # noqa: SIM115 - held for the whole session
     with handle:
@@ -184,13 +189,28 @@ def exclusive(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(
-                f"{out}: another sweep is writing to this folder; wait for it to end "
+                f"{out}: another {what} is writing to this folder; wait for it to end "
                 f"or use another --out"
             ) from None
         try:
             yield
+        except BaseException:
+            _leave_no_trace(out, made_folder, made_lock)
+            raise
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _leave_no_trace(out: Path, made_folder: bool, made_lock: bool) -> None:
+    """After a failed session: remove the lock file and folder it made if nothing else
+    is there (finished work, or anything the user put there, stays)."""
+    rest = [p for p in out.iterdir() if p.name != LOCK]
+    if rest or not made_lock:
+        return
+    with contextlib.suppress(OSError):
+        (out / LOCK).unlink()
+        if made_folder:
+            out.rmdir()
 
 
 def prepare(out: Path, experiment: Experiment, n_runs: int, session: dict) -> dict:
@@ -468,6 +488,7 @@ def execute(
     full = plan(exp)
     at_once = 1 if cluster else (machine_workers() if workers is None else max(workers, 1))
     check_runs(largest_run(exp, full), at_once, max_memory, f"{exp.path}: this sweep")
+    check_options(workers, cluster)
     with exclusive(out):
         try:
             return _session(exp, out, full, workers, cluster, batch, progress)

@@ -25,6 +25,9 @@ WARMUP = "trustsim.analysis.sweep.warmup"  # what the fork server loads before f
 SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+CLUSTER_ADDRESS = r"(tcp|tls|ws|wss)://[^\s:/]+:\d+"
+
+
 def machine_workers() -> int:
     """Cores this process may use (the default pool size)."""
     try:
@@ -138,10 +141,7 @@ class DaskCluster:
     """An existing dask.distributed scheduler; lost workers' batches are rerun by dask."""
 
     def __init__(self, address: str, timeout: float = 15.0) -> None:
-        if not re.fullmatch(r"(tcp|tls|ws|wss)://[^\s:/]+:\d+", address):
-            raise UsageError(
-                f"--cluster {address}: expected a scheduler address like tcp://HOST:PORT"
-            )
+        check_options(None, address)
         distributed = require("distributed", "--cluster")
         try:
             self._client = distributed.Client(address, timeout=timeout)
@@ -180,15 +180,22 @@ class DaskCluster:
         return finished
 
 
-def open_executor(workers: int | None = None, cluster: str | None = None):
-    """The executor for ``--workers``/``--cluster`` (default: a pool sized to the machine)."""
+def check_options(workers: int | None = None, cluster: str | None = None) -> None:
+    """Refuse bad ``--workers``/``--cluster`` values before a command touches its folder."""
     if cluster and workers is not None:
         raise UsageError(
             "--workers and --cluster exclude each other (a cluster has its own workers)"
         )
+    if cluster and not re.fullmatch(CLUSTER_ADDRESS, cluster):
+        raise UsageError(f"--cluster {cluster}: expected a scheduler address like tcp://HOST:PORT")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+
+
+def open_executor(workers: int | None = None, cluster: str | None = None):
+    """The executor for ``--workers``/``--cluster`` (default: a pool sized to the machine)."""
+    check_options(workers, cluster)
     if cluster:
         return DaskCluster(cluster)
     workers = machine_workers() if workers is None else workers
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
     return InProcess() if workers == 1 else LocalPool(workers)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import socket
 import sys
-from pathlib import Path
 
 from trustsim.classroom.text import DEFAULT_LANG, LANGS
+from trustsim.errors import describe_os_error
+from trustsim.runtime.files import out_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenario", help="a shipped scenario, a lesson id (e.g. breach_way_back) or a file"
     )
     p.add_argument(
-        "--out", type=Path, required=True, help="FILE.gif, or FILE.mp4 when ffmpeg is present"
+        "--out", type=out_path, required=True, help="FILE.gif, or FILE.mp4 when ffmpeg is present"
     )
     p.add_argument("--steps", type=int, help="steps to show (default: the scenario's run.steps)")
     p.add_argument(
@@ -73,6 +75,32 @@ def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port out of range (bad input, exit 2) or one another program holds (the
+    server cannot be created there: exit 73, like an --out that cannot be created)."""
+    from trustsim.errors import OutputError, UsageError
+
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port}: must be in 1..65535 (0 picks a free one)")
+    try:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except socket.gaierror as exc:
+        raise UsageError(
+            f"--host {host}: not an address of this computer ({exc.strerror})"
+        ) from None
+    except OSError as exc:
+        cause = "another program listens there" if exc.errno == errno.EADDRINUSE else None
+        raise OutputError(
+            "starting the classroom server",
+            f"{host}:{port}",
+            cause or describe_os_error(exc),
+            kept="nothing was started",
+            next_step="choose another --port (or --port 0 for a free one) or stop that program",
+        ) from None
 
 
 def lan_addresses() -> list[str]:
@@ -134,17 +162,21 @@ def cmd_app(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--lesson {args.lesson}: no such lesson or scenario (allowed: {', '.join(keys)})"
             )
-    from trustsim.classroom.assets import ensure
-
-    for line in ensure(log=lambda msg: print(msg, flush=True)):
-        print(f"warning: {line}", file=sys.stderr)
     from trustsim.classroom.capacity import ENV as MAX_ENV
     from trustsim.classroom.capacity import default_max_sessions
 
     if args.max_sessions is not None and args.max_sessions < 1:
         raise UsageError(f"--max-sessions {args.max_sessions}: must be at least 1")
-    limit = args.max_sessions or default_max_sessions()
+    given = os.environ.get(MAX_ENV, "")
+    if args.max_sessions is None and given and not (given.isdigit() and int(given) >= 1):
+        raise UsageError(f"{MAX_ENV}={given!r}: must be a whole number, at least 1")
+    limit = args.max_sessions or (int(given) if given else default_max_sessions())
     port = args.port or free_port(args.host)
+    check_port(args.host, port)
+    from trustsim.classroom.assets import ensure
+
+    for line in ensure(log=lambda msg: print(msg, flush=True)):
+        print(f"warning: {line}", file=sys.stderr)
     urls = student_urls(args.host, port)
     env = {
         **os.environ,

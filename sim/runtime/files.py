@@ -20,6 +20,23 @@ def _umask() -> int:
     return mask
 
 
+def out_path(text: str) -> Path:
+    """An ``--out`` value (argparse type): an empty one would silently mean the current
+    folder, and one that is not valid UTF-8 cannot be written by pyarrow: both refused."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name one (use . for this folder)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the file system took but Parquet cannot name
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise argparse.ArgumentTypeError(
+            f"{shown}: not valid UTF-8; choose a name in UTF-8 characters"
+        ) from None
+    return Path(text)
+
+
 def make_folder(path: Path, doing: str = "creating the output folder") -> Path:
     """Create an output folder (and its parents) before any work that would be lost if it
     could not be; a failure is an :class:`~trustsim.errors.OutputError` naming ``path``."""
@@ -95,13 +112,41 @@ def _arrow_array(values: np.ndarray):
     )
 
 
+STAGING = ".staging-"  # + the writer's pid + "-" + a random part
+
+
+def remove_stale_staging(out: Path) -> None:
+    """Remove the staging folders of writers that are gone (killed by kill -9, say); a
+    live writer's (its pid still runs) is left alone."""
+    for stage in Path(out).glob(f"{STAGING}*"):
+        pid = stage.name.removeprefix(STAGING).split("-", 1)[0]
+        if pid.isdigit() and pid != "0" and _alive(int(pid)):
+            continue
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def staged_write(
-    out: Path, files: dict[str, tuple[Path, Callable[[Path], None]]]
+    out: Path,
+    files: dict[str, tuple[Path, Callable[[Path], None]]],
+    stale: tuple[str, ...] = (),
 ) -> dict[str, Path]:
-    """Write several files of one folder all or nothing (see :func:`write_run`)."""
+    """Write several files of one folder all or nothing (see :func:`write_run`). Files
+    named in ``stale`` that this write does not make (an earlier run's) are removed once
+    the new files are complete; the last file of ``files`` is renamed into place last."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+        remove_stale_staging(out)
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGING}{os.getpid()}-"))
     except OSError as exc:
         exc.filename = str(out)  # the folder the user named, not a random staging name
         raise
@@ -115,8 +160,12 @@ def staged_write(
             except OSError as exc:
                 exc.filename = str(target)  # name the file the user asked for
                 raise
-        for target, _ in files.values():
+        targets = [target for target, _ in files.values()]
+        for target in targets[:-1]:
             os.replace(stage / target.name, target)
+        for name in set(stale) - {t.name for t in targets}:
+            (out / name).unlink(missing_ok=True)
+        os.replace(stage / targets[-1].name, targets[-1])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return {key: target for key, (target, _) in files.items()}

@@ -247,8 +247,11 @@ def memory_limit(max_memory: int | str | None = None) -> tuple[int | None, str]:
     given = max_memory if max_memory is not None else os.environ.get(ENV_LIMIT) or None
     if given is None:
         return available, source
-    limit = given if isinstance(given, int) else parse_size(given)
     label = "--max-memory" if max_memory is not None else ENV_LIMIT
+    try:
+        limit = given if isinstance(given, int) else parse_size(given)
+    except ValueError as exc:
+        raise ScenarioError([f"{label}={given!r}: {exc}"]) from None
     if available is not None and available < limit:
         return available, source
     return limit, f"limit ({label})"
@@ -264,11 +267,16 @@ class TooLarge(ScenarioError):
         super().__init__([line])
 
 
-def _lower(need: Estimate) -> str:
-    """What to lower: the advice for every part that holds a quarter of the estimate."""
+def _lower(need: Estimate, source: str = "") -> str:
+    """What to lower: the advice for every part that holds a quarter of the estimate (the
+    interpreter's share is lowered by nothing in the scenario: then the limit is the
+    user's own, or the machine's)."""
     big = sorted(need.parts, key=need.parts.__getitem__, reverse=True)
     named = [p for p in big if need.parts[p] >= need.total / 4] or big[:1]
-    return "; or ".join(ADVICE[p] for p in named)
+    advice = dict(ADVICE)
+    if source.startswith("limit ("):
+        advice["interpreter"] = f"nothing in the scenario: raise the {source} you set"
+    return "; or ".join(advice[p] for p in named)
 
 
 def _refuse(what: str, need: Estimate, count: int, limit: int, source: str, extra: str) -> None:
@@ -277,7 +285,7 @@ def _refuse(what: str, need: Estimate, count: int, limit: int, source: str, extr
     raise TooLarge(
         f"{what} needs an estimated {format_size(need.total * count)} of memory "
         f"({format_size(need.parts[part])} for {part}{each}), above the "
-        f"{format_size(limit)} {source}; lower {_lower(need)}{extra}"
+        f"{format_size(limit)} {source}; lower {_lower(need, source)}{extra}"
     )
 
 

@@ -142,11 +142,17 @@ def simulate(
     )
 
 
+# Every file a run writes into its folder: a new run removes those of an earlier run that
+# it does not write itself (an old events.parquet, a figure), so a folder holds one run.
+RUN_FILES = ("timeseries.parquet", "events.parquet", "run.json", "trust.png")
+
+
 def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[str, Path]:
     """Write timeseries.parquet, events.parquet (with history) and run.json into ``out``,
     all or nothing: each is written into a staging folder first and the files are renamed
     into place only when all are complete (renames need no space), so a full disk never
-    leaves new results beside an old run.json."""
+    leaves new results beside an old run.json. Then an earlier run's other files
+    (:data:`RUN_FILES`) are removed and run.json, the record of the run, comes last."""
     out = Path(out)
     files: dict[str, tuple[str, Callable[[Path], None]]] = {
         "timeseries": ("timeseries.parquet", lambda p: write_columns(result.columns, p))
@@ -160,7 +166,9 @@ def write_run(result: RunResult, out: Path, source: str | None = None) -> dict[s
         kept="no result of this run was saved (files already in that folder are untouched; "
         "the same command gives the same results)",
     ):
-        return staged_write(out, {k: (out / name, w) for k, (name, w) in files.items()})
+        return staged_write(
+            out, {k: (out / name, w) for k, (name, w) in files.items()}, stale=RUN_FILES
+        )
 
 
 def _run_record(result: RunResult, source: str | None) -> dict[str, object]:

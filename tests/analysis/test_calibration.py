@@ -115,7 +115,7 @@ def test_a_folder_of_another_targets_file_is_refused(recovery, observed, tmp_pat
 
     other = tmp_path / "other.toml"
     other.write_text(targets_text(observed, budget=701))
-    assert main(["calibrate", str(other), "--out", str(recovery.out)]) == 1
+    assert main(["calibrate", str(other), "--out", str(recovery.out)]) == 2  # as for sweeps
     err = capsys.readouterr().err
     assert "another targets file" in err and "Traceback" not in err
 

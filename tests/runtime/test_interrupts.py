@@ -1,0 +1,93 @@
+"""`trustsim run` stopped by Ctrl-C or SIGTERM at fixed points, a staging folder left by
+kill -9, and a new run into a folder of an earlier run: one line and exit 130, nothing half
+written, and a folder that holds one run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.helpers import ROOT
+
+WAIT = 300.0
+SMALL = ["--steps", "3", "--set", "population.n_customers=40", "--no-figure"]
+# A run of several seconds on the core engine (the numba cache is warm after the first).
+LONG = ["--steps", "400", "--set", "population.n_customers=20000", "--no-figure"]
+
+
+def trustsim(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        **kw,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_run_interrupted_while_it_computes(tmp_path, sig):
+    """The signal lands in the compiled loop (the folder is made just before the run
+    starts): exit 130 and one line, not an internal error or a silent 143."""
+    assert trustsim("run", *SMALL, "--out", str(tmp_path / "warm")).returncode == 0
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trustsim.cli", "run", *LONG, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + WAIT
+    while not out.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(1.0)  # well inside the run (which takes several seconds)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        f"interrupted: nothing of this run was written to {out}; "
+        f"the same command gives the same results"
+    ]
+    assert list(out.iterdir()) == []
+
+
+def test_a_staging_folder_left_by_kill_9_is_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "run"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = out / f".staging-{gone.pid}-abc123"
+    dead.mkdir(parents=True)
+    (dead / "events.parquet").write_bytes(b"x" * 1000)
+    live = out / f".staging-{os.getpid()}-def456"  # a writer that still runs: left alone
+    live.mkdir()
+    proc = trustsim("run", *SMALL, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert not dead.exists() and live.exists()
+    assert sorted(p.name for p in out.iterdir()) == [live.name, "run.json", "timeseries.parquet"]
+
+
+@pytest.mark.slow
+def test_a_new_run_into_an_old_runs_folder_leaves_one_run(tmp_path):
+    out = tmp_path / "run"
+    first = trustsim("run", "--steps", "5", "--set", "population.n_customers=60", "--history",
+                     "--out", str(out))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert {"events.parquet", "trust.png"} <= {p.name for p in out.iterdir()}
+    (out / "my notes.txt").write_text("mine")
+    second = trustsim("run", *SMALL, "--out", str(out))
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "my notes.txt",  # not a file of a run: kept
+        "run.json",
+        "timeseries.parquet",
+    ]
