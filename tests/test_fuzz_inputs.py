@@ -24,7 +24,7 @@ from trustsim.errors import TrustsimError
 from trustsim.loader import SCENARIO_DIR, read_toml
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

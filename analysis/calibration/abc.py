@@ -45,6 +45,7 @@ from trustsim.analysis.sweep.chunks import set_aside
 from trustsim.analysis.sweep.design import point_data, run_seed
 from trustsim.analysis.sweep.driver import exclusive
 from trustsim.errors import (
+    EXIT_IO,
     OutputError,
     ScenarioError,
     TrustsimError,
@@ -486,7 +487,16 @@ def calibrate(
     out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
     check_options(workers, cluster)
     with exclusive(out, "calibration", _check_out), interrupted_as(out):
-        return _session(t, plan, out, workers, cluster, quick, progress)
+        try:
+            return _session(t, plan, out, workers, cluster, quick, progress)
+        except OutputError as exc:  # a full disk, ...: say what is kept, not "nothing"
+            exc.kept = exc.kept or f"the finished generations are kept in {out / DB_NAME}"
+            exc.next_step = exc.next_step or (
+                "free space and run the same command again to go on"
+                if exc.exit_status == EXIT_IO
+                else "fix that and run the same command again to go on"
+            )
+            raise
 
 
 def _check_out(out: Path) -> None:

@@ -20,7 +20,7 @@ from trustsim.analysis.studies import stats as S
 from trustsim.analysis.studies.plan import experiment, points_frame
 from trustsim.analysis.studies.spec import Study, load_studies
 from trustsim.analysis.studies.stats import driver
-from trustsim.errors import OutputError
+from trustsim.errors import OutputError, UsageError
 from trustsim.runtime.files import atomic_write
 from trustsim.runtime.provenance import provenance
 
@@ -176,7 +176,45 @@ def run_loaded(
     versions = provenance()  # of the code that starts the runs
     exp, points = experiment(studies, out / "sweep", quick, replicates)
     pts = points_frame(points, studies, quick, replicates)
+    check_same_studies(out, exp)
     sweep = execute(exp, out / "sweep", workers=workers, cluster=cluster, progress=progress)
+    try:
+        return _finish(out, studies, sweep, pts, quick, replicates, versions, start)
+    except OutputError as exc:  # a full disk, ...: the runs are kept, not "nothing"
+        exc.kept = exc.kept or f"all {len(sweep.runs)} runs are kept in {out / 'sweep'}"
+        exc.next_step = exc.next_step or (
+            "free space and run the same command again: it reuses the runs"
+        )
+        raise
+
+
+def check_same_studies(out: Path, exp) -> None:
+    """Refuse a folder whose runs belong to other study files or settings, naming what
+    differs (the file the user edited, a study added or left out, --quick or sizes)."""
+    path = out / "sweep" / "manifest.json"
+    try:
+        old = json.loads(json.loads(path.read_text(encoding="utf-8"))["experiment"])
+        before = {s["id"]: s for s in old["studies"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no folder yet, or a damaged manifest: the sweep heals or refuses it
+    new = json.loads(exp.text)
+    now = {s["id"]: s for s in new["studies"]}
+    if old == new:
+        return
+    edited = [now[i]["file"] for i in now if i in before and before[i]["text"] != now[i]["text"]]
+    diff = [f"{f} was edited since" for f in edited]
+    diff += [f"{now[i]['file']} is new" for i in now if i not in before]
+    diff += [f"{before[i]['file']} is left out" for i in before if i not in now]
+    if not diff:
+        diff = ["other sizes (--quick or --replicates)"]
+    raise UsageError(
+        f"{out}: holds runs of other studies than these ({'; '.join(diff)}); use another "
+        f"--out, or delete {out} to start over"
+    )
+
+
+def _finish(out, studies, sweep, pts, quick, replicates, versions, start) -> StudyReport:
+    """The tables, report and provenance of finished runs."""
     summary, reps, rob = analyze(out, studies, sweep.runs, pts, quick)
     _write_tables(out, summary, reps, rob)
     meta = {

@@ -77,6 +77,17 @@ def free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def check_host(host: str) -> None:
+    """Refuse a --host that names no address (exit 2) before anything starts."""
+    from trustsim.errors import UsageError
+
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, TypeError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or "not a host name or address"
+        raise UsageError(f"--host {host!r}: {why}; use e.g. 127.0.0.1 or 0.0.0.0") from None
+
+
 def check_port(host: str, port: int) -> None:
     """Refuse a port out of range (bad input, exit 2) or one another program holds (the
     server cannot be created there: exit 73, like an --out that cannot be created)."""
@@ -171,6 +182,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.max_sessions is None and given and not (given.isdigit() and int(given) >= 1):
         raise UsageError(f"{MAX_ENV}={given!r}: must be a whole number, at least 1")
     limit = args.max_sessions or (int(given) if given else default_max_sessions())
+    check_host(args.host)
     port = args.port or free_port(args.host)
     check_port(args.host, port)
     from trustsim.classroom.assets import ensure

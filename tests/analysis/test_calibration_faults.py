@@ -216,3 +216,25 @@ def test_conflicting_inputs_are_said(observed, tmp_path, capsys):
     assert "--budget 400 wins over --quick's budget (300)" in capsys.readouterr().err
     make_plan(t, None, quick=True)
     assert capsys.readouterr().err == ""
+
+
+def test_a_full_disk_at_the_end_says_the_generations_are_kept(
+    reference, targets, tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    import trustsim.analysis.calibration.report as report
+    from trustsim.cli import main
+    from trustsim.errors import OutputError
+
+    def disk_full(*args, **kwargs):
+        error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OutputError.from_os(error, "writing report.html", "report.html")
+
+    out = tmp_path / "out"
+    shutil.copytree(reference.out, out)
+    monkeypatch.setattr(report, "write_outputs", disk_full)
+    assert main(["calibrate", str(targets), "--out", str(out), "--workers", "1", "--quiet"]) == 74
+    err = capsys.readouterr().err
+    assert "nothing else was changed" not in err
+    assert f"the finished generations are kept in {out / 'abc.db'}; free space" in err
