@@ -140,10 +140,10 @@ def _disk_full(*args, **kwargs):
 
 
 def test_a_full_disk_after_the_studys_runs_says_they_are_kept(tmp_path, monkeypatch, capsys):
-    import trustsim.analysis.studies.run as study_run
+    import trustsim.analysis.studies.report as study_report
 
     study = write_study(tmp_path, replicates=2)
-    monkeypatch.setattr(study_run, "write_report", _disk_full)
+    monkeypatch.setattr(study_report, "write_report", _disk_full)
     out = tmp_path / "s"
     assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 74
     line = one_line(capsys.readouterr().err)

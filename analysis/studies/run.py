@@ -160,7 +160,6 @@ def run_loaded(
     progress: bool = False,
 ) -> StudyReport:
     """:func:`run_studies` for studies already loaded (e.g. built in a test or notebook)."""
-    from trustsim.analysis.studies.report import write_report
     from trustsim.analysis.sweep.driver import execute
 
     out = Path(out)
@@ -215,6 +214,8 @@ def check_same_studies(out: Path, exp) -> None:
 
 def _finish(out, studies, sweep, pts, quick, replicates, versions, start) -> StudyReport:
     """The tables, report and provenance of finished runs."""
+    from trustsim.analysis.studies.report import write_report
+
     summary, reps, rob = analyze(out, studies, sweep.runs, pts, quick)
     _write_tables(out, summary, reps, rob)
     meta = {
