@@ -221,6 +221,8 @@ def test_a_damaged_database_is_moved_aside_with_one_warning(observed, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings[0].startswith("warning: --budget 160 wins over --quick's budget")
+    warnings = warnings[1:]  # the conflict of --quick and --budget is said first
     assert len(warnings) == 1 and "damaged" in warnings[0] and "starts again" in warnings[0]
     (moved,) = (out / "damaged").iterdir()
     assert moved.read_bytes().startswith(b"this is not a database")
