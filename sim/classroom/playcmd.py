@@ -97,10 +97,18 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 
 def _warm_up(market) -> None:
-    """Compile the core's step on a throw-away copy, so the first round is not slow."""
-    from trustsim.classroom.market import Market
+    """Compile the core's step and load Parquet on a throw-away copy, so the first round
+    is not slow."""
+    import tempfile
 
-    Market(market.scenario, market.seed, 1 if market.seats == 1 else 2, 1).run_round()
+    from trustsim.classroom.market import Market
+    from trustsim.classroom.sessionfile import write
+
+    spare = Market(market.scenario, market.seed, 1 if market.seats == 1 else 2, 1)
+    spare.join("warm-up")
+    spare.run_round()
+    with tempfile.TemporaryDirectory() as tmp:
+        write(spare, Path(tmp) / "warm-up.parquet")
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -249,10 +249,13 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         return Response(_page("play.js"), media_type="text/javascript")
 
     async def qr(request: Request) -> Response:
+        import io
+
         import segno
 
-        link = f"{room.join_url}?room={room.code}"
-        return Response(segno.make(link, error="m").svg_inline(scale=6), media_type="image/svg+xml")
+        buf = io.BytesIO()
+        segno.make(f"{room.join_url}?room={room.code}", error="m").save(buf, kind="svg", scale=6)
+        return Response(buf.getvalue(), media_type="image/svg+xml")
 
     async def join(request: Request) -> Response:
         try:
