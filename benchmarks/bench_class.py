@@ -7,7 +7,8 @@ Chromium on the same machine: a projector page and one browser context per stude
 at a phone's 375x667. Every student chooses, then the teacher clicks "Run round".
 Measured, per round and student: the time from the click (``Date.now()`` in the
 projector's page) to that student's page showing the round's results (``Date.now()``
-stamped by the page after drawing them; one machine, one clock). Targets (issue 24):
+stamped by the page after drawing them; one machine, one clock), and the projector's own
+answer to its click (the round run and saved, a bound on the server's share). Targets (issue 24):
 median < 1 s, max < 3 s. Server memory: resident set of the server process after all
 students joined and played, less before anyone joined, per student. Writes a JSON result
 (default: benchmarks/results/bench_class.json) with ``uptime`` before and after: the
@@ -75,7 +76,7 @@ async def one_class(n: int, rounds: int) -> dict:
                 phones = []
                 for i in range(n):  # one at a time: a class arrives over a minute or two
                     phones.append(await join(browser, server.base, server.room, i))
-                latencies = []
+                latencies, served = [], []  # students' screens; the projector's own answer
                 for r in range(1, rounds + 1):
                     await asyncio.gather(*(choose(p, i, r) for i, p in enumerate(phones)))
                     await teacher.wait_for_function(
@@ -93,6 +94,10 @@ async def one_class(n: int, rounds: int) -> dict:
                         )
                     )
                     del shown
+                    await teacher.wait_for_function(f"document.body.dataset.round >= {r}")
+                    served.append(
+                        int(await teacher.evaluate("document.body.dataset.shownAt")) - run_at
+                    )
                     stamps = await asyncio.gather(
                         *(p.evaluate("Number(document.body.dataset.shownAt)") for p in phones)
                     )
@@ -107,6 +112,7 @@ async def one_class(n: int, rounds: int) -> dict:
             "median": statistics.median(flat),
             "max": max(flat),
             "per_round_max": [max(row) for row in latencies],
+            "projector_answer": served,
         },
         "server_rss_mb": {"before": rss_before / 2**20, "after": rss_after / 2**20},
         "server_mb_per_student": (rss_after - rss_before) / n / 2**20,

@@ -1,8 +1,8 @@
 """The debrief of a class's market: outcomes by the strategies students chose.
 
 Groups students by what they chose over the session (mostly gifts or mostly respect;
-ever oversold or never) and reports, per group, sales in the first and second half of the
-rounds, insiders and trust at the end; and who led in sales early but fell behind late
+ever oversold or never) and reports, per group, sales per round in the first and in the
+second half of the rounds, insiders and trust at the end; and who led in sales early but fell behind late
 ("rich fast, then lost it"). These are the model's outcomes for this class's choices, a
 small experiment, not a test of a hypothesis: H10 (gifts fast but fragile) and H6
 (rebuilding after a breach is slow) are tested by the studies (docs/STUDIES.md).
@@ -16,6 +16,8 @@ from typing import Any
 
 from trustsim.classroom.market import Round
 
+FADED_KEYS = ("name", "style", "oversold", "early", "late")
+
 
 def _style(rounds: list[Round], seat: int) -> tuple[str, bool]:
     mine = [r.choices[seat] for r in rounds if seat in r.choices]
@@ -26,6 +28,11 @@ def _style(rounds: list[Round], seat: int) -> tuple[str, bool]:
 def _avg(values: list[float]) -> float | None:
     values = [v for v in values if not math.isnan(v)]
     return round(mean(values), 3) if values else None
+
+
+def _per_round(sales: list[int]) -> float:
+    """Sales per round played (a late joiner played fewer); NaN: no round in this half."""
+    return sum(sales) / len(sales) if sales else float("nan")
 
 
 def debrief(rounds: list[Round], outcomes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -43,8 +50,8 @@ def debrief(rounds: list[Round], outcomes: list[dict[str, Any]]) -> dict[str, An
             "name": next(r.names[s] for r in reversed(rounds) if s in r.names),
             "style": style,
             "oversold": oversold,
-            "early": sum(r["sales"] for r in rows if r["round"] <= half),
-            "late": sum(r["sales"] for r in rows if r["round"] > half),
+            "early": _per_round([r["sales"] for r in rows if r["round"] <= half]),
+            "late": _per_round([r["sales"] for r in rows if r["round"] > half]),
             "insiders": rows[-1]["insiders"],
             "trust": rows[-1]["trust"],
         }
@@ -71,12 +78,15 @@ def _faded(per: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """Students in the top third for early sales and the bottom half for late sales."""
     if len(per) < 3:
         return []
-    early = sorted(per.values(), key=lambda p: -p["early"])
-    late = sorted(per.values(), key=lambda p: -p["late"])
-    top = {p["seat"] for p in early[: max(1, len(per) // 3)]}
-    bottom = {p["seat"] for p in late[len(per) // 2 :]}
+    played = [p for p in per.values() if not (math.isnan(p["early"]) or math.isnan(p["late"]))]
+    if len(played) < 3:
+        return []
+    early = sorted(played, key=lambda p: -p["early"])
+    late = sorted(played, key=lambda p: -p["late"])
+    top = {p["seat"] for p in early[: max(1, len(played) // 3)]}
+    bottom = {p["seat"] for p in late[len(played) // 2 :]}
     return [
-        {k: p[k] for k in ("name", "style", "oversold", "early", "late")}
+        {k: round(p[k], 1) if k in ("early", "late") else p[k] for k in FADED_KEYS}
         for p in early
         if p["seat"] in top & bottom
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -203,12 +204,29 @@ class Room:
         return debrief(self.market.rounds, self.market.outcomes)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN as None: JSON has no NaN (a student with no customers yet
+    has no mean trust)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return super().render(_finite(content))
+
+
 def _page(name: str) -> str:
     return files("trustsim.classroom").joinpath(name).read_text(encoding="utf-8")
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return JSON({"error": message}, status_code=status)
 
 
 async def _body(request: Request) -> Any:
@@ -240,7 +258,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         return page
 
     async def text(request: Request) -> Response:
-        return JSONResponse(strings())
+        return JSON(strings())
 
     async def style(request: Request) -> Response:
         return Response(_page("play.css"), media_type="text/css")
@@ -266,7 +284,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         except (ChoiceError, PlayError) as exc:
             return _error(str(exc))
         room.changed(students=False)
-        return JSONResponse({"token": player.token, "link": f"/p/{player.token}"})
+        return JSON({"token": player.token, "link": f"/p/{player.token}"})
 
     async def me(request: Request) -> Response:
         token = request.path_params["token"]
@@ -275,7 +293,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         await room.students.wait(_since(request))
         if token not in room.market.players:
             return _error("you were removed from the game: join again", 404)
-        return JSONResponse(room.student_view(token))
+        return JSON(room.student_view(token))
 
     async def choose(request: Request) -> Response:
         token = request.path_params["token"]
@@ -285,7 +303,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         except (ChoiceError, PlayError) as exc:
             return _error(str(exc), 404 if isinstance(exc, PlayError) else 400)
         room.changed(students=False)
-        return JSONResponse(room.student_view(token))
+        return JSON(room.student_view(token))
 
     def teacher(request: Request) -> bool:
         return secrets.compare_digest(request.path_params["key"], room.key)
@@ -294,7 +312,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
         if not teacher(request):
             return _error("not the teacher's link", 403)
         await room.board.wait(_since(request))
-        return JSONResponse(room.board_view())
+        return JSON(room.board_view())
 
     async def act(request: Request) -> Response:
         if not teacher(request):
@@ -325,7 +343,7 @@ def make_app(room: Room, lang: str, on_ready: Callable[[], None] | None = None) 
                 return _error(f"unknown action {action!r}", 404)
         except (ChoiceError, PlayError, ValueError) as exc:
             return _error(str(exc))
-        return JSONResponse(room.board_view())
+        return JSON(room.board_view())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
