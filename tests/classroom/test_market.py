@@ -186,7 +186,7 @@ def test_debrief_names_who_led_early_and_fell_behind():
         for n in (1, 2)
     ]
     early = [9, 1, 2, 3, 4, 5]  # s0 leads round 1 ...
-    late = [0, 5, 4, 3, 2, 1]  # ... and is last in round 2
+    late = [0, 5, 4, 3, 2, 6]  # ... and is last in round 2; s5 keeps up
     outcomes = [
         {"round": n, "seat": s, "sales": sales[s], "insiders": 0, "trust": 0.5}
         for n, sales in ((1, early), (2, late))
