@@ -1,0 +1,233 @@
+"""The documents as a user meets them: every example runs, every command exists, every
+path named is there, and docs/PERFORMANCE.md shows what its results files hold.
+
+- Each ```python block of README.md and docs/*.md is run, the blocks of one document in
+  order in one namespace, in a fresh interpreter whose working folder is outside the
+  checkout: only the installed ``trustsim`` can be imported, as after ``pip install``.
+  A block that is deliberately not runnable carries ``<!-- not run: why -->`` on the line
+  before it; the test reports it as skipped with that reason.
+- Each ``trustsim``/``./dev`` command line in a shell or text block is parsed by the
+  command line's own parser: its command and every option must exist and take the value
+  given.
+- Each repository path named in the documents (``sim/...``, ``tests/...``, ...) exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shlex
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
+    re.M | re.S,
+)
+NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<why>.+?)\s*-->\s*$")
+SHELL = {"bash", "sh", "shell", "console", "text"}
+CLI = re.compile(r"^(?:\$\s+)?(?P<cmd>\./dev|trustsim|\.venv/bin/trustsim)\s+(?P<args>.*)$")
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def blocks(doc: Path) -> list[tuple[str, int, str, str | None]]:
+    """(language, line of the opening fence, dedented body, reason if marked not run)."""
+    text = doc.read_text(encoding="utf-8")
+    found = []
+    for m in FENCE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marked = NOT_RUN.search(before)
+        body = textwrap.dedent(m.group("body"))
+        found.append((m.group("lang"), line, body, marked and marked.group("why")))
+    return found
+
+
+def python_docs() -> list[Path]:
+    return [d for d in DOCS if any(lang == "python" for lang, *_ in blocks(d))]
+
+
+RUNNER = """
+import sys, json
+blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+ns = {"__name__": "__main__"}
+for name, source in blocks:
+    exec(compile(source, name, "exec"), ns)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", python_docs(), ids=rel)
+def test_python_examples_run_outside_the_checkout(doc, tmp_path):
+    runnable, skipped = [], []
+    for lang, line, body, why in blocks(doc):
+        if lang != "python":
+            continue
+        (skipped if why else runnable).append((f"{rel(doc)}:{line}", why or body))
+    cells = tmp_path / "blocks.json"
+    cells.write_text(json.dumps(runnable), encoding="utf-8")
+    work = tmp_path / "work"  # the example's own folder: its outputs land here
+    work.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(cells)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "TRUSTSIM_THREADS": "1"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"an example of {rel(doc)} failed:\n{proc.stderr[-3000:]}"
+    if skipped:
+        pytest.skip("; ".join(f"{name} not run: {why}" for name, why in skipped))
+
+
+def test_the_runner_cannot_see_the_checkout(tmp_path):
+    """The folder the examples run in does not expose the checkout's folders by name, so an
+    example that imports ``sim`` or ``analysis`` (names a wheel does not have) fails."""
+    cells = tmp_path / "blocks.json"
+    cells.write_text(json.dumps([["x.md:1", "import sim.loader"]]), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(cells)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
+    assert proc.returncode != 0 and "No module named 'sim'" in proc.stderr
+
+
+def command_lines() -> list[tuple[str, str]]:
+    """(where, argument string) of every trustsim command shown in a shell or text block."""
+    found = []
+    for doc in DOCS:
+        for lang, line, body, _ in blocks(doc):
+            if lang not in SHELL:
+                continue
+            for i, raw in enumerate(body.splitlines()):
+                for part in re.split(r"\s*&&\s*", raw.split(" #", 1)[0].strip()):
+                    m = CLI.match(part)
+                    if m:
+                        found.append((f"{rel(doc)}:{line + 1 + i}", m.group("cmd"), m["args"]))
+    return found
+
+
+def parse(args: list[str]) -> tuple[int, str]:
+    from trustsim.cli import build_parser
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            build_parser().parse_args(args)
+        except SystemExit as exc:
+            return int(exc.code or 0), err.getvalue()
+    return 0, ""
+
+
+def options(command: str) -> set[str]:
+    """The option strings of one trustsim command (empty for an unknown command)."""
+    import argparse
+
+    from trustsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parser = sub.choices.get(command)
+    return set(parser._option_string_actions) if parser else set()
+
+
+def test_every_command_shown_exists_with_its_options():
+    lines = command_lines()
+    assert len(lines) > 20, "the documents show commands; the extraction found too few"
+    bad = []
+    for where, cmd, args in lines:
+        argv = shlex.split(args)
+        if cmd == "./dev" and argv[:1] == ["test"]:
+            continue  # pytest's options, not trustsim's
+        if cmd == "./dev" and not argv:
+            argv = ["run"]
+        if "[" in args:  # a synopsis (`sweep EXPERIMENT [--out DIR] ...`): its options exist
+            unknown = sorted(set(re.findall(r"--[\w-]+", args)) - options(argv[0]))
+            if unknown:
+                bad.append(f"{where}: {cmd} {args}\n    no such option: {', '.join(unknown)}")
+            continue
+        code, err = parse(argv)
+        if code != 0:
+            bad.append(f"{where}: {cmd} {args}\n    {err.strip().splitlines()[-1]}")
+    assert not bad, "commands in the documents that trustsim does not accept:\n" + "\n".join(bad)
+
+
+def test_the_command_check_catches_a_wrong_option():
+    assert parse(["run", "baseline", "--steps", "5"])[0] == 0
+    code, err = parse(["run", "baseline", "--stepz", "5"])
+    assert code == 2 and "--stepz" in err
+    assert parse(["swep", "ring_grid"])[0] == 2
+    assert "--workers" in options("sweep") and "--stepz" not in options("run")
+
+
+PATH = re.compile(
+    r"(?<![\w./-])((?:sim|analysis|tests|benchmarks|scripts|docs|scenarios|notebooks)/[\w./-]*[\w/])"
+)
+
+
+def test_every_path_named_in_the_documents_exists():
+    sources = [*DOCS, ROOT / "dev", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    missing = []
+    for src in sources:
+        text = src.read_text(encoding="utf-8")
+        if src.suffix == ".ipynb":
+            cells = json.loads(text)["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        for name in sorted(set(PATH.findall(text))):
+            if "<" in name or "*" in name:  # a pattern, not a file
+                continue
+            if not (ROOT / name).exists() and not (src.parent / name).exists():
+                missing.append(f"{rel(src)}: {name}")
+    assert not missing, "paths named but not in the repository:\n" + "\n".join(missing)
+
+
+def test_performance_page_matches_its_results_files():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from performance_doc import DOC, render
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    text = DOC.read_text(encoding="utf-8")
+    assert "<!-- results:" in text
+    assert render(text) == text, (
+        "docs/PERFORMANCE.md differs from benchmarks/results/*.json: "
+        "run .venv/bin/python benchmarks/performance_doc.py"
+    )
+
+
+def test_architecture_names_every_module():
+    """docs/ARCHITECTURE.md says where things are: a new module must be added there."""
+    rows = [
+        line
+        for line in (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    ]
+    missing = []
+    for package in ("sim", "analysis"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            name = path.relative_to(ROOT / package).as_posix()
+            folder = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
+            named = any(
+                f"`{name}`" in row or (f"`{path.name}`" in row and f"`{folder}" in row)
+                for row in rows
+            )
+            if not named:
+                missing.append(f"{package}/{name}")
+    assert not missing, "modules docs/ARCHITECTURE.md does not place:\n" + "\n".join(missing)
