@@ -231,3 +231,35 @@ def test_architecture_names_every_module():
             if not named:
                 missing.append(f"{package}/{name}")
     assert not missing, "modules docs/ARCHITECTURE.md does not place:\n" + "\n".join(missing)
+
+
+DOTTED = re.compile(r"(?<![\w.])trustsim(?:\.[A-Za-z_]\w*)+")
+
+
+def resolves(name: str) -> bool:
+    """Whether ``trustsim.a.b.c`` is a module, or an attribute of the longest module prefix."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_every_dotted_name_in_the_documents_exists():
+    missing = []
+    for doc in DOCS:
+        for name in sorted(set(DOTTED.findall(doc.read_text(encoding="utf-8")))):
+            if not resolves(name.rstrip(".")):
+                missing.append(f"{rel(doc)}: {name}")
+    assert not missing, "names the documents use that trustsim does not have:\n" + "\n".join(
+        missing
+    )
