@@ -61,14 +61,16 @@ class Recorder:
     """Notes the load and time at its creation; ``write`` stores the figures with them."""
 
     def __init__(self, name: str) -> None:
+        from trustsim.runtime.provenance import provenance
+
         self.name = name
         self.load_before = load_average()
         self.started = dt.datetime.now(dt.UTC)
+        self.provenance = provenance()  # the code measured: as it is at the start
+        self.tree_clean = _tree_clean()
 
     def write(self, figures: dict[str, object], folder: Path = RESULTS) -> Path:
-        from trustsim.runtime.provenance import provenance
-
-        prov = provenance()
+        prov = self.provenance
         record = {
             "benchmark": self.name,
             "command": " ".join(
@@ -81,7 +83,7 @@ class Recorder:
             "load_after": load_average(),
             "trustsim": prov["trustsim"],
             "git_commit": prov["git_commit"],
-            "tree_clean": _tree_clean(),
+            "tree_clean": self.tree_clean,
             "threads": os.environ.get("TRUSTSIM_THREADS", "1"),
             "figures": figures,
         }
