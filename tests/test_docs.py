@@ -263,3 +263,54 @@ def test_every_dotted_name_in_the_documents_exists():
     assert not missing, "names the documents use that trustsim does not have:\n" + "\n".join(
         missing
     )
+
+
+@pytest.fixture
+def bench_modules():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import performance_doc
+        import record
+
+        yield performance_doc, record
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_a_results_file_records_machine_load_date_and_commit(bench_modules, tmp_path):
+    _, record = bench_modules
+    path = record.Recorder("engines").write({"x": 1.5}, folder=tmp_path)
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    assert rec["figures"] == {"x": 1.5} and rec["benchmark"] == "engines"
+    assert rec["machine"]["cores"] >= 1 and rec["machine"]["memory_gib"] > 0
+    assert rec["machine"]["cpu"] != "unknown"
+    assert len(rec["load_before"]) == 3 and len(rec["load_after"]) == 3
+    assert rec["date"][:2] == "20" and re.fullmatch(r"[0-9a-f]{40}", rec["git_commit"])
+
+
+def test_a_table_is_made_from_its_results_file_alone(bench_modules, tmp_path):
+    performance_doc, record = bench_modules
+    text = "a\n<!-- results:engines -->\nstale 123\n<!-- /results -->\nb\n"
+    assert "Not measured yet" in performance_doc.render(text, tmp_path)
+    rows = [
+        {
+            "engine": "core, 1 thread",
+            "threads": 1,
+            "seconds": 0.05,
+            "rate": 12.34e6,
+            "vs_mesa": 80.2,
+        },
+        {"engine": "mesa", "threads": 1, "seconds": 4.0, "rate": 0.154e6, "vs_mesa": 1.0},
+    ]
+    figures = {"customers": 10_000, "steps": 60, "seed": 1, "engines": rows}
+    record.Recorder("engines").write(
+        {**figures, "identical": False, "warm_start_s": 1.234}, folder=tmp_path
+    )
+    out = performance_doc.render(text, tmp_path)
+    assert out.startswith("a\n<!-- results:engines -->\n") and out.endswith(
+        "<!-- /results -->\nb\n"
+    )
+    assert "stale 123" not in out
+    assert "| core, 1 thread | 0.05 s | 12.34 M | 80x |" in out
+    assert "**not identical**" in out and "1.23 s" in out
+    assert "benchmarks/results/engines.json" in out and "load average" in out
