@@ -57,6 +57,13 @@ def _tree_clean() -> bool | None:
     return out.stdout.strip() == ""
 
 
+def script_name(argv0: str | None = None) -> str:
+    """The running script as the repository names it (benchmarks/x.py), however started."""
+    path = Path(argv0 or sys.argv[0]).resolve()
+    root = RESULTS.parent.parent
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
 class Recorder:
     """Notes the load and time at its creation; ``write`` stores the figures with them."""
 
@@ -73,9 +80,7 @@ class Recorder:
         prov = self.provenance
         record = {
             "benchmark": self.name,
-            "command": " ".join(
-                [Path(sys.argv[0]).relative_to(Path.cwd(), walk_up=True).as_posix()] + sys.argv[1:]
-            ),
+            "command": " ".join([script_name(), *sys.argv[1:]]),
             "date": self.started.isoformat(timespec="seconds"),
             "seconds": round((dt.datetime.now(dt.UTC) - self.started).total_seconds(), 1),
             "machine": machine(),

@@ -288,6 +288,15 @@ def test_a_results_file_records_machine_load_date_and_commit(bench_modules, tmp_
     assert rec["date"][:2] == "20" and re.fullmatch(r"[0-9a-f]{40}", rec["git_commit"])
 
 
+def test_a_results_file_names_the_script_however_it_was_started(bench_modules, monkeypatch):
+    _, record = bench_modules
+    monkeypatch.chdir(ROOT)
+    assert record.script_name("benchmarks/bench_engines.py") == "benchmarks/bench_engines.py"
+    monkeypatch.chdir(ROOT / "docs")
+    assert record.script_name("../benchmarks/bench_scale.py") == "benchmarks/bench_scale.py"
+    assert record.script_name(str(ROOT / "benchmarks" / "x.py")) == "benchmarks/x.py"
+
+
 def test_a_table_is_made_from_its_results_file_alone(bench_modules, tmp_path):
     performance_doc, record = bench_modules
     text = "a\n<!-- results:engines -->\nstale 123\n<!-- /results -->\nb\n"
