@@ -74,9 +74,14 @@ def table(head: list[str], rows: list[list[str]], right: int = 1) -> list[str]:
     ]
 
 
+def per_second(rate: float) -> str:
+    """12.34 M, 149 k: a rate with its digits kept at either scale."""
+    return f"{rate / 1e6:.2f} M" if rate >= 1e6 else f"{rate / 1e3:.0f} k"
+
+
 def engines(f: dict) -> list[str]:
     rows = [
-        [r["engine"], f"{r['seconds']:.2f} s", f"{r['rate'] / 1e6:.2f} M", f"{r['vs_mesa']:.0f}x"]
+        [r["engine"], f"{r['seconds']:.2f} s", per_second(r["rate"]), f"{r['vs_mesa']:.0f}x"]
         for r in f["engines"]
     ]
     same = "identical" if f["identical"] else "**not identical**"
