@@ -65,6 +65,8 @@ EXTRAS = {
     "distributed": "cluster",
     "playwright": "test",
     "pyabc": "calibration",
+    "lifetimes": "data",
+    "autograd": "data",
 }
 
 
