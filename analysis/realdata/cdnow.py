@@ -26,8 +26,12 @@ START = dt.date(1997, 1, 1)  # day 0, the first day of week 1
 SPLIT = START + dt.timedelta(days=7 * CALIBRATION_WEEKS)  # first hold-out day: 1 October 1997
 END = START + dt.timedelta(days=7 * TOTAL_WEEKS - 1)  # 30 June 1998, the last day of week 78
 FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
-# columns of each layout: (fields per line, index of the customer id, of the date)
-LAYOUT = {"sample": (5, 1, 2), "master": (4, 0, 1)}
+# each layout's fields: "id" whole numbers (the first "id" of the sample is the master
+# file's id, the second the customer's), "date" YYYYMMDD, "count" whole, "amount" a number
+LAYOUT = {
+    "sample": ("master id", "customer id", "date", "count", "amount"),
+    "master": ("customer id", "date", "count", "amount"),
+}
 MASTER_HEADER = "customer_id"
 
 
@@ -97,24 +101,30 @@ def _damaged(path: Path, line: int, what: str) -> DamagedFile:
     )
 
 
-def _parse_line(path: Path, number: int, fields: list[str], layout: tuple[int, int, int]):
-    size, at_id, at_date = layout
-    if len(fields) != size:
-        raise _damaged(path, number, f"{len(fields)} fields, expected {size}")
-    if not fields[at_id].isdigit():
-        raise _damaged(path, number, f"customer id {fields[at_id]!r} is not a whole number")
-    try:
-        date = _parse_date(fields[at_date])
-    except ValueError:
-        raise _damaged(path, number, f"date {fields[at_date]!r} is not a YYYYMMDD date") from None
-    if not START <= date <= END:
-        raise _damaged(path, number, f"date {date} is outside the panel ({START} to {END})")
-    for value in fields[at_date + 1 :]:
+def _check_field(path: Path, number: int, kind: str, value: str) -> None:
+    if kind == "date":
+        try:
+            date = _parse_date(value)
+        except ValueError:
+            raise _damaged(path, number, f"date {value!r} is not a YYYYMMDD date") from None
+        if not START <= date <= END:
+            raise _damaged(path, number, f"date {date} is outside the panel ({START} to {END})")
+    elif kind == "amount":
         try:
             float(value)
         except ValueError:
-            raise _damaged(path, number, f"{value!r} is not a number") from None
-    return int(fields[at_id]), (date - START).days
+            raise _damaged(path, number, f"amount {value!r} is not a number") from None
+    elif not value.isdigit():
+        raise _damaged(path, number, f"{kind} {value!r} is not a whole number")
+
+
+def _parse_line(path: Path, number: int, fields: list[str], layout: tuple[str, ...]):
+    if len(fields) != len(layout):
+        raise _damaged(path, number, f"{len(fields)} fields, expected {len(layout)}")
+    for kind, value in zip(layout, fields):
+        _check_field(path, number, kind, value)
+    customer, date = fields[layout.index("customer id")], fields[layout.index("date")]
+    return int(customer), (_parse_date(date) - START).days
 
 
 def read_panel(path: Path, which: str = "sample") -> Panel:

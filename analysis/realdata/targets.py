@@ -42,16 +42,11 @@ PRIORS = {
 SETTINGS = {
     "id": "cdnow",
     "scenario": "../realdata/cdnow_market.toml",
-    # weeks 1-39 only, on a 2,000-customer market (the cohort is some 220 customers a run)
-    "set": [
-        f"run.steps={CALIBRATION_WEEKS}",
-        "population.n_customers=2000",
-        "population.n_salespeople=80",
-    ],
+    "set": [f"run.steps={CALIBRATION_WEEKS}"],  # the model never runs past week 39 here
     "replicates": 2,
     "master_seed": 22,
-    "population_size": 100,
-    "budget": 2400,
+    "population_size": 150,
+    "budget": 6000,
     "quick_population_size": 12,
     "quick_budget": 120,
     "screen_runs": 12,
