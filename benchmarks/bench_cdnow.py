@@ -44,8 +44,10 @@ def main() -> None:
         subprocess.run(cmd, check=True, cwd=ROOT)
         wall = time.perf_counter() - start
         errors = pd.read_csv(Path(tmp) / "errors.csv").set_index("predictor")
-    print(f"trustsim predict cdnow: {wall:.1f} s wall, {os.cpu_count()} cores, load {before} "
-          f"before / {load_average()} after")
+    print(
+        f"trustsim predict cdnow: {wall:.1f} s wall, {os.cpu_count()} cores, load {before} "
+        f"before / {load_average()} after"
+    )
     print(errors.to_string())
     for ref in ("BG/NBD (published)", "BG/NBD (fitted)"):
         r = errors.loc["model"] / errors.loc[ref]

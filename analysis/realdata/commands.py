@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the cohort scenario: a TOML file or a shipped name from scenarios/realdata/ "
         "(default: cdnow, the calibrated one; cdnow_market: the baseline market)",
     )
-    p.add_argument("--seeds", type=int, help="model runs, one per seed (default: 10; at least 1)")
+    p.add_argument("--seeds", type=int, help="model runs, one per seed (default: 10; 1 to 1000)")
     p.add_argument("--out", type=Path, help="folder (default: out/predict/cdnow)")
     p.set_defaults(func=cmd_predict)
 
@@ -76,7 +76,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     panel = _panel(args)
     print("\n".join(cdnow.describe(panel)))
     if args.write_targets is not None:
-        text = targets_text(panel)
+        text = targets_text(panel, args.write_targets)
         with output_errors("writing the targets file", args.write_targets):
             atomic_write(args.write_targets, lambda p: p.write_text(text, encoding="utf-8"))
         print(f"targets (weeks 1-39 only) -> {args.write_targets}")
@@ -84,6 +84,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 DEFAULT_SCENARIO = "cdnow"
+MAX_SEEDS = 1000
 
 
 def scenario_path(name: str) -> Path:
@@ -102,8 +103,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from trustsim.runtime.files import make_folder
 
     seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
-    if seeds < 1:
-        raise UsageError(f"--seeds {seeds}: give at least 1 (the report uses 10 or more)")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise UsageError(
+            f"--seeds {seeds}: give a whole number from 1 to {MAX_SEEDS} (the report uses 10)"
+        )
     source = scenario_path(args.scenario or DEFAULT_SCENARIO)
     scenario = load_scenario(source, ["run.history=true"])
     panel = _panel(args)

@@ -12,6 +12,8 @@ exactly the rows it was computed from.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +24,9 @@ from trustsim.analysis.measures.cohort import (
     week_name,
 )
 from trustsim.analysis.realdata.cdnow import Panel
+from trustsim.loader import SCENARIO_DIR
+
+MARKET = SCENARIO_DIR / "realdata" / "cdnow_market.toml"  # the calibration's base scenario
 
 SOURCE = (
     "CDNOW {which} panel (Fader, Hardie & Lee 2005, Marketing Science 24(2); the lifetimes "
@@ -41,7 +46,6 @@ PRIORS = {
 }
 SETTINGS = {
     "id": "cdnow",
-    "scenario": "../realdata/cdnow_market.toml",
     "set": [f"run.steps={CALIBRATION_WEEKS}"],  # the model never runs past week 39 here
     "replicates": 2,
     "master_seed": 22,
@@ -107,8 +111,18 @@ def _value(v: object) -> str:
     return repr(v)
 
 
-def targets_text(panel: Panel) -> str:
-    """The whole targets file (TOML) of ``panel``'s weeks 1-39."""
+def market_path(where: Path) -> str:
+    """The base scenario as a path relative to the targets file at ``where`` (the form a
+    targets file reads), or absolute when no relative path leads there."""
+    try:
+        return Path(os.path.relpath(MARKET, Path(where).resolve().parent)).as_posix()
+    except ValueError:  # another drive
+        return MARKET.as_posix()
+
+
+def targets_text(panel: Panel, where: Path) -> str:
+    """The whole targets file (TOML) of ``panel``'s weeks 1-39, to be written at ``where``."""
+    settings = {"id": SETTINGS["id"], "scenario": market_path(where), **SETTINGS}
     lines = [
         "# CDNOW calibration targets, written by `trustsim data cdnow --write-targets`",
         "# from weeks 1-39 only (1 January to 30 September 1997). docs/REAL_DATA.md.",
@@ -116,7 +130,7 @@ def targets_text(panel: Panel) -> str:
         f"{panel.calibration_sha256()}",
         "",
         "[calibration]",
-        *(f"{k} = {_value(v)}" for k, v in SETTINGS.items()),
+        *(f"{k} = {_value(v)}" for k, v in settings.items()),
         "",
         "[priors]",
         *(f'"{k}" = [{lo}, {hi}]  # {why}' for k, (lo, hi, why) in PRIORS.items()),

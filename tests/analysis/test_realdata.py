@@ -51,6 +51,8 @@ def test_the_sample_holds_the_published_panel():
 
 
 def test_targets_come_from_weeks_1_to_39_only(tmp_path):
+    from trustsim.analysis.calibration.targets import load_targets
+
     # The same file from the whole panel and from the panel cut at 30 September 1997.
     cut = [line for line in sample_lines() if line.split()[2] <= "19970930"]
     assert len(cut) < len(sample_lines())
@@ -59,6 +61,7 @@ def test_targets_come_from_weeks_1_to_39_only(tmp_path):
     folder = folder_with(tmp_path, cut)
     assert main(["data", "cdnow", "--data", str(folder), "--write-targets", str(short)]) == 0
     assert whole.read_text() == short.read_text()
+    assert load_targets(whole).base.population.n_customers == 2000  # its base resolves
     # ...and a change inside weeks 1-39 does change it (the test can fail)
     moved = [cut[0].replace("19970101", "19970102"), *cut[1:]]
     (folder / "CDNOW_sample.txt").write_text("".join(moved), encoding="ascii")
@@ -70,7 +73,7 @@ def test_the_shipped_targets_file_is_what_the_command_writes():
     from trustsim.analysis.calibration.targets import TARGETS_DIR, load_targets
 
     shipped = TARGETS_DIR / "cdnow.toml"
-    assert shipped.read_text(encoding="utf-8") == targets_text(cdnow.load())
+    assert shipped.read_text(encoding="utf-8") == targets_text(cdnow.load(), shipped)
     t = load_targets(shipped)
     assert [x.statistic for x in t.targets][:2] == [share_name(0), share_name(1)]
     shares = [x for x in t.targets if x.statistic.startswith("cohort_share")]
@@ -202,6 +205,7 @@ def test_predict_writes_the_tables_report_and_errors(tmp_path, capsys):
     assert "data:image/png;base64," in page and "BG/NBD (published)" in page
 
 
-def test_predict_refuses_no_seeds(capsys):
-    (msg,) = errors(capsys, "predict", "cdnow", "--seeds", "0")
-    assert "--seeds 0" in msg
+@pytest.mark.parametrize("seeds", ["0", "-3", "1001"])
+def test_predict_refuses_a_seed_count_out_of_range(capsys, seeds):
+    (msg,) = errors(capsys, "predict", "cdnow", "--seeds", seeds)
+    assert f"--seeds {seeds}" in msg and "1 to 1000" in msg
