@@ -8,7 +8,8 @@ the panel's cohort size. Tables and errors:
 * histogram: customers with 0..6, 7+ repeat purchases in weeks 1-39;
 * conditional: mean repeat purchases in weeks 40-78 by that class;
 * errors: hold-out MAPE of cumulative tracking (weeks 40-78, percent), MAE of the
-  conditional expectations over x = 0..7+ (unweighted, as the paper's figure shows them)
+  conditional expectations over x = 0..7+ (unweighted, as the paper's figure shows them;
+  over the classes the model's cohort fills, the same classes for every predictor)
   and the histogram's chi-square (7 degrees of freedom, classes 0..7+), for the model and
   for BG/NBD at the published and at the fitted parameters.
 """
@@ -94,10 +95,9 @@ def mape(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.mean(np.abs(p - a) / a) * 100)
 
 
-def mae(predicted: np.ndarray, actual: np.ndarray) -> float:
-    """Mean absolute error over the classes both have (an empty class has no mean)."""
-    both = ~(np.isnan(predicted) | np.isnan(actual))
-    return float(np.mean(np.abs(predicted[both] - actual[both]))) if both.any() else np.nan
+def mae(predicted: np.ndarray, actual: np.ndarray, classes: np.ndarray) -> float:
+    """Mean absolute error over ``classes`` (a boolean mask of x = 0..7+)."""
+    return float(np.mean(np.abs(predicted[classes] - actual[classes]))) if classes.any() else np.nan
 
 
 def chi_square(expected: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
@@ -143,6 +143,11 @@ def compare(panel: Panel, model: ModelCohort) -> Comparison:
             "bgnbd": fitted.histogram,
         }
     )
+    # Every predictor is judged on the same classes: those the model's cohort has customers
+    # in (a class it never fills has no model mean; dropping it only for the model would
+    # flatter it). ``conditional_classes`` says how many of the 8 that is.
+    actual_means = actual_cond["mean"].to_numpy()
+    classes = ~(np.isnan(model.conditional) | np.isnan(actual_means))
     rows = []
     for name, cum, cond, hist in [
         ("model", model_cum, model.conditional, model.histogram * n),
@@ -153,7 +158,8 @@ def compare(panel: Panel, model: ModelCohort) -> Comparison:
             {
                 "predictor": name,
                 "holdout_mape_pct": mape(cum, actual_cum),
-                "conditional_mae": mae(cond, actual_cond["mean"].to_numpy()),
+                "conditional_mae": mae(cond, actual_means, classes),
+                "conditional_classes": int(classes.sum()),
                 "histogram_chi2": chi,
                 "histogram_p": p_value,
             }

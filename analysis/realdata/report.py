@@ -139,7 +139,8 @@ def report_md(c: Comparison, prov: dict) -> str:
             "",
             "Hold-out MAPE: mean absolute percentage error of cumulative repeat purchases, "
             "weeks 40-78. Conditional MAE: mean absolute error of mean weeks 40-78 purchases "
-            "over x = 0..7+. Histogram: Pearson chi-square over 0..7+ (7 df) against the "
+            "over the classes x = 0..7+ the model's cohort has customers in (the same "
+            "classes for every predictor; their number in conditional_classes). Histogram: Pearson chi-square over 0..7+ (7 df) against the "
             "actual counts.",
             "",
             _md_table(c.errors),

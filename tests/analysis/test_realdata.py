@@ -200,6 +200,11 @@ def test_predict_writes_the_tables_report_and_errors(tmp_path, capsys):
     holdout = tracking.iloc[39:]
     mape = (abs(holdout.model - holdout.actual) / holdout.actual).mean() * 100
     assert err.loc["model", "holdout_mape_pct"] == pytest.approx(mape)
+    # every predictor's conditional MAE is taken over the classes the model fills
+    filled = cond.model.notna()
+    assert (err.conditional_classes == filled.sum()).all()
+    gap = (cond.bgnbd - cond.actual).abs()[filled].mean()
+    assert err.loc["BG/NBD (fitted)", "conditional_mae"] == pytest.approx(gap)
     assert "x" in capsys.readouterr().out
     page = (out / "report.html").read_text()
     assert "data:image/png;base64," in page and "BG/NBD (published)" in page
