@@ -6,15 +6,13 @@ Runs (or resumes) `trustsim calibrate cdnow` (scenarios/targets/cdnow.toml, writ
 `trustsim data cdnow --write-targets`) into out/calibrations/cdnow; the calibration runs
 weeks 1-39 only. Its posterior median becomes scenarios/realdata/cdnow.toml, the same
 scenario run for 78 weeks, with a header saying how it was made (command, budget, commit,
-wall time, machine load); its posterior-predictive figure is copied to
-docs/img/cdnow_calibration.png. Then `trustsim predict cdnow` uses it.
+wall time, machine load). Then `trustsim predict cdnow` uses it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -59,7 +57,6 @@ def main() -> None:
         f"weeks {CALIBRATION_WEEKS + 1}-{TOTAL_WEEKS}.\n"
     )
     TARGET.write_text(made + text, encoding="utf-8")
-    shutil.copy(o.out / "predictive.png", ROOT / "docs/img/cdnow_calibration.png")
     print(f"wrote {TARGET} ({wall:.0f} s; report {o.out / 'report.md'})")
 
 
