@@ -51,7 +51,8 @@ def data_file(folder: Path | None, which: str = "sample") -> Path:
     base = wheel_folder() if folder is None else Path(folder)
     path = base / FILES[which]
     if folder is not None and not base.is_dir():
-        raise UsageError(f"--data {folder}: no such folder (it should hold {FILES[which]})")
+        what = "is a file, not a folder" if base.exists() else "no such folder"
+        raise UsageError(f"--data {folder}: {what} (give the folder that holds {FILES[which]})")
     if not path.is_file():
         raise UsageError(f"{path}: no such file (--data names a folder holding {FILES[which]})")
     return path

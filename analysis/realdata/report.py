@@ -7,13 +7,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from trustsim.analysis.calibration.report import _md_to_html, _plt
+from trustsim.analysis.calibration.report import _md_to_html, _plt, _version
 from trustsim.analysis.measures.cohort import CALIBRATION_WEEKS, MAX_X
 from trustsim.analysis.realdata import bgnbd
 from trustsim.analysis.realdata.cdnow import Panel
@@ -88,13 +87,6 @@ def _md_table(df: pd.DataFrame, digits: int = 3) -> str:
     rows = [" | ".join(df.columns), " | ".join("---" for _ in df.columns)]
     rows += [" | ".join(cell(v) for v in r) for r in df.itertuples(index=False)]
     return "\n".join(f"| {r} |" for r in rows)
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def provenance_record(

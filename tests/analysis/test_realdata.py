@@ -105,6 +105,8 @@ def test_a_damaged_line_is_one_error_naming_file_and_line(tmp_path, capsys, line
 def test_missing_folder_file_and_extra_are_one_line(tmp_path, capsys, monkeypatch):
     (msg,) = errors(capsys, "data", "cdnow", "--data", str(tmp_path / "nope"))
     assert "--data" in msg and "no such folder" in msg
+    (msg,) = errors(capsys, "data", "cdnow", "--data", str(SAMPLE))
+    assert "is a file, not a folder" in msg and "CDNOW_sample.txt" in msg
     (msg,) = errors(capsys, "data", "cdnow", "--data", str(tmp_path), "--master")
     assert "CDNOW_master.txt" in msg and "no such file" in msg
     real = importlib.util.find_spec
