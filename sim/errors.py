@@ -67,6 +67,8 @@ EXTRAS = {
     "distributed": "cluster",
     "playwright": "test",
     "pyabc": "calibration",
+    "lifetimes": "data",
+    "autograd": "data",
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trustsim.analysis.measures import cohort as C
 from trustsim.analysis.measures import hypotheses as H
 from trustsim.codes import COLD, INSIDER
 from trustsim.metrics import EV_TURNOVER, METRIC_HELP, METRICS
@@ -363,3 +364,44 @@ def _stranger_trust(v: RunView) -> float:
     cold = enc[enc.origin == COLD]
     first = cold.drop_duplicates(H.PAIR, keep="first")
     return _nan_if_empty(first.trust_before)
+
+
+# --- a real customer base: the focal firm's cohort (docs/REAL_DATA.md) -------------------
+
+_COHORT_CACHE: dict[str, object] = {}
+
+
+def focal_cohort(v: RunView) -> C.Cohort:
+    """The focal firm's first-quarter cohort of this run (computed once per event log)."""
+    if _COHORT_CACHE.get("events") is not v.events:
+        _COHORT_CACHE.update(events=v.events, cohort=C.model_cohort(H.trades(v.events)))
+    return _COHORT_CACHE["cohort"]
+
+
+def _share_stat(x: int) -> Callable[[RunView], float]:
+    def share(v: RunView) -> float:
+        c = focal_cohort(v)
+        return float(c.histogram()[x] / c.size) if c.size else float("nan")
+
+    return share
+
+
+def _week_stat(week: int) -> Callable[[RunView], float]:
+    def per_customer(v: RunView) -> float:
+        c = focal_cohort(v)
+        return float(c.weekly(week)[week - 1] / c.size) if c.size else float("nan")
+
+    return per_customer
+
+
+for _x in range(C.MAX_X + 1):
+    statistic(
+        C.share_name(_x),
+        f"share of the focal firm's cohort with {_x}{'+' if _x == C.MAX_X else ''} repeat "
+        f"purchases in weeks 1-{C.CALIBRATION_WEEKS} (docs/REAL_DATA.md)",
+    )(_share_stat(_x))
+for _w in range(1, C.CALIBRATION_WEEKS + 1):
+    statistic(
+        C.week_name(_w),
+        f"repeat purchases per customer of the focal firm's cohort in week {_w}",
+    )(_week_stat(_w))
