@@ -291,6 +291,128 @@ def _deep_gain(v: RunView) -> float:
     return _gap(tr.assign(gain=tr.te_after - tr.te_before), "depth", "gain", (3, 4, 5), (1, 2))
 
 
+# --- every loss path, censoring, burn-in ----------------------------------------------
+# The market starts empty: the statistics below read only events from BURN_IN_SHARE of the
+# run on (as metrics read only their last ``window`` steps), and estimate times to an event
+# with censoring (Kaplan-Meier, lifelines) instead of averaging the relationships that got
+# there.
+
+BURN_IN_SHARE = 0.25  # share of the run's steps left out of event statistics
+HORIZON = 26  # steps (half a year): the window in which a moved customer counts as lost
+
+
+def _last_step(v: RunView) -> int:
+    return int(v.timeseries["step"].iloc[-1])
+
+
+def settled(v: RunView) -> pd.DataFrame:
+    """The run's events after the burn-in."""
+    return H.since(v.events, round(BURN_IN_SHARE * _last_step(v)))
+
+
+def km_median(durations, observed) -> float:
+    """Kaplan-Meier median of durations with right censoring (NaN: not reached)."""
+    from lifelines import KaplanMeierFitter
+
+    durations = np.asarray(durations, dtype=float)
+    if durations.size < 5 or not np.any(observed):
+        return float("nan")
+    fit = KaplanMeierFitter().fit(durations, event_observed=np.asarray(observed, dtype=bool))
+    median = float(fit.median_survival_time_)
+    return median if np.isfinite(median) else float("nan")
+
+
+@statistic(
+    "median_trades_to_insider",
+    "H1/H8: Kaplan-Meier median number of trades from outsider to insider, pairs that never "
+    "crossed censored at the trades they made (after the burn-in; NaN: median not reached)",
+)
+def _median_to_insider(v: RunView) -> float:
+    first = H.encounters(v.events).groupby(H.PAIR).step.min()
+    fresh = first[first >= round(BURN_IN_SHARE * _last_step(v))].index  # met after it
+    cross = H.trades_to_cross(v.events).set_index(H.PAIR)
+    cross = cross[cross.index.isin(fresh)]
+    return km_median(cross.trades, cross.crossed)
+
+
+@statistic(
+    "turnover_loss_share",
+    f"H9: share of a departing salesperson's customers the firm lost within {HORIZON} weeks: "
+    "followed, or no trade with the old firm in that time (every path; after the burn-in; "
+    "moves too late to follow censored)",
+)
+def _turnover_loss(v: RunView) -> float:
+    moves = H.h9_turnover_loss(settled(v), _last_step(v), HORIZON)
+    return _nan_if_empty(moves.lost)
+
+
+@statistic(
+    "turnover_loss_slope",
+    f"H9 within a run: OLS slope of lost-within-{HORIZON}-weeks on personal minus "
+    "organizational trust at the move",
+)
+def _turnover_loss_slope(v: RunView) -> float:
+    moves = H.h9_turnover_loss(settled(v), _last_step(v), HORIZON)
+    return _ols_slope(moves.lost.to_numpy(), moves.personal_minus_org.to_numpy())
+
+
+@statistic(
+    "personal_minus_org_trust_at_move",
+    "H9 latent: mean personal minus organizational trust of a moving salesperson's customers "
+    "at the move (after the burn-in)",
+)
+def _personal_minus_org(v: RunView) -> float:
+    return _nan_if_empty(H.h9_turnover(settled(v)).personal_minus_org)
+
+
+@statistic(
+    "insider_loss_hazard",
+    "H11: insider relationships lost per insider-week, every exit path (fell out of the "
+    "ring, exit, breach exit, rival offer, handover, need met elsewhere); exposure from "
+    "becoming insider (after the burn-in) to the loss or the run's end",
+)
+def _insider_hazard(v: RunView) -> float:
+    last = _last_step(v)
+    spells = H.insider_spells(v.events, last)
+    spells = spells[spells.start >= round(BURN_IN_SHARE * last)]
+    weeks = (spells.end - spells.start).sum()
+    return float(spells.lost.sum() / weeks) if weeks > 0 else float("nan")
+
+
+@statistic(
+    "trust_decay_per_week",
+    "H10 durability: trust lost per week between a pair's consecutive trades (after the burn-in)",
+)
+def _decay(v: RunView) -> float:
+    return _nan_if_empty(H.between_trades(settled(v)).decay_per_week)
+
+
+@statistic(
+    "failure_loss_vs_honest",
+    "H10: trust lost at a failure (no breach) against an honest trade at the same "
+    "relationship age (after the burn-in)",
+)
+def _failure_loss(v: RunView) -> float:
+    return _nan_if_empty(H.shock_loss_vs_honest(settled(v), "failed"))
+
+
+@statistic(
+    "breach_loss_vs_honest",
+    "H10: trust lost at a breach against an honest trade at the same relationship age "
+    "(after the burn-in)",
+)
+def _breach_loss(v: RunView) -> float:
+    return _nan_if_empty(H.shock_loss_vs_honest(settled(v), "breach"))
+
+
+@statistic(
+    "gift_at_trade",
+    "H10 latent: mean gift stock in ability trust after a trade (after the burn-in)",
+)
+def _gift(v: RunView) -> float:
+    return _nan_if_empty(H.trades(settled(v)).gift)
+
+
 # --- calibration: stylized facts (issue 11; docs/CALIBRATION.md maps each to its source) -
 
 YEAR = 52  # steps: one step is one week (ODD 2)

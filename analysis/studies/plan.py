@@ -26,6 +26,10 @@ from trustsim.params import Scenario, flat, iter_fields
 
 MAIN_ROLES = ("control", "treatment", "ablation_control", "ablation_treatment")
 ROBUST_ROLES = ("robust_control", "robust_treatment")
+DOSE_ROLE = "dose"
+DOSE_KEY = (
+    10**7
+)  # without common seeds, dose level j's replicate r has key DOSE_KEY + j * ARM_KEY + r
 ROBUST_KEY = 10**8  # seed keys of robustness runs start here (main arms: replicate numbers)
 ARM_KEY = 10**6  # without common seeds, arm k's replicate r has key (k + 1) * ARM_KEY + r
 EXCLUDED = ("run.seed", "run.history")
@@ -42,7 +46,8 @@ class Point:
     data: dict[str, Any]  # the full nested scenario
     seeds: tuple[int, ...]
     window: int
-    statistic: str
+    statistics: tuple[str, ...]  # the study's outcome, latent and extras
+    dose_level: int = -1  # index into [dose] levels (role "dose"); -1 otherwise
 
 
 def lhs_values(study: Study, sizes: Sizes) -> pd.DataFrame:
@@ -79,7 +84,7 @@ def _with(data: dict[str, Any], values: dict[str, Any], steps_factor: float) -> 
 def study_points(study: Study, sizes: Sizes, first_id: int) -> list[Point]:
     """The study's design points, numbered from ``first_id``."""
     seed, common = study.spec.runs.master_seed, study.spec.runs.common_seeds
-    window, stat = study.spec.output.window, study.statistic
+    window, stat = study.spec.output.window, study.names
     arms = [study.control, study.treatment, *(study.ablation or ())]
     points = []
     for k, data in enumerate(arms):
@@ -94,6 +99,22 @@ def study_points(study: Study, sizes: Sizes, first_id: int) -> list[Point]:
                 tuple(run_seed(seed, key) for key in keys),
                 window,
                 stat,
+            )
+        )
+    for j, data in enumerate(study.doses):
+        # Common seeds: level j's replicate r shares its seed with every arm's replicate r.
+        keys = [r if common else DOSE_KEY + j * ARM_KEY + r for r in range(sizes.replicates)]
+        points.append(
+            Point(
+                first_id + len(points),
+                study.id,
+                DOSE_ROLE,
+                -1,
+                _with(data, {}, sizes.steps_factor),
+                tuple(run_seed(seed, key) for key in keys),
+                window,
+                stat,
+                j,
             )
         )
     for j, row in enumerate(lhs_values(study, sizes).to_dict("records")):
@@ -167,7 +188,7 @@ def experiment(
         Scenario(),
         tuple(Parameter(n, kinds[n], ()) for n in names),
         runs_table=table,
-        statistics=tuple((p.point_id, (p.statistic,), p.window) for p in points),
+        statistics=tuple((p.point_id, p.statistics, p.window) for p in points),
     )
     return exp, points
 
@@ -179,7 +200,13 @@ def points_frame(
     rows = []
     lhs = {s.id: lhs_values(s, s.sizes(quick, replicates)) for s in studies}
     for p in points:
-        row = {"point_id": p.point_id, "study": p.study, "role": p.role, "lhs_point": p.lhs_point}
+        row = {
+            "point_id": p.point_id,
+            "study": p.study,
+            "role": p.role,
+            "lhs_point": p.lhs_point,
+            "dose_level": p.dose_level,
+        }
         if p.lhs_point >= 0:
             row.update({f"lhs:{k}": v for k, v in lhs[p.study].iloc[p.lhs_point].items()})
         rows.append(row)
