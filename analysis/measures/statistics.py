@@ -149,12 +149,38 @@ def _gap(frame: pd.DataFrame, key: str, value: str, high, low) -> float:
     return float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
 
 
+# The market starts empty: study statistics read only events from BURN_IN_SHARE of the run
+# on (as metrics read only their last ``window`` steps); statistics of first encounters or
+# of whole relationships read only relationships begun after it (``fresh``).
+BURN_IN_SHARE = 0.25  # share of the run's steps left out of study statistics
+
+
+def _last_step(v: RunView) -> int:
+    return int(v.timeseries["step"].iloc[-1])
+
+
+def _burn_in(v: RunView) -> int:
+    return round(BURN_IN_SHARE * _last_step(v))
+
+
+def settled(v: RunView) -> pd.DataFrame:
+    """The run's events after the burn-in."""
+    return H.since(v.events, _burn_in(v))
+
+
+def fresh(v: RunView) -> pd.DataFrame:
+    """Every event of the relationships whose first encounter came after the burn-in."""
+    first = H.encounters(v.events).groupby(H.PAIR).step.min()
+    keep = first[first >= _burn_in(v)].index
+    return v.events[pd.MultiIndex.from_frame(v.events[H.PAIR]).isin(keep)]
+
+
 @statistic(
     "insider_gain_by_trades",
     "H1: share of trades ending with an insider ring at trade 6-10 minus at trade 1-2",
 )
 def _insider_gain(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     tr = tr.assign(insider=(tr.ring_after <= INSIDER).astype(float))  # family or insider
     return _gap(tr, "n_trades", "insider", range(6, 11), (1, 2))
 
@@ -164,14 +190,14 @@ def _insider_gain(v: RunView) -> float:
     "H2: (ability - character) logit coefficient of closing, young minus old relationships",
 )
 def _ability_early(v: RunView) -> float:
-    fit = H.h2_decision_by_age(v.events).set_index("age")
+    fit = H.h2_decision_by_age(settled(v)).set_index("age")
     diff = fit.beta_ability - fit.beta_character
     return float(diff.get("young", np.nan) - diff.get("old", np.nan))
 
 
 @statistic("cost_trust_slope", "H3: OLS slope of transaction cost per trade on trust at the trade")
 def _cost_slope(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     return _ols_slope(tr.cost.to_numpy(), tr.trust_before.to_numpy())
 
 
@@ -180,7 +206,7 @@ def _cost_slope(v: RunView) -> float:
     "H4: slope, over failed trades, of P(complaint, exit or warning) on trust at the failure",
 )
 def _failure_harm(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     f = tr[tr.failed == 1]
     harm = ((f.complained == 1) | (f.exited == 1) | (f.wom < 0)).astype(float)
     return _ols_slope(harm.to_numpy(), f.trust_before.to_numpy())
@@ -191,8 +217,17 @@ def _failure_harm(v: RunView) -> float:
     "H5: slope of P(switch) on trust at a competitor offer, holding the discount fixed",
 )
 def _switch_slope(v: RunView) -> float:
-    o = H.h5_offers(v.events)
+    o = H.h5_offers(settled(v))
     return _ols_slope(o.switched.to_numpy(), o.trust_before.to_numpy(), o.discount.to_numpy())
+
+
+def _breached_after_burn_in(v: RunView) -> pd.DataFrame:
+    """H6's rebuild table for relationships first breached after the burn-in."""
+    r = H.h6_rebuild(v.events)
+    tr = H.trades(v.events)
+    first = tr[tr.breach == 1].groupby(H.PAIR).step.min()
+    late = first[first >= _burn_in(v)].index
+    return r[pd.MultiIndex.from_frame(r[H.PAIR]).isin(late)] if len(r) else r
 
 
 @statistic(
@@ -201,7 +236,7 @@ def _switch_slope(v: RunView) -> float:
     "(not regained after as many trades counts as slower; too few trades since: left out)",
 )
 def _rebuild_slower(v: RunView) -> float:
-    r = H.h6_rebuild(v.events)
+    r = _breached_after_burn_in(v)
     r = r[r.trades_to_build.notna()]
     if r.empty:
         return float("nan")
@@ -223,7 +258,7 @@ def _rebuild_slower(v: RunView) -> float:
     "H6: share of breached relationships that regained their pre-breach trust in the run",
 )
 def _regain(v: RunView) -> float:
-    r = H.h6_rebuild(v.events)
+    r = _breached_after_burn_in(v)
     return float(r.trades_to_rebuild.notna().mean()) if len(r) else float("nan")
 
 
@@ -232,13 +267,13 @@ def _regain(v: RunView) -> float:
     "H7: first-encounter close rate of referred minus cold contacts",
 )
 def _referral_gap(v: RunView) -> float:
-    o = H.h7_origin(v.events).set_index("origin").first_close_rate
+    o = H.h7_origin(fresh(v)).set_index("origin").first_close_rate
     return float(o.get("referral", np.nan) - o.get("cold", np.nan))
 
 
 @statistic("asym_at_5", "H8: mean information asymmetry at a relationship's fifth trade")
 def _asym5(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     return _nan_if_empty(tr.loc[tr.n_trades == 5, "asym"])
 
 
@@ -254,7 +289,7 @@ def _follow(v: RunView) -> float:
 
 @statistic("trust_at_3", "H10: mean trust after a relationship's third trade")
 def _trust3(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     return _nan_if_empty(tr.loc[tr.n_trades == 3, "trust_after"])
 
 
@@ -263,14 +298,14 @@ def _trust3(v: RunView) -> float:
     "H10: mean trust lost at a failure or breach (trust before - after)",
 )
 def _shock(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     s = tr[(tr.failed == 1) | (tr.breach == 1)]
     return _nan_if_empty(s.trust_before - s.trust_after)
 
 
 @statistic("cold_first_close_rate", "H11: close rate of first encounters met by cold contact")
 def _cold_close(v: RunView) -> float:
-    return float(H.h11_culture(v.events).cold_first_close_rate.iloc[0])
+    return float(H.h11_culture(fresh(v)).cold_first_close_rate.iloc[0])
 
 
 @statistic(
@@ -286,28 +321,16 @@ def _insider_loss(v: RunView) -> float:
     "H12: character-trust gain per honest trade at need depth 3-5 minus depth 1-2",
 )
 def _deep_gain(v: RunView) -> float:
-    tr = H.trades(v.events)
+    tr = H.trades(settled(v))
     tr = tr[(tr.breach == 0) & (tr.failed == 0)]
     return _gap(tr.assign(gain=tr.te_after - tr.te_before), "depth", "gain", (3, 4, 5), (1, 2))
 
 
-# --- every loss path, censoring, burn-in ----------------------------------------------
-# The market starts empty: the statistics below read only events from BURN_IN_SHARE of the
-# run on (as metrics read only their last ``window`` steps), and estimate times to an event
-# with censoring (Kaplan-Meier, lifelines) instead of averaging the relationships that got
-# there.
+# --- every loss path, censoring ---------------------------------------------------------
+# Times to an event are estimated with censoring (Kaplan-Meier, lifelines) instead of
+# averaging the relationships that got there; losses count every path.
 
-BURN_IN_SHARE = 0.25  # share of the run's steps left out of event statistics
 HORIZON = 26  # steps (half a year): the window in which a moved customer counts as lost
-
-
-def _last_step(v: RunView) -> int:
-    return int(v.timeseries["step"].iloc[-1])
-
-
-def settled(v: RunView) -> pd.DataFrame:
-    """The run's events after the burn-in."""
-    return H.since(v.events, round(BURN_IN_SHARE * _last_step(v)))
 
 
 def km_median(durations, observed) -> float:
@@ -329,9 +352,9 @@ def km_median(durations, observed) -> float:
 )
 def _median_to_insider(v: RunView) -> float:
     first = H.encounters(v.events).groupby(H.PAIR).step.min()
-    fresh = first[first >= round(BURN_IN_SHARE * _last_step(v))].index  # met after it
+    met = first[first >= _burn_in(v)].index  # met after the burn-in
     cross = H.trades_to_cross(v.events).set_index(H.PAIR)
-    cross = cross[cross.index.isin(fresh)]
+    cross = cross[cross.index.isin(met)]
     return km_median(cross.trades, cross.crossed)
 
 
@@ -374,7 +397,7 @@ def _personal_minus_org(v: RunView) -> float:
 def _insider_hazard(v: RunView) -> float:
     last = _last_step(v)
     spells = H.insider_spells(v.events, last)
-    spells = spells[spells.start >= round(BURN_IN_SHARE * last)]
+    spells = spells[spells.start >= _burn_in(v)]
     weeks = (spells.end - spells.start).sum()
     return float(spells.lost.sum() / weeks) if weeks > 0 else float("nan")
 

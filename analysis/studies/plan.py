@@ -160,6 +160,12 @@ def experiment(
 ) -> tuple[Experiment, list[Point]]:
     """One experiment listing every run of every study (the sweep of a study report)."""
     points = all_points(studies, quick, replicates)
+    return _experiment(points, studies, out, quick, replicates, {}), points
+
+
+def _experiment(
+    points: list[Point], studies: list[Study], out: Path, quick: bool, replicates, extra: dict
+) -> Experiment:
     flats = [flat(validate(p.data, f"{p.study} [{p.role}]")) for p in points]
     names = _columns(flats)
     kinds = {f"{s}.{k}": f.annotation for s, k, f in iter_fields()}
@@ -173,6 +179,7 @@ def experiment(
             "studies": [{"id": s.id, "file": str(s.path), "text": s.text} for s in studies],
             "sizes": {s.id: asdict(s.sizes(quick, replicates)) for s in studies},
             "quick": quick,
+            **extra,
         },
         ensure_ascii=False,
         indent=1,
@@ -181,7 +188,7 @@ def experiment(
         design=Design(method="grid", parameters={n: [] for n in names}),
         output=ExpOutput(metrics=[]),
     )
-    exp = Experiment(
+    return Experiment(
         out / "studies.json",
         text,
         spec,
@@ -190,7 +197,48 @@ def experiment(
         runs_table=table,
         statistics=tuple((p.point_id, p.statistics, p.window) for p in points),
     )
-    return exp, points
+
+
+CONFIRM_ROLES = ("confirm_control", "confirm_treatment")
+CONFIRM_KEY = 2 * 10**8  # seed keys of confirmation runs (fresh seeds, not the search's)
+CONFIRM_REPLICATES = 10  # at most, per arm (quick: the quick replicates)
+
+
+def confirm_experiment(
+    studies: list[Study],
+    candidates: dict[str, dict[str, Any]],
+    out: Path,
+    quick: bool,
+    replicates: int | None,
+) -> tuple[Experiment, list[Point]]:
+    """Both arms of each study again at its candidate falsifying setting, on fresh seeds:
+    the targeted search's confirmation runs (a second sweep, resumable like the first)."""
+    points: list[Point] = []
+    for study in studies:
+        if study.id not in candidates:
+            continue
+        sizes = study.sizes(quick, replicates)
+        n = min(sizes.replicates, CONFIRM_REPLICATES)
+        seeds = tuple(run_seed(study.spec.runs.master_seed, CONFIRM_KEY + r) for r in range(n))
+        for k, data in enumerate((study.control, study.treatment)):
+            points.append(
+                Point(
+                    len(points),
+                    study.id,
+                    CONFIRM_ROLES[k],
+                    -1,
+                    _with(data, candidates[study.id], sizes.steps_factor),
+                    seeds,
+                    study.spec.output.window,
+                    (study.statistic,),
+                )
+            )
+    named = {k: {n: _plain(v) for n, v in c.items()} for k, c in candidates.items()}
+    return _experiment(points, studies, out, quick, replicates, {"confirm": named}), points
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 def points_frame(

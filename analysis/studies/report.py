@@ -209,28 +209,59 @@ def _texts(study: Study, row: dict) -> dict[str, str]:
         else "no robustness points"
     )
     if row["kind"] == "finding" and row["robust_points"]:
-        texts["Falsifiability"] = (
-            f"the effect vanishes or reverses at {row['falsifier']} (effect "
-            f"{fmt(row['falsifier_effect'])})"
-            if row["falsifier"]
-            else "no sampled setting gave an effect of the other sign or zero, within the "
-            "ranges searched"
-        )
+        texts["Falsifiability"] = _falsifiability(row, level)
     return texts
 
 
-def _sections(studies: list[Study], summary: pd.DataFrame, figures: dict) -> list[dict]:
+def _also(extras: pd.DataFrame | None, sid: str) -> str:
+    """The file's further statistics (``study.report``), per arm with a 95 % interval."""
+    if extras is None or extras.empty:
+        return ""
+    mine = extras[extras.study == sid]
+    parts = [
+        f"`{r['statistic']}` {r['role']} {fmt(r['mean'])} [{fmt(r['ci_low'])}, "
+        f"{fmt(r['ci_high'])}] (n = {int(r['n'])})"
+        for r in mine.to_dict("records")
+    ]
+    return "; ".join(parts)
+
+
+def _falsifiability(row: dict, level: str) -> str:
+    """Where the effect vanishes or reverses: the targeted search's confirmed setting."""
+    if not row["falsifier_tried"]:
+        return (
+            "no setting in the ranges searched (the sampled points, and the corner a linear "
+            "fit of their effects points to) gave an effect of zero or the other sign"
+        )
+    there = (
+        f"effect {fmt(row['falsifier_effect'])}, {level} CI {_ci(row, 'falsifier_')}, "
+        f"{row['falsifier_outcome']}, both arms run there on fresh seeds"
+    )
+    if row["falsifier"]:
+        return f"the effect vanishes or reverses at {row['falsifier']} ({there})"
+    return (
+        f"none found within the ranges searched: the best candidate, {row['falsifier_tried']}, "
+        f"still gave {there}"
+    )
+
+
+def _sections(
+    studies: list[Study], summary: pd.DataFrame, figures: dict, extras=None
+) -> list[dict]:
     """Per study, in the summary's order: the text blocks both renderers lay out."""
     by_id = {s.id: s for s in studies}
     out = []
     for row in summary.to_dict("records"):
         study = by_id[row["id"]]
+        texts = _texts(study, row)
+        if also := _also(extras, study.id):
+            texts["Also measured (mean over replicates, 95 % interval)"] = also
         out.append(
             {
                 "study": study,
                 "row": row,
                 "design": _design(study, row),
-                "texts": _texts(study, row),
+                "texts": texts,
                 "figures": figures[study.id],
             }
         )
@@ -380,6 +411,7 @@ def write_report(
     reps: pd.DataFrame,
     rob: pd.DataFrame,
     meta: dict,
+    extras: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
     from trustsim.analysis.studies.stats import driver
 
@@ -399,7 +431,7 @@ def write_report(
         if dose is not None:
             figs["dose"] = dose
         figures[study.id] = figs
-    sections = _sections(studies, summary, figures)
+    sections = _sections(studies, summary, figures, extras)
     md = render_md(summary, sections, {**meta, "_out": out})
     page = render_html(summary, sections, meta)
     atomic_write(out / "report.md", lambda p: p.write_text(md, encoding="utf-8"))

@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from trustsim.analysis.studies import stats as S
-from trustsim.analysis.studies.plan import DOSE_ROLE, experiment, points_frame
+from trustsim.analysis.studies.plan import (
+    DOSE_ROLE,
+    confirm_experiment,
+    experiment,
+    points_frame,
+)
 from trustsim.analysis.studies.spec import Study, load_studies
 from trustsim.analysis.studies.stats import driver
 from trustsim.errors import UsageError
@@ -33,7 +38,8 @@ SUMMARY_COLUMNS = [
     "dose_ci_low", "dose_ci_high", "dose_verdict", "dose_latent_slope",
     "dose_latent_ci_low", "dose_latent_ci_high", "ablation_effect", "ablation_ci_low",
     "ablation_ci_high", "ablation_verdict", "robust_share", "robust_ci_low", "robust_ci_high",
-    "robust_points", "robust_driver", "falsifier", "falsifier_effect", "quick",
+    "robust_points", "robust_driver", "falsifier", "falsifier_tried", "falsifier_effect",
+    "falsifier_ci_low", "falsifier_ci_high", "falsifier_outcome", "quick",
 ]  # fmt: skip
 CHECK_CLASSES = ("by form", "by form in direction")  # reported as implementation checks
 
@@ -58,12 +64,13 @@ def replicate_table(runs: pd.DataFrame, pts: pd.DataFrame, studies: list[Study])
     records = merged.to_dict("records")
     merged["value"] = [row[by_id[row["study"]].statistic] for row in records]
     merged["latent"] = [
-        row[by_id[row["study"]].latent] if by_id[row["study"]].latent else np.nan for row in records
-    ]  # each study's own statistic and latent columns
+        row.get(by_id[row["study"]].latent, np.nan) if by_id[row["study"]].latent else np.nan
+        for row in records
+    ]  # each study's own statistic and latent columns (confirmation runs: no latent)
     extras = sorted({n for s in studies for n in s.spec.study.report})
     for name in extras:
         merged[f"extra:{name}"] = [
-            row[name] if name in by_id[row["study"]].spec.study.report else np.nan
+            row.get(name, np.nan) if name in by_id[row["study"]].spec.study.report else np.nan
             for row in records
         ]
     keep = ["run_id", "point_id", "study", "role", "lhs_point", "dose_level", "replicate"]
@@ -154,9 +161,10 @@ def fmt_level(value: float) -> str:
     return f"{value:g}"
 
 
-def _robust(study: Study, rob: pd.DataFrame) -> dict:
-    """Robustness share with its Wilson interval, the driver, and a falsifying point: the
-    sampled setting whose effect lies furthest on the other side of 0 (none: not found)."""
+def _robust(study: Study, rob: pd.DataFrame, confirm: pd.DataFrame, candidate, level) -> dict:
+    """Robustness share with its Wilson interval and the driver; and the falsifying
+    setting: the candidate of the targeted search, named only when running both arms there
+    on fresh seeds did not support the effect (else none was found)."""
     mine = rob[rob.study == study.id].dropna(subset=["effect"])
     share, counted = S.robust_share(mine["effect"], study.sign)
     low, high = S.wilson(share, counted)
@@ -167,20 +175,39 @@ def _robust(study: Study, rob: pd.DataFrame) -> dict:
         "robust_points": counted,
         "robust_driver": driver(study, rob)[0],
         "falsifier": "",
-        "falsifier_effect": np.nan,
+        "falsifier_tried": "",
     }
-    against = mine[study.sign * mine.effect <= 0]
-    if not against.empty:
-        worst = against.loc[(study.sign * against.effect).idxmin()]
-        names = [c for c in mine if c.startswith("lhs:")]
-        values = {c[4:]: worst[c] for c in names if pd.notna(worst[c])}
-        row["falsifier"] = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-        row["falsifier_effect"] = float(worst.effect)
+    if candidate is None:
+        return row
+    setting = ", ".join(f"{k}={v:.4g}" for k, v in candidate.items())
+    there = confirm[confirm.study == study.id]
+    eff = S.estimate(
+        _arm(there, "confirm_control"),
+        _arm(there, "confirm_treatment"),
+        study.spec.runs.common_seeds,
+        study.spec.runs.master_seed + 4,
+        level,
+    )
+    outcome = S.verdict(eff.ci_low, eff.ci_high, study.sign, study.spec.study.sesoi)
+    row |= {
+        "falsifier_tried": setting,
+        "falsifier_effect": eff.effect,
+        "falsifier_ci_low": eff.ci_low,
+        "falsifier_ci_high": eff.ci_high,
+        "falsifier_outcome": outcome,
+    }
+    if outcome != "supported":
+        row["falsifier"] = setting
     return row
 
 
 def summarize(
-    studies: list[Study], reps: pd.DataFrame, rob: pd.DataFrame, quick: bool
+    studies: list[Study],
+    reps: pd.DataFrame,
+    rob: pd.DataFrame,
+    quick: bool,
+    confirm: pd.DataFrame | None = None,
+    candidates: dict | None = None,
 ) -> pd.DataFrame:
     rows = []
     level = S.family_level(len(studies))
@@ -223,7 +250,9 @@ def summarize(
                 "ablation_ci_high": abl.ci_high,
                 "ablation_verdict": S.verdict(abl.ci_low, abl.ci_high, study.sign, sesoi),
             }
-        row |= _robust(study, rob) | {"quick": quick}
+        candidate = (candidates or {}).get(study.id)
+        row |= _robust(study, rob, confirm if confirm is not None else reps[:0], candidate, level)
+        row["quick"] = quick
         rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
     table["p_holm"] = S.holm(table["p_value"])
@@ -232,13 +261,35 @@ def summarize(
     return table.iloc[order].reset_index(drop=True)
 
 
-def analyze(out: Path, studies: list[Study], runs: pd.DataFrame, pts: pd.DataFrame, quick: bool):
-    reps = replicate_table(runs, pts, studies)
-    rob = robustness_table(reps)
-    return summarize(studies, reps, rob, quick), reps, rob
+EXTRA_COLUMNS = ["study", "statistic", "role", "n", "mean", "ci_low", "ci_high"]
 
 
-def _write_tables(out: Path, summary: pd.DataFrame, reps: pd.DataFrame, rob: pd.DataFrame):
+def extras_table(studies: list[Study], reps: pd.DataFrame) -> pd.DataFrame:
+    """The further statistics a file asks for (``study.report``): per arm, the mean over
+    replicates with its 95 % t interval (e.g. H1's Kaplan-Meier median trades to insider)."""
+    rows = []
+    for study in studies:
+        mine = reps[reps.study == study.id]
+        for name in study.spec.study.report:
+            for role in ("control", "treatment"):
+                n, mean, low, high = S.mean_interval(_arm(mine, role, f"extra:{name}"))
+                rows.append(dict(zip(EXTRA_COLUMNS, (study.id, name, role, n, mean, low, high))))
+    return pd.DataFrame(rows, columns=EXTRA_COLUMNS)
+
+
+def candidates_of(studies: list[Study], rob: pd.DataFrame) -> dict[str, dict]:
+    """The targeted search's candidate falsifying setting of each finding (ODD §11 class
+    not by form) that has one."""
+    return {
+        s.id: c
+        for s in studies
+        if s.spec.study.classification not in CHECK_CLASSES
+        and (c := S.falsifying_candidate(s, rob)) is not None
+    }
+
+
+def _write_tables(out: Path, summary: pd.DataFrame, reps: pd.DataFrame, rob: pd.DataFrame, extras):
+    atomic_write(out / "extras.csv", lambda p: extras.to_csv(p, index=False))
     atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     atomic_write(out / "studies.parquet", lambda p: summary.to_parquet(p, index=False))
     atomic_write(out / "replicates.parquet", lambda p: reps.to_parquet(p, index=False))
@@ -286,14 +337,26 @@ def run_loaded(
     exp, points = experiment(studies, out / "sweep", quick, replicates)
     pts = points_frame(points, studies, quick, replicates)
     sweep = execute(exp, out / "sweep", workers=workers, cluster=cluster, progress=progress)
-    summary, reps, rob = analyze(out, studies, sweep.runs, pts, quick)
-    _write_tables(out, summary, reps, rob)
+    reps = replicate_table(sweep.runs, pts, studies)
+    rob = robustness_table(reps)
+    candidates = candidates_of(studies, rob)
+    confirm, confirm_runs, confirm_new = None, 0, 0
+    if candidates:
+        cexp, cpoints = confirm_experiment(studies, candidates, out / "confirm", quick, replicates)
+        csweep = execute(cexp, out / "confirm", workers=workers, cluster=cluster, progress=progress)
+        cpts = points_frame(cpoints, studies, quick, replicates)
+        confirm = replicate_table(csweep.runs, cpts, studies)
+        confirm_runs, confirm_new = len(csweep.runs), csweep.new_runs
+    summary = summarize(studies, reps, rob, quick, confirm, candidates)
+    extras = extras_table(studies, reps)
+    _write_tables(out, summary, reps, rob, extras)
     meta = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "replicates_option": replicates,
-        "runs": len(sweep.runs),
-        "new_runs": sweep.new_runs,
+        "runs": len(sweep.runs) + confirm_runs,
+        "confirmation_runs": confirm_runs,
+        "new_runs": sweep.new_runs + confirm_new,
         "workers": sweep.workers,
         "sweep_seconds": round(sweep.seconds, 1),
         "master_seeds": {s.id: s.spec.runs.master_seed for s in studies},
@@ -301,7 +364,7 @@ def run_loaded(
         **versions,
     }
     meta["wall_seconds"] = round(time.perf_counter() - start, 1)
-    write_report(out, studies, summary, reps, rob, meta)
+    write_report(out, studies, summary, reps, rob, meta, extras)
     atomic_write(
         out / "provenance.json",
         lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"),

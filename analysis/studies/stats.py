@@ -197,6 +197,18 @@ def robust_share(point_effects, sign: int) -> tuple[float, int]:
     return (float(np.mean(sign * e > 0)) if e.size else float("nan")), int(e.size)
 
 
+def mean_interval(values, level: float = CONFIDENCE) -> tuple[int, float, float, float]:
+    """(n, mean, low, high) of the finite values: a t interval of the mean at ``level``."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    nan = float("nan")
+    if v.size < MIN_VALUES:
+        return int(v.size), (float(v.mean()) if v.size else nan), nan, nan
+    se = v.std(ddof=1) / np.sqrt(v.size)
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * se)
+    return int(v.size), float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+
+
 def wilson(share: float, n: int) -> tuple[float, float]:
     """95 % Wilson interval of a share of n points (NaN, NaN when n = 0)."""
     from statsmodels.stats.proportion import proportion_confint
@@ -254,3 +266,34 @@ def driver(study: Study, rob: pd.DataFrame) -> tuple[str, float]:
         if np.isfinite(rho) and abs(rho) > abs(rho_best):
             best, rho_best = name, rho
     return best, rho_best
+
+
+def falsifying_candidate(study: Study, rob: pd.DataFrame) -> dict[str, float] | None:
+    """A setting in the robustness ranges where the effect should vanish or reverse: the
+    corner of the box where a linear fit of the point effects on the sampled parameters
+    predicts the effect furthest on the other side of 0 (if it predicts 0 or beyond), else
+    the sampled point with the effect furthest on the other side; None when neither exists.
+    The caller confirms it by running there (a candidate is not a finding)."""
+    from trustsim.params import iter_fields
+
+    ranges = study.spec.robustness.parameters if study.spec.robustness else {}
+    part = rob[rob.study == study.id].dropna(subset=["effect"])
+    if part.empty or not ranges:
+        return None
+    kinds = {f"{s}.{k}": f.annotation for s, k, f in iter_fields()}
+    names = list(ranges)
+    lo = np.array([ranges[n][0] for n in names], dtype=float)
+    hi = np.array([ranges[n][1] for n in names], dtype=float)
+    x = (part[[f"lhs:{n}" for n in names]].to_numpy(dtype=float) - lo) / (hi - lo)
+    y = study.sign * part.effect.to_numpy(dtype=float)
+    if len(part) >= len(names) + 3:
+        coef, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(y)), x]), y, rcond=None)
+        corner = (coef[1:] < 0).astype(float)  # the bound that lowers sign * effect
+        if coef[0] + coef[1:] @ corner <= 0:
+            values = lo + corner * (hi - lo)
+            return {n: (int(v) if kinds[n] is int else float(v)) for n, v in zip(names, values)}
+    worst = int(np.argmin(y))
+    if y[worst] > 0:
+        return None
+    row = part.iloc[worst]
+    return {n: (int(row[f"lhs:{n}"]) if kinds[n] is int else float(row[f"lhs:{n}"])) for n in names}

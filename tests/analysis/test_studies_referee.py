@@ -133,9 +133,9 @@ def test_shipped_studies_name_sesoi_manipulation_and_dose():
 
 def _log(rows: list[dict]) -> pd.DataFrame:
     """An event log from a few rows; unnamed columns take the engines' defaults."""
-    default = dict.fromkeys(LOG_COLUMNS, 0) | {
-        c: np.nan for c in ("trust_before", "trust_after", "org_trust", "perf", "cost", "discount")
-    }
+    default = dict.fromkeys(LOG_COLUMNS, 0) | dict.fromkeys(
+        ("trust_before", "trust_after", "org_trust", "perf", "cost", "discount"), np.nan
+    )
     default |= {"lost_salesperson": -1, "ring_before": OUTSIDER, "ring_after": OUTSIDER}
     return pd.DataFrame([default | r for r in rows], columns=list(LOG_COLUMNS))
 
