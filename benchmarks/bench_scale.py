@@ -1,4 +1,4 @@
-"""Market scale (issue 13): how the core grows with the market, against the machine's roofline.
+"""Market scale: how the core grows with the market, against the machine's roofline.
 
     .venv/bin/python benchmarks/bench_scale.py                  # everything (~10 min loaded)
     .venv/bin/python benchmarks/bench_scale.py --only table     # scaling table + roofline
@@ -6,21 +6,22 @@
     .venv/bin/python benchmarks/bench_scale.py --only sweep     # 200 runs of 1,000 x 500 steps
     .venv/bin/python benchmarks/bench_scale.py --only start     # warm start of `trustsim run`
     .venv/bin/python benchmarks/bench_scale.py --only calibrate # memory estimate vs peak RSS
-    .venv/bin/python benchmarks/bench_scale.py --only draws     # keyed draws per customer-step
+    .venv/bin/python benchmarks/bench_scale.py --only work      # the model's work per customer-step
 
 Every size runs in its own subprocess, so peak memory (ru_maxrss) is that run's. Sizes the
 memory guard refuses are not run (the refusal is printed); their world is still built and
-timed. The roofline is measured in the same subprocess as the core: a minimal numba kernel
-that does what a customer-step cannot avoid (read and write the customer's own relationship
-record, its fields packed in one 64-byte record, and draw as many keyed random numbers via
-trustsim.rng as the core draws per customer-step, no model logic), and a STREAM-like triad
-for the memory bandwidth. "roofline" = minimal kernel ns / core ns per customer-step.
+timed. The roofline is measured in the same subprocess as the core: the purchase kernel of
+benchmarks/roofline.py, which does the work a customer-step of the model does (counted from
+the model: the purchase share, keyed draws, normals, sigmoids, trust formulas, powers, other
+records and ties read) with no model logic, and a STREAM-like triad for the memory
+bandwidth. "fraction" = kernel ns / core ns per customer-step.
 
-Targets (issue 13, 2-core machine): 10^6 customers, 40,000 salespeople, 3 firms, 1,000 steps
-with TRUSTSIM_THREADS=2: peak memory < 3 GiB, world build < 15 s, simulation < 100 s;
-5,000,000 x 1,000,000 runs or is refused up front by the guard; roofline fraction >= 0.5;
-sweep of 200 runs (1,000 customers x 500 steps) >= 25 runs/s on 2 workers; warm start of
-`trustsim run` < 1.5 s. Record `uptime` with every figure: the machine is shared.
+Targets (2-core machine): 10^6 customers, 40,000 salespeople, 3 firms, 1,000 steps with
+TRUSTSIM_THREADS=2: simulation < 100 s, peak memory < 2.5 GiB, world build < 15 s;
+5,000,000 x 1,000,000 runs or is refused up front by the guard; core >= 0.5 of the roofline
+kernel at 10^3 ... 10^6 customers; sweep of 200 runs (1,000 customers x 500 steps) >= 25
+runs/s on 2 workers; warm start of `trustsim run` < 1.5 s. Record `uptime` with every
+figure: the machine is shared.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # roofline.py beside this file
+
 PER_SALESPERSON = 25  # customers per salesperson, as in the baseline scenario
 FIRMS = 3
 SIZES = (1_000, 10_000, 30_000, 100_000, 1_000_000)
@@ -43,7 +46,6 @@ TARGET = (1_000_000, 40_000, 3, 1_000)
 MAXIMA = (5_000_000, 1_000_000, 3, 1_000)
 CUSTOMER_STEPS = 3e7  # work per size in the table; steps = this / customers, in [20, 500]
 RECORD_FIELDS = 8  # ti, te, gift, scar, asym, last, n_trades, ring|origin|met: 64 bytes
-DRAWS_DEFAULT = 6  # the issue's count; --only draws measures the core's own
 
 
 def uptime() -> str:
@@ -75,6 +77,10 @@ def child(code: str, *args: object, env: dict | None = None, timeout: float = 36
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _joined(rates: list[float]) -> str:
+    return ",".join(repr(r) for r in rates)
+
+
 def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -83,47 +89,25 @@ def peak_rss() -> int:
 
 
 def _kernels():
-    """The minimal customer-step kernel and the triad, compiled serially and in parallel."""
+    """The purchase kernel (benchmarks/roofline.py) and the triad, serial and parallel."""
     import numpy as np
     from numba import njit, prange
-
-    from trustsim.rng import uniform
-
-    def customer_steps(rec, seed, t, draws, n_sp):
-        total = 0.0
-        for c in prange(rec.shape[0]):
-            s = (c * 7919) % n_sp  # the customer's salesperson: keys the draws
-            u = 0.0
-            for k in range(draws):
-                u += uniform(seed, t, c, s, k)
-            u /= draws
-            rec[c, 0] = rec[c, 0] + 0.1 * (u - rec[c, 0])  # ability trust
-            rec[c, 1] = rec[c, 1] + 0.05 * (u - rec[c, 1])  # character trust
-            rec[c, 2] = rec[c, 2] * 0.85  # gift
-            rec[c, 3] = rec[c, 3] * 0.9  # scar
-            rec[c, 4] = rec[c, 4] * (1.0 - 0.1 * u)  # asymmetry
-            rec[c, 5] = t  # last trade
-            rec[c, 6] = rec[c, 6] + 1.0  # trades
-            rec[c, 7] = 1.0 if u > 0.5 else 2.0  # ring
-            total += rec[c, 0]
-        return total
+    from roofline import compiled_kernel
 
     def triad(a, b, c, scalar):
         for i in prange(a.shape[0]):
             a[i] = b[i] + scalar * c[i]
 
     return {
-        "serial": (njit(cache=True)(customer_steps), njit(cache=True)(triad)),
-        "parallel": (
-            njit(cache=True, parallel=True)(customer_steps),
-            njit(cache=True, parallel=True)(triad),
-        ),
+        "serial": (compiled_kernel(False), njit(cache=True)(triad)),
+        "parallel": (compiled_kernel(True), njit(cache=True, parallel=True)(triad)),
         "np": np,
     }
 
 
-def roofline(n: int, n_sp: int, draws: int, threads: int, reps: int = 5) -> dict:
-    """ns per customer-step of the minimal kernel at n customers; triad GB/s."""
+def roofline(n: int, ties, rates: list[float], threads: int, reps: int = 5) -> dict:
+    """ns per customer-step of the purchase kernel at n customers (the world's ties, the
+    counted work ``rates``); triad GB/s."""
     import numba
 
     k = _kernels()
@@ -133,11 +117,13 @@ def roofline(n: int, n_sp: int, draws: int, threads: int, reps: int = 5) -> dict
         numba.set_num_threads(threads)
     steps_fn, triad_fn = k[mode]
     rec = np.zeros((n, RECORD_FIELDS))
-    steps_fn(rec, 1, 0, draws, n_sp)  # compile / load, and touch every page
+    tab = np.linspace(0.5, 1.0, 2 * 4096).reshape(2, 4096)  # the size of the core's tables
+    work = np.asarray(rates, dtype=np.float64)
+    steps_fn(rec, ties, tab, 1, 0, work)  # compile / load, and touch every page
     times = []
     for t in range(1, reps + 1):
         start = time.perf_counter()
-        steps_fn(rec, 1, t, draws, n_sp)
+        steps_fn(rec, ties, tab, 1, t, work)
         times.append(time.perf_counter() - start)
     size = 1 << 24  # 128 MiB per array: far beyond the caches
     a, b, c = np.zeros(size), np.ones(size), np.full(size, 2.0)
@@ -158,7 +144,7 @@ def _timed(fn) -> float:
 # ----------------------------------------------------------------------------- children
 
 
-def child_size(n: int, ns: int, nf: int, steps: int, draws: int) -> dict:
+def child_size(n: int, ns: int, nf: int, steps: int, rates: str) -> dict:
     """Build the world, run the core if the guard allows, then the roofline, in one process."""
     from trustsim.core.model import CoreModel, threads
     from trustsim.loader import load_scenario
@@ -186,7 +172,7 @@ def child_size(n: int, ns: int, nf: int, steps: int, draws: int) -> dict:
         out["ns_per_cs"] = out["run_s"] / (n * steps) * 1e9
         out["peak"] = peak_rss()
         del model
-    out.update(roofline(n, ns, draws, threads()))
+    out.update(roofline(n, world.csr.indices, [float(r) for r in rates.split(",")], threads()))
     return out
 
 
@@ -205,37 +191,12 @@ def child_calibrate(n: int, ns: int, nf: int, steps: int, history: int, engine: 
     return {"peak": peak_rss(), "estimate": est.total, "parts": est.parts, "event_rows": rows}
 
 
-def child_draws(n: int, steps: int) -> dict:
-    """Keyed uniforms the core draws per customer-step (normal = 2), counted with the JIT off."""
-    import trustsim.rng as rng
+def child_work(n: int, steps: int) -> dict:
+    """The work of a customer-step in the long run, counted with the JIT off
+    (roofline.count_work)."""
+    from roofline import count_work
 
-    count = [0]
-    original = rng.uniform
-
-    def counting(*args):
-        count[0] += 1
-        return original(*args)
-
-    rng.uniform = counting  # before rules, measure and kernel bind their names
-    from types import SimpleNamespace
-
-    import trustsim.params as params
-
-    def plain(scenario):  # without the JIT, rules read p.section.key from Python objects
-        data = scenario.model_dump()
-        return [SimpleNamespace(**{k: SimpleNamespace(**v) for k, v in data.items()})]
-
-    params.param_record = plain
-    from trustsim.loader import load_scenario
-    from trustsim.runtime.run import simulate
-
-    # the Mesa engine: it makes the same keyed draws as the core (docking), and its records
-    # are Python objects, which work without the JIT (the core's numba records do not)
-    simulate(
-        load_scenario("baseline", [f"population.n_customers={n}", f"run.steps={steps}"]),
-        "mesa",
-    )
-    return {"draws": count[0] / (n * steps)}
+    return count_work(n, steps, burn=steps // 3).as_dict()
 
 
 def child_build(n: int) -> dict:
@@ -252,7 +213,7 @@ def child_build(n: int) -> dict:
 CHILDREN = {
     "size": child_size,
     "calibrate": child_calibrate,
-    "draws": child_draws,
+    "work": child_work,
     "build": child_build,
 }
 
@@ -268,21 +229,29 @@ def steps_for(n: int) -> int:
     return int(min(500, max(20, CUSTOMER_STEPS // n)))
 
 
-def section_draws() -> int:
-    res = child("draws", 200, 150, env={"NUMBA_DISABLE_JIT": "1", "PYTHONWARNINGS": "ignore"})
-    draws = res.get("draws")
-    if draws is None:
-        print(f"could not count draws ({res.get('error')}); using {DRAWS_DEFAULT}")
-        return DRAWS_DEFAULT
-    print(f"keyed uniforms per customer-step (baseline, 200 customers, 150 steps): {draws:.2f}")
-    return max(1, round(draws))
+def section_work() -> list[float]:
+    """Count the model's work per customer-step; the purchase kernel's rates."""
+    from roofline import Work, rates_array
+
+    res = child("work", 200, 150, env={"NUMBA_DISABLE_JIT": "1", "PYTHONWARNINGS": "ignore"})
+    if "error" in res:
+        raise SystemExit(f"could not count the model's work: {res['error']}")
+    work = Work(**res)
+    print("work per customer-step in the long run (baseline, 200 customers, steps 51-150):")
+    print("  " + ", ".join(f"{k} {v:.3f}" for k, v in res.items()))
+    print(
+        f"  per purchase: {work.per_purchase('uniforms'):.2f} keyed uniforms, "
+        f"{work.per_purchase('sigmoids'):.2f} sigmoids, "
+        f"{work.per_purchase('trust_formulas'):.2f} trust formulas"
+    )
+    return [float(x) for x in rates_array(work)]
 
 
-def section_table(sizes: tuple[int, ...], draws: int) -> list[dict]:
+def section_table(sizes: tuple[int, ...], rates: list[float]) -> list[dict]:
     print(
         f"\nscaling table: {PER_SALESPERSON} customers per salesperson, {FIRMS} firms, "
-        f"TRUSTSIM_THREADS={os.environ.get('TRUSTSIM_THREADS', '1')}, {draws} draws per "
-        f"customer-step in the roofline kernel"
+        f"TRUSTSIM_THREADS={os.environ.get('TRUSTSIM_THREADS', '1')}; the roofline kernel does "
+        f"the counted work of a customer-step (benchmarks/roofline.py)"
     )
     head = (
         f"{'customers':>10} {'salesp.':>8} {'steps':>5} {'build s':>8} {'ns/c-step':>10} "
@@ -293,7 +262,7 @@ def section_table(sizes: tuple[int, ...], draws: int) -> list[dict]:
     for n in sizes:
         ns = max(1, n // PER_SALESPERSON)
         steps = steps_for(n)
-        r = child("size", n, ns, FIRMS, steps, draws)
+        r = child("size", n, ns, FIRMS, steps, _joined(rates))
         rows.append(r)
         if "error" in r:
             print(f"{n:>10,} {ns:>8,} failed: {r['error']}")
@@ -377,12 +346,12 @@ def fits(n: int, ns: int, nf: int, steps: int) -> bool:
     return True
 
 
-def run_or_refusal(n: int, ns: int, nf: int, steps: int, draws: int) -> None:
+def run_or_refusal(n: int, ns: int, nf: int, steps: int, rates: list[float]) -> None:
     """The guard's refusal as a user sees it, or (once the run fits) the run measured."""
     if not fits(n, ns, nf, steps):
         guard_line(n, ns, nf, steps)
         return
-    r = child("size", n, ns, nf, steps, draws, env={"TRUSTSIM_THREADS": "2"})
+    r = child("size", n, ns, nf, steps, _joined(rates), env={"TRUSTSIM_THREADS": "2"})
     if "error" in r or "refused" in r:
         print(f"  {n:,} x {ns:,}: {r.get('error') or r.get('refused')}")
         return
@@ -394,11 +363,11 @@ def run_or_refusal(n: int, ns: int, nf: int, steps: int, draws: int) -> None:
     )
 
 
-def section_target(draws: int) -> None:
+def section_target(rates: list[float]) -> None:
     print("\ntarget run (peak < 3 GiB, build < 15 s, simulation < 100 s):")
-    run_or_refusal(*TARGET, draws)
+    run_or_refusal(*TARGET, rates)
     print("schema maxima (run within memory or refused up front):")
-    run_or_refusal(*MAXIMA, draws)
+    run_or_refusal(*MAXIMA, rates)
     for n in (100_000, 1_000_000):
         r = child("build", n)
         print(
@@ -485,23 +454,20 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--only", choices=("table", "target", "sweep", "start", "calibrate", "draws"), nargs="*"
+        "--only", choices=("table", "target", "sweep", "start", "calibrate", "work"), nargs="*"
     )
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
-    ap.add_argument("--draws", type=int, help="draws per customer-step (default: measured)")
     ap.add_argument("--figure", type=Path, help="also draw the scaling table into this PNG")
     args = ap.parse_args()
-    only = set(args.only or ("table", "target", "sweep", "start", "calibrate", "draws"))
+    only = set(args.only or ("table", "target", "sweep", "start", "calibrate", "work"))
     print(f"load average at start: {uptime()}; {os.cpu_count()} cores")
-    draws = args.draws
-    if "draws" in only or ("table" in only and draws is None):
-        draws = section_draws() if draws is None else draws
+    rates = section_work() if only & {"work", "table", "target"} else []
     if "table" in only:
-        rows = section_table(tuple(args.sizes), draws or DRAWS_DEFAULT)
+        rows = section_table(tuple(args.sizes), rates)
         if args.figure:
             table_figure(rows, args.figure)
     if "target" in only:
-        section_target(draws or DRAWS_DEFAULT)
+        section_target(rates)
     if "sweep" in only:
         section_sweep()
     if "start" in only:

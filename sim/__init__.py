@@ -57,3 +57,54 @@ def preload_blas_probe() -> None:
         spec.loader.exec_module(module)
     except Exception:  # numba then imports it its own way, as before
         del sys.modules[name]
+
+
+# The Python API: the names a script or notebook needs, importable from the top level.
+# Loaded on first use, so that `import trustsim` (and the command line's start) stays light.
+API = {
+    "Scenario": "trustsim.params",
+    "load_scenario": "trustsim.loader",
+    "simulate": "trustsim.runtime.run",
+    "RunResult": "trustsim.runtime.run",
+    "write_run": "trustsim.runtime.run",
+    "make_model": "trustsim.engine",
+    "TrustModel": "trustsim.mesa_model.model",
+    "CoreModel": "trustsim.core.model",
+    "run_sweep": "trustsim.analysis.sweep.driver",
+    "load_runs": "trustsim.analysis.sweep.driver",
+    "load_timeseries": "trustsim.analysis.sweep.driver",
+    "run_studies": "trustsim.analysis.studies.run",
+    "calibrate": "trustsim.analysis.calibration.abc",
+}
+__all__ = [  # noqa: RUF022 (the API's order)
+    "__version__",
+    "numba_cache_dir",
+    "preload_blas_probe",
+    "Scenario",
+    "load_scenario",
+    "simulate",
+    "RunResult",
+    "write_run",
+    "make_model",
+    "TrustModel",
+    "CoreModel",
+    "run_sweep",
+    "load_runs",
+    "load_timeseries",
+    "run_studies",
+    "calibrate",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name in API:
+        import importlib
+
+        value = getattr(importlib.import_module(API[name]), name)
+        globals()[name] = value  # found once, then an ordinary attribute
+        return value
+    raise AttributeError(f"module 'trustsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(API))
