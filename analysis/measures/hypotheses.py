@@ -313,3 +313,11 @@ def shock_loss_vs_honest(events: pd.DataFrame, which: str) -> pd.Series:
     shock = (tr.breach == 1) if which == "breach" else ((tr.failed == 1) & (tr.breach == 0))
     matched = change[honest].groupby(tr.n_trades[honest]).mean()
     return (tr.n_trades[shock].map(matched) - change[shock]).dropna()
+
+
+def trades_since_breach(events: pd.DataFrame) -> pd.Series:
+    """Per breached pair: the trades it made after its first breach (``since``)."""
+    tr = trades(events)
+    first = tr[tr.breach == 1].groupby(PAIR).step.min().rename("breach_step")
+    after = tr.join(first, on=PAIR, how="inner")
+    return after[after.step > after.breach_step].groupby(PAIR).size().rename("since")

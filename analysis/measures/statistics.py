@@ -240,11 +240,7 @@ def _rebuild_slower(v: RunView) -> float:
     r = r[r.trades_to_build.notna()]
     if r.empty:
         return float("nan")
-    tr = H.trades(v.events)
-    first = tr[tr.breach == 1].groupby(H.PAIR).step.min().rename("breach_step")
-    after = tr.join(first, on=H.PAIR, how="inner")
-    since = after[after.step > after.breach_step].groupby(H.PAIR).size().rename("since")
-    r = r.join(since, on=H.PAIR).fillna({"since": 0})
+    r = r.join(H.trades_since_breach(v.events), on=H.PAIR).fillna({"since": 0})
     regained = r.trades_to_rebuild.notna()
     slower = (regained & (r.trades_to_rebuild > r.trades_to_build)) | (
         ~regained & (r.since >= r.trades_to_build)
@@ -356,6 +352,22 @@ def _median_to_insider(v: RunView) -> float:
     cross = H.trades_to_cross(v.events).set_index(H.PAIR)
     cross = cross[cross.index.isin(met)]
     return km_median(cross.trades, cross.crossed)
+
+
+@statistic(
+    "median_trades_to_rebuild",
+    "H6: Kaplan-Meier median number of trades after a breach until the pre-breach trust is "
+    "regained, pairs not yet back censored at the trades they made since (relationships "
+    "first breached after the burn-in; NaN: median not reached)",
+)
+def _median_to_rebuild(v: RunView) -> float:
+    r = _breached_after_burn_in(v)
+    if r.empty:
+        return float("nan")
+    since = H.trades_since_breach(v.events)
+    r = r.join(since, on=H.PAIR).fillna({"since": 0})
+    regained = r.trades_to_rebuild.notna()
+    return km_median(r.trades_to_rebuild.where(regained, r.since), regained)
 
 
 @statistic(

@@ -261,3 +261,19 @@ def test_holdout_kinds_get_their_verdicts(referee_report):
     text = (referee_report.out / "report.md").read_text(encoding="utf-8")
     assert "**Manipulation check.**" in text and "**Dose.**" in text
     assert (referee_report.out / "figures" / "dose_dose.png").is_file()
+
+
+def test_median_trades_to_rebuild_censors_pairs_not_yet_back():
+    rows = []
+    for c, back in enumerate([1, 2, 3, None, None]):  # trades after the breach to regain
+        rows.append(_trade(30, c, c, n_trades=1, trust_before=0.5, trust_after=0.6))
+        rows.append(_trade(31, c, c, n_trades=2, trust_before=0.6, trust_after=0.2, breach=1))
+        for k in range(1, 4):
+            regained = back is not None and k >= back
+            after = 0.65 if regained else 0.3
+            rows.append(_trade(31 + k, c, c, n_trades=2 + k, trust_before=0.3, trust_after=after))
+    rows.append(_trade(10, 9, 9, n_trades=1, trust_before=0.6, trust_after=0.1, breach=1))
+    v = _view(rows)  # pair 9 was breached in the burn-in: left out
+    # KM over 1, 2, 3 and two censored at 3: S(3) = 3/5 * 2/3 = 0.4, so the median is 3
+    got = registry.compute(["median_trades_to_rebuild"], v)["median_trades_to_rebuild"]
+    assert got == 3
