@@ -87,6 +87,14 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     p.add_argument("--cluster", metavar="ADDRESS", help="dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--quick", action="store_true", help="small budget (the file's quick_budget)")
+    p.add_argument(
+        "--prior-check",
+        action="store_true",
+        help="only check what the model can reach across the priors (no fitting)",
+    )
+    p.add_argument(
+        "--draws", type=int, default=60, help="prior draws of --prior-check (default 60)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--list-statistics", action="store_true", help="list the statistics a target may name"
@@ -209,6 +217,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     if not args.targets:
         raise UsageError("trustsim calibrate: name a targets file, e.g. stylized_facts")
+    if args.prior_check:
+        from trustsim.analysis.calibration.abc import check_priors
+
+        check, path = check_priors(
+            args.targets, args.out, draws=args.draws, workers=args.workers, cluster=args.cluster
+        )
+        print("\n".join(check.lines()))
+        print(f"-> {path}")
+        return 0
     from trustsim.analysis.calibration.abc import calibrate
 
     o = calibrate(

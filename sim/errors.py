@@ -61,6 +61,8 @@ class MissingExtra(UsageError):
 EXTRAS = {
     "solara": "classroom",
     "imageio": "classroom",
+    "segno": "classroom",
+    "uvicorn": "classroom",
     "dask": "cluster",
     "distributed": "cluster",
     "playwright": "test",
