@@ -130,27 +130,6 @@ def test_app_sessions_setting_is_checked_like_its_option(monkeypatch, capsys):
     assert "TRUSTSIM_MAX_SESSIONS='many'" in one_line(capsys.readouterr().err)
 
 
-def _disk_full(*args, **kwargs):
-    import errno
-
-    from trustsim.errors import OutputError
-
-    error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    raise OutputError.from_os(error, "writing report.md", "report.md")
-
-
-def test_a_full_disk_after_the_studys_runs_says_they_are_kept(tmp_path, monkeypatch, capsys):
-    import trustsim.analysis.studies.report as study_report
-
-    study = write_study(tmp_path, replicates=2)
-    monkeypatch.setattr(study_report, "write_report", _disk_full)
-    out = tmp_path / "s"
-    assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 74
-    line = one_line(capsys.readouterr().err)
-    assert "nothing else was changed" not in line
-    assert f"runs are kept in {out / 'sweep'}; free space and run the same command again" in line
-
-
 def test_a_study_folder_of_other_studies_names_the_edited_file(tmp_path, capsys):
     study = write_study(tmp_path, replicates=2)
     out = tmp_path / "s"
