@@ -36,6 +36,7 @@ COUNTERS = (
     "breach_exits",
     "left_market",
     "introduced",
+    "gave_up",
 )
 (
     I_TRADES,
@@ -68,6 +69,7 @@ COUNTERS = (
     I_BREACH_EXITS,
     I_LEFT_MARKET,
     I_INTRODUCED,
+    I_GAVE_UP,
 ) = range(len(COUNTERS))
 
 MEANS = (
@@ -154,6 +156,8 @@ METRIC_HELP = {
     "salesperson causes (mechanisms.leave_market; apart from 'churned')",
     "introduced": "customers introduced to a successor in a joint visit after their "
     "salesperson's departure was announced (turnover.reassignment = handover)",
+    "gave_up": "customers who gave up on their own salesperson for good after "
+    "elsewhere.give_up unclosed encounters in a row (mechanisms.give_up)",
     "revenue": "value of this step's trades: each customer's basket times the firm's price",
     "mean_trust": "mean overall trust T in one's salesperson",
     "mean_instrumental_trust": "mean ability trust (gift effect included)",

@@ -363,6 +363,14 @@ class Elsewhere(Section):
         "Unclosed encounters in a row with one salesperson over which even a fully trusting "
         "customer loses patience (the chance to stay falls by 1/e per this many).",
     )
+    give_up: int = param(
+        6,
+        1,
+        1000,
+        "encounters",
+        "Unclosed encounters in a row after which a customer gives up on its own salesperson "
+        "for good: it is no longer its own, and the need goes elsewhere (mechanisms.give_up).",
+    )
 
 
 class Wom(Section):
@@ -497,6 +505,11 @@ class Mechanisms(Section):
     )
     breach_exit: bool = param(
         True, help="A customer who detects a breach may leave the salesperson at once."
+    )
+    give_up: bool = param(
+        False,
+        help="A customer gives up on its own salesperson after elsewhere.give_up unclosed "
+        "encounters in a row (off: it keeps going back, however often it is not served).",
     )
     purchase_heterogeneity: bool = param(
         False,

@@ -610,6 +610,14 @@ def looks_elsewhere(seed, step, c, s, trust, ring, misses, P):
 
 
 @njit(cache=True)
+def gives_up(misses, P):
+    """Does a customer give up for good on its own salesperson, with whom ``misses``
+    encounters in a row did not close (ODD 7.14)?"""
+    p = P[0]
+    return p.mechanisms.give_up and misses >= p.elsewhere.give_up
+
+
+@njit(cache=True)
 def elsewhere_pick(seed, step, c, firm, n_staff):
     """Which of the ``n_staff`` salespeople now at rival ``firm`` (by id) a customer tries."""
     return index(seed, step, c, firm, D_ELSEWHERE_PICK, n_staff)

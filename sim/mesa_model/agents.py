@@ -404,6 +404,9 @@ class Customer(mesa.Agent):
                 self.look = rules.looks_elsewhere(
                     m.seed, t, self.idx, sp.idx, trust, rel.ring, rel.misses, P
                 )
+                if sp is self.salesperson and rules.gives_up(rel.misses, P):
+                    self.salesperson, self.look = None, True
+                    m.count("gave_up")
             m.log(
                 EV_ENCOUNTER,
                 self,
