@@ -110,7 +110,7 @@ def interval(values: list[float]) -> dict:
     return {
         "mean": float(x.mean()),
         "ci95": [float(x.mean() - half), float(x.mean() + half)],
-        "runs": int(len(x)),
+        "runs": len(x),
     }
 
 
