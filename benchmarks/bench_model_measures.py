@@ -64,7 +64,11 @@ def inequality(engine: str) -> dict:
         for seed in (1, 2, 3):
             sc = load_scenario(
                 "baseline",
-                ["run.steps=52", "run.history=true", f"mechanisms.purchase_heterogeneity={on}"],
+                [
+                    "run.steps=52",
+                    "run.history=true",
+                    f"mechanisms.purchase_heterogeneity={str(on).lower()}",
+                ],
             )
             ev = simulate(sc, engine, seed=seed).events
             n = sc.population.n_customers

@@ -86,16 +86,15 @@ def buying_habits(
     Mechanisms off: everyone at the mean, nobody leaves.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, D_INIT, D_BUYING]))
-    m, b, on = scenario.population.purchase_rate, scenario.buying, scenario.mechanisms
-    rate = np.full(n, m)
-    basket = np.full(n, b.basket_mean)
-    dropout = np.zeros(n)
-    if on.purchase_heterogeneity:
+    m, mean = scenario.population.purchase_rate, scenario.buying.basket_mean
+    rate, basket, dropout = np.full(n, m), np.full(n, mean), np.zeros(n)
+    if scenario.mechanisms.purchase_heterogeneity:
+        r, k = scenario.buying.rate_shape, scenario.buying.basket_shape
         if 0.0 < m < 1.0:
-            rate = rng.beta(b.rate_shape, b.rate_shape * (1.0 - m) / m, n)
-        basket = rng.gamma(b.basket_shape, b.basket_mean / b.basket_shape, n)
-    if on.leave_market:
-        dropout = rng.beta(b.dropout_a, b.dropout_b, n)
+            rate = rng.beta(r, r * (1.0 - m) / m, n)
+        basket = rng.gamma(k, mean / k, n)
+    if scenario.mechanisms.leave_market:
+        dropout = rng.beta(scenario.buying.dropout_a, scenario.buying.dropout_b, n)
     return rate, basket, dropout
 
 

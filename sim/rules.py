@@ -205,16 +205,10 @@ def clarity(asym, P):
 
 
 @njit(cache=True)
-def needs_to_buy(seed, step, c, P):
-    """Does customer ``c`` need to buy this step?"""
-    return uniform(seed, step, c, 0, D_NEED) < P[0].population.purchase_rate
-
-
-@njit(cache=True)
 def needs_to_buy_at(seed, step, c, rate):
     """Does customer ``c``, with weekly purchase propensity ``rate`` (ODD 7.17), need to
-    buy this step? The draw is the one of :func:`needs_to_buy`, so a propensity equal to
-    population.purchase_rate gives the same weeks."""
+    buy this step? One keyed draw per customer and week, whatever its propensity, so
+    everyone at population.purchase_rate gives the weeks of a homogeneous market."""
     return uniform(seed, step, c, 0, D_NEED) < rate
 
 
@@ -504,13 +498,7 @@ def rival_firm(seed, step, a, b, firm, n_firms):
 
 
 @njit(cache=True)
-def follows(seed, step, c, s, personal, org, P):
-    """Does a customer follow a departing salesperson rather than stay with the firm?"""
-    return follows_weighing(seed, step, c, s, personal, org, np.nan, P)
-
-
-@njit(cache=True)
-def follows_weighing(seed, step, c, s, personal, org, successor, P):
+def follows(seed, step, c, s, personal, org, successor, P):
     """Does a customer follow a departing salesperson rather than stay with the firm, whose
     worth to it is its trust in the firm or, when it knows whom it would get, in that
     successor (``successor``; NaN when it does not know), whichever is higher (7.11)?"""

@@ -239,9 +239,7 @@ class Customer(mesa.Agent):
         if staff and rules.successor_known(m.P):
             new = self.successor(f_old, staff)
             heir_trust = self.would_trust(new, org)
-        followed = rules.follows_weighing(
-            m.seed, m.steps, self.idx, sp.idx, personal, org, heir_trust, m.P
-        )
+        followed = rules.follows(m.seed, m.steps, self.idx, sp.idx, personal, org, heir_trust, m.P)
         m.count("followed" if followed else "stayed")
         if not followed:
             self.salesperson = None
