@@ -14,6 +14,9 @@ Parts, each a figure of docs/ODD.md or of the note that shipped these mechanisms
   market with random departures (``turnover.rate`` 0.006 a week, inside the calibration
   prior) over 260 weeks, so that each run has many departures with a year before and after;
   mean over ``--runs`` seeds with a 95 % t-interval, and the departures counted.
+- ``streaks``: baseline scenario (200 weeks), seeds 1-3 and 11: the longest run of
+  unclosed encounters in a row of one customer with one salesperson, and the share of
+  customer-salesperson pairs that reach 12 or more, with ``mechanisms.give_up`` off and on.
 - ``lowest``: the lowest drop any setting of the departure parameters reaches within the
   schema's ranges (a grid over policy, notice, carryover, handover weight and the follow
   margin; each setting over 3 seeds), and the settings that land in the field's 13-18 %.
@@ -127,6 +130,34 @@ def departures(runs: int, engine: str) -> dict:
     return out
 
 
+def streaks(engine: str) -> dict:
+    out = {}
+    for on in (False, True):
+        rows = []
+        for seed in (1, 2, 3, 11):
+            sc = load_scenario(
+                "baseline", ["run.history=true", f"mechanisms.give_up={str(on).lower()}"]
+            )
+            result = simulate(sc, engine, seed=seed)
+            ev = result.events
+            enc = ev[ev.kind == EV_ENCOUNTER]
+            per_pair = enc.groupby(["customer", "salesperson"]).misses.max()
+            rows.append(
+                {
+                    "seed": seed,
+                    "longest": int(per_pair.max()),
+                    "pairs_12_or_more": float(np.mean(per_pair >= 12)),
+                    "gave_up": int(result.timeseries.gave_up.sum()),
+                    "needs_met_share": float(
+                        result.timeseries.trades.sum() / result.timeseries.needs.sum()
+                    ),
+                }
+            )
+            print(f"give_up {'on ' if on else 'off'}: {rows[-1]}", flush=True)
+        out["on" if on else "off"] = rows
+    return out
+
+
 GRID = {
     "turnover.reassignment": ["known", "handover"],
     "turnover.notice": [0, 4, 52],
@@ -156,7 +187,7 @@ def lowest(engine: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("inequality", "departures", "lowest"))
+    parser.add_argument("--only", choices=("inequality", "departures", "streaks", "lowest"))
     parser.add_argument("--runs", type=int, default=20, help="seeds per policy (departures)")
     parser.add_argument("--engine", default="core")
     parser.add_argument("--out", type=Path, default=Path("model_measures.json"))
@@ -165,6 +196,7 @@ def main() -> None:
     start = time.perf_counter()
     parts = {"inequality": lambda: inequality(args.engine)}
     parts["departures"] = lambda: departures(args.runs, args.engine)
+    parts["streaks"] = lambda: streaks(args.engine)
     parts["lowest"] = lambda: lowest(args.engine)
     for name, part in parts.items():
         if args.only in (None, name):
