@@ -198,3 +198,23 @@ def test_turnover_rows_remain_one_per_reacting_customer():
     ev = run("turnover.rate=0.05", "turnover.reassignment=handover", "run.steps=40").events
     moves = ev[ev.kind == EV_TURNOVER]
     assert not moves.duplicated(["step", "customer"]).any()
+
+
+@pytest.mark.parametrize("policy", ["known", "handover"])
+def test_the_parallel_core_gives_the_same_run_with_the_new_mechanisms(monkeypatch, policy):
+    sc = small(
+        "salesperson_leaves",
+        "run.history=true",
+        "run.steps=60",
+        "turnover.rate=0.03",
+        "turnover.notice=2",
+        f"turnover.reassignment={policy}",
+        *ON,
+    )
+    monkeypatch.setenv("TRUSTSIM_THREADS", "1")
+    one = simulate(sc, "core", seed=5)
+    monkeypatch.setenv("TRUSTSIM_THREADS", "2")
+    two = simulate(sc, "core", seed=5)
+    assert one.timeseries.moves.sum() >= 2 and one.timeseries.left_market.sum() > 0
+    assert_frames_equal(one.timeseries, two.timeseries, atol=0)
+    assert_frames_equal(one.events, two.events, atol=0)
