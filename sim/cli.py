@@ -30,7 +30,11 @@ from trustsim.loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resol
 from trustsim.runtime.memory import add_max_memory
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
-COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
+COMMAND_MODULES = (
+    "trustsim.analysis.commands",
+    "trustsim.classroom.commands",
+    "trustsim.classroom.playcmd",
+)
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
