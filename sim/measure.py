@@ -37,6 +37,7 @@ from trustsim.metrics import (
     M_PRIMARY_ORG_TRUST,
     M_REPURCHASE_RATE,
     M_RETENTION_RATE,
+    M_REVENUE,
     M_SURVEY_RESPONSE_RATE,
     M_SURVEY_TRUST,
     M_WITH_SALESPERSON,
@@ -71,6 +72,7 @@ class Census(NamedTuple):
     repeat: np.ndarray  # ... with a salesperson it had traded with before
     wom: np.ndarray  # word of mouth spoken: +1 praise, -1 warning, 0 none
     aware: np.ndarray  # brand awareness
+    revenue: np.ndarray  # this step's trade: its value (basket x price; NaN: no trade)
 
 
 def answers(seed, step, census, P):
@@ -140,6 +142,7 @@ def summarize(seed, step, counts, census, P):
         repeat,
         wom,
         aware,
+        revenue,
     ) = census
     seen, sampled, survey, interview = _answers(seed, step, census, P)  # noqa: F821 (bound below)
     n = end_sp.shape[0]
@@ -148,7 +151,7 @@ def summarize(seed, step, counts, census, P):
     s_t = s_ti = s_te = s_porg = s_asym = 0.0
     n_in = 0
     n_trade = 0
-    s_cost = s_perf = s_depth = 0.0
+    s_cost = s_perf = s_depth = s_revenue = 0.0
     n_repeat = 0
     n_aware = 0
     n_sampled = n_resp = n_int = 0
@@ -167,6 +170,7 @@ def summarize(seed, step, counts, census, P):
             s_cost += cost[c]
             s_perf += perf[c]
             s_depth += depth[c]
+            s_revenue += revenue[c]
             if repeat[c]:
                 n_repeat += 1
         if seen[c]:
@@ -210,6 +214,7 @@ def summarize(seed, step, counts, census, P):
     out[M_SURVEY_RESPONSE_RATE] = _mean(float(n_resp), n_sampled)
     out[M_INTERVIEW_TRUST] = _mean(s_int, n_int)
     out[M_WOM_SENTIMENT] = _mean(float(vis_pos - vis_neg), vis_pos + vis_neg)
+    out[M_REVENUE] = s_revenue
     out[M_NEEDS_MET_SHARE] = _mean(float(counts[I_TRADES]), counts[I_NEEDS])
     return out
 

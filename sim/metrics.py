@@ -34,6 +34,9 @@ COUNTERS = (
     "lost_to_rival",
     "lost_to_other_firm",
     "breach_exits",
+    "left_market",
+    "introduced",
+    "gave_up",
 )
 (
     I_TRADES,
@@ -64,6 +67,9 @@ COUNTERS = (
     I_LOST_TO_RIVAL,
     I_LOST_TO_OTHER_FIRM,
     I_BREACH_EXITS,
+    I_LEFT_MARKET,
+    I_INTRODUCED,
+    I_GAVE_UP,
 ) = range(len(COUNTERS))
 
 MEANS = (
@@ -86,6 +92,7 @@ MEANS = (
     "interview_trust",
     "wom_sentiment",
     "needs_met_share",
+    "revenue",
 )
 # Columns of the MEANS row by name (measure.summarize writes them; tests check the names).
 (
@@ -108,6 +115,7 @@ MEANS = (
     M_INTERVIEW_TRUST,
     M_WOM_SENTIMENT,
     M_NEEDS_MET_SHARE,
+    M_REVENUE,
 ) = range(len(MEANS))
 
 METRICS = ("step",) + COUNTERS + MEANS
@@ -144,6 +152,13 @@ METRIC_HELP = {
     "(the other salesperson becomes their own)",
     "lost_to_other_firm": "... of which to a salesperson of another firm",
     "breach_exits": "customers who left their salesperson at once after detecting a breach",
+    "left_market": "customers who left the market for good after a purchase, for reasons no "
+    "salesperson causes (mechanisms.leave_market; apart from 'churned')",
+    "introduced": "customers introduced to a successor in a joint visit after their "
+    "salesperson's departure was announced (turnover.reassignment = handover)",
+    "gave_up": "customers who gave up on their own salesperson for good after "
+    "elsewhere.give_up unclosed encounters in a row (mechanisms.give_up)",
+    "revenue": "value of this step's trades: each customer's basket times the firm's price",
     "mean_trust": "mean overall trust T in one's salesperson",
     "mean_instrumental_trust": "mean ability trust (gift effect included)",
     "mean_emotional_trust": "mean character trust",
@@ -170,8 +185,8 @@ METRIC_HELP = {
 
 
 # The relationship event log (run.history): one row per encounter, offer or move.
-EV_ENCOUNTER, EV_OFFER, EV_TURNOVER = 0, 1, 2
-EVENT_KINDS = ("encounter", "offer", "turnover")
+EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, EV_INTRODUCED, EV_LEFT_MARKET = 0, 1, 2, 3, 4
+EVENT_KINDS = ("encounter", "offer", "turnover", "introduced", "left_market")
 NAN = float("nan")
 # The one table of the log's columns: (name, dtype, default). A default of None: the column
 # is always written (who, when, and the relationship before and after the event); any other

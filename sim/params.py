@@ -8,7 +8,7 @@ the classroom controls all read this module; nothing else lists parameters.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,6 +19,11 @@ def param(
 ) -> Any:
     """A parameter: default, closed range [lo, hi], unit and a one-line help text."""
     return Field(default, ge=lo, le=hi, description=help, json_schema_extra={"unit": unit})
+
+
+# Reassignment policies of turnover.reassignment, in the order of their codes
+# (trustsim.codes REASSIGN_*): the parameter record holds the position.
+REASSIGNMENTS = ("random", "best", "known", "handover")
 
 
 class Section(BaseModel):
@@ -57,6 +62,47 @@ class Population(Section):
         "salespeople",
         "Most salespeople a customer remembers; meeting one more, it forgets the one it "
         "traded with (or met) longest ago, never its own (ODD 7.16).",
+    )
+
+
+class Buying(Section):
+    """Who needs to buy how often, and spends how much (ODD 7.17, 7.18)."""
+
+    rate_shape: float = param(
+        0.24,
+        0.01,
+        100,
+        "",
+        "First shape of the beta distribution of customers' weekly purchase propensity "
+        "(mean population.purchase_rate; small = very unequal; CDNOW's NBD shape r, Fader, "
+        "Hardie & Lee 2005). Read when mechanisms.purchase_heterogeneity is on.",
+    )
+    basket_mean: float = param(
+        1.0, 0, 1_000_000, "money/trade", "Mean basket value of a trade at relative price 1."
+    )
+    basket_shape: float = param(
+        1.74,
+        0.01,
+        1000,
+        "",
+        "Gamma shape of customers' basket values (1/CV^2; 1.74 = the spread of CDNOW's "
+        "gamma-gamma mean spend, Fader, Hardie & Lee 2005b). Read when "
+        "mechanisms.purchase_heterogeneity is on.",
+    )
+    dropout_a: float = param(
+        0.79,
+        0.01,
+        100,
+        "",
+        "Beta shape a of the per-customer chance to leave the market after a purchase "
+        "(BG/NBD; CDNOW's fit). Read when mechanisms.leave_market is on.",
+    )
+    dropout_b: float = param(
+        2.4,
+        0.01,
+        1_000_000,
+        "",
+        "Beta shape b of that chance (mean a / (a + b)); large b = rare departures.",
     )
 
 
@@ -317,6 +363,14 @@ class Elsewhere(Section):
         "Unclosed encounters in a row with one salesperson over which even a fully trusting "
         "customer loses patience (the chance to stay falls by 1/e per this many).",
     )
+    give_up: int = param(
+        6,
+        1,
+        1000,
+        "encounters",
+        "Unclosed encounters in a row after which a customer gives up on its own salesperson "
+        "for good: it is no longer its own, and the need goes elsewhere (mechanisms.give_up).",
+    )
 
 
 class Wom(Section):
@@ -358,6 +412,28 @@ class Turnover(Section):
     )
     handover_weight: float = param(
         0.5, 0, 1, "", "Share of organizational trust given to a replacement salesperson."
+    )
+    reassignment: Literal[REASSIGNMENTS] = param(  # type: ignore[valid-type]
+        "random",
+        help="Who takes over the customers of a departing salesperson who stay with the firm "
+        "(ODD 7.11): random colleague, the colleague with the best record (competence), a "
+        "colleague the customer knows (met before, or its ties' salesperson), or a managed "
+        "handover (announced turnover.notice weeks ahead, successor introduced in a joint visit).",
+    )
+    notice: int = param(
+        4,
+        0,
+        52,
+        "steps",
+        "Weeks between the announcement of a departure and the move (reassignment = handover).",
+    )
+    carryover: float = param(
+        0.5,
+        0,
+        1,
+        "",
+        "Share of the gap between the customer's trust in the departing salesperson and in "
+        "its successor that the joint visit closes (reassignment = handover).",
     )
 
 
@@ -430,6 +506,22 @@ class Mechanisms(Section):
     breach_exit: bool = param(
         True, help="A customer who detects a breach may leave the salesperson at once."
     )
+    give_up: bool = param(
+        False,
+        help="A customer gives up on its own salesperson after elsewhere.give_up unclosed "
+        "encounters in a row (off: it keeps going back, however often it is not served).",
+    )
+    purchase_heterogeneity: bool = param(
+        False,
+        help="Customers differ in how often they need to buy and how much they spend "
+        "(beta-distributed propensity, gamma-distributed basket; off: everyone at "
+        "population.purchase_rate and buying.basket_mean).",
+    )
+    leave_market: bool = param(
+        False,
+        help="After each purchase a customer may leave the market for good, for reasons no "
+        "salesperson causes (BG/NBD dropout, chance drawn per customer).",
+    )
 
 
 class Scenario(BaseModel):
@@ -439,6 +531,7 @@ class Scenario(BaseModel):
 
     run: Run = Field(default_factory=Run)
     population: Population = Field(default_factory=Population)
+    buying: Buying = Field(default_factory=Buying)
     network: Network = Field(default_factory=Network)
     culture: Culture = Field(default_factory=Culture)
     firms: Firms = Field(default_factory=Firms)
@@ -494,6 +587,11 @@ def iter_fields() -> Iterator[tuple[str, str, Any]]:
             yield section, key, finfo
 
 
+def choices_of(finfo: Any) -> tuple[str, ...]:
+    """The words a word-valued parameter allows (empty for numbers and switches)."""
+    return tuple(get_args(finfo.annotation)) if finfo.annotation not in (bool, int, float) else ()
+
+
 def field_range(finfo: Any) -> tuple[float | None, float | None]:
     """The closed range [lo, hi] declared for a parameter (None where open)."""
     lo = hi = None
@@ -506,6 +604,9 @@ def field_range(finfo: Any) -> tuple[float | None, float | None]:
 def describe(section: str, key: str) -> str:
     """What is allowed for ``section.key``, in words (for error messages and help)."""
     finfo = Scenario.model_fields[section].annotation.model_fields[key]  # type: ignore[union-attr]
+    choices = choices_of(finfo)
+    if choices:
+        return "one of " + ", ".join(f"'{c}'" for c in choices)
     kind = finfo.annotation.__name__
     if kind == "bool":
         return "true or false"
@@ -523,7 +624,8 @@ def flat(scenario: Scenario) -> dict[str, Any]:
 def _record_dtype() -> np.dtype:
     """A nested record laid out like the schema: ``p.culture.ring_gradient`` in a rule reads
     ``scenario.culture.ring_gradient``. Switches are booleans, every other value float64
-    (integer sizes included, so rule arithmetic is the same as on the schema's floats)."""
+    (integer sizes included, so rule arithmetic is the same as on the schema's floats); a
+    word-valued parameter holds the position of its word among the allowed ones."""
     sections: dict[str, list[tuple[str, type]]] = {}
     for section, key, finfo in iter_fields():
         if section == "run":  # run settings are the driver's, not the rules'
@@ -543,7 +645,10 @@ def param_record(scenario: Scenario) -> np.ndarray:
     type per call (about 0.4 µs a call from Python, as for the flat record it replaced).
     """
     rec = np.zeros(1, dtype=RECORD_DTYPE)
-    for section in RECORD_DTYPE.names:
-        for key in RECORD_DTYPE[section].names:
-            rec[0][section][key] = getattr(getattr(scenario, section), key)
+    for section, key, finfo in iter_fields():
+        if section == "run":
+            continue
+        value = getattr(getattr(scenario, section), key)
+        choices = choices_of(finfo)
+        rec[0][section][key] = choices.index(value) if choices else value
     return rec

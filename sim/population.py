@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trustsim.codes import D_INIT, NO_SALESPERSON
+from trustsim.codes import D_BUYING, D_INIT, NO_SALESPERSON
 from trustsim.network import CSR, build_csr, to_graph
 from trustsim.params import Scenario
 
@@ -29,6 +29,9 @@ class World:
     propensity: np.ndarray
     risk: np.ndarray
     kin_salesperson: np.ndarray
+    purchase_rate: np.ndarray  # chance to need to buy in a week
+    basket: np.ndarray  # value of a trade at relative price 1
+    dropout: np.ndarray  # chance to leave the market after a purchase
     # salespeople
     sp_firm: np.ndarray
     competence: np.ndarray
@@ -70,6 +73,31 @@ def _around(
     return np.clip(rng.uniform(mean - spread, mean + spread, n), lo, hi)
 
 
+def buying_habits(
+    scenario: Scenario, seed: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's weekly purchase propensity, basket value and chance to leave the
+    market after a purchase (ODD 5, 7.17, 7.18).
+
+    Drawn from their own stream (seed, D_INIT, D_BUYING), so that turning the mechanisms on
+    leaves every other initial draw as it was. Propensity ~ Beta(r, r (1 - m) / m), mean
+    m = population.purchase_rate: for small m the beta is the gamma of the NBD (shape r),
+    bounded by one purchase a week. Basket ~ Gamma(k, mean / k). Dropout ~ Beta(a, b).
+    Mechanisms off: everyone at the mean, nobody leaves.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, D_INIT, D_BUYING]))
+    m, mean = scenario.population.purchase_rate, scenario.buying.basket_mean
+    rate, basket, dropout = np.full(n, m), np.full(n, mean), np.zeros(n)
+    if scenario.mechanisms.purchase_heterogeneity:
+        r, k = scenario.buying.rate_shape, scenario.buying.basket_shape
+        if 0.0 < m < 1.0:
+            rate = rng.beta(r, r * (1.0 - m) / m, n)
+        basket = rng.gamma(k, mean / k, n)
+    if scenario.mechanisms.leave_market:
+        dropout = rng.beta(scenario.buying.dropout_a, scenario.buying.dropout_b, n)
+    return rate, basket, dropout
+
+
 def build_world(scenario: Scenario, seed: int) -> World:
     """Draw the initial world for ``seed`` (the network included)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, D_INIT]))
@@ -82,11 +110,15 @@ def build_world(scenario: Scenario, seed: int) -> World:
     instrumental[rng.permutation(ns)[: round(sp.instrumental_share * ns)]] = True
     purity = sp.strategy_purity
     hf = fm.heterogeneity
+    rate, basket, dropout = buying_habits(scenario, seed, nc)
     return World(
         csr=csr,
         propensity=_around(rng, pop.propensity_mean, pop.propensity_spread, nc),
         risk=_around(rng, pop.risk_mean, pop.risk_spread, nc),
         kin_salesperson=kin,
+        purchase_rate=rate,
+        basket=basket,
+        dropout=dropout,
         sp_firm=np.arange(ns, dtype=np.int64) % nf,
         competence=_around(rng, sp.competence, sp.heterogeneity, ns),
         integrity=_around(rng, sp.integrity, sp.heterogeneity, ns),

@@ -24,6 +24,8 @@ from trustsim.codes import (
     D_FAILURE,
     D_FOLLOW,
     D_FORGIVE,
+    D_INTRODUCE,
+    D_LEAVE_MARKET,
     D_LOOK,
     D_NEED,
     D_NEEDS_DEPTH,
@@ -39,6 +41,8 @@ from trustsim.codes import (
     INSIDER,
     KIN,
     OUTSIDER,
+    REASSIGN_HANDOVER,
+    REASSIGN_RANDOM,
     REFERRAL,
 )
 from trustsim.rng import index, normal, uniform
@@ -201,9 +205,26 @@ def clarity(asym, P):
 
 
 @njit(cache=True)
-def needs_to_buy(seed, step, c, P):
-    """Does customer ``c`` need to buy this step?"""
-    return uniform(seed, step, c, 0, D_NEED) < P[0].population.purchase_rate
+def needs_to_buy_at(seed, step, c, rate):
+    """Does customer ``c``, with weekly purchase propensity ``rate`` (ODD 7.17), need to
+    buy this step? One keyed draw per customer and week, whatever its propensity, so
+    everyone at population.purchase_rate gives the weeks of a homogeneous market."""
+    return uniform(seed, step, c, 0, D_NEED) < rate
+
+
+@njit(cache=True)
+def trade_revenue(basket, price):
+    """What a trade brings the firm: the customer's basket at the firm's relative price."""
+    return basket * price
+
+
+@njit(cache=True)
+def leaves_market(seed, step, c, dropout, P):
+    """Does customer ``c`` leave the market for good after this step's purchase (ODD 7.18,
+    BG/NBD: a chance ``dropout`` drawn per customer, tried after each purchase)?"""
+    if not P[0].mechanisms.leave_market:
+        return False
+    return uniform(seed, step, c, 0, D_LEAVE_MARKET) < dropout
 
 
 @njit(cache=True)
@@ -477,12 +498,68 @@ def rival_firm(seed, step, a, b, firm, n_firms):
 
 
 @njit(cache=True)
-def follows(seed, step, c, s, personal, org, P):
-    """Does a customer follow a departing salesperson rather than stay with the firm?"""
+def follows(seed, step, c, s, personal, org, successor, P):
+    """Does a customer follow a departing salesperson rather than stay with the firm, whose
+    worth to it is its trust in the firm or, when it knows whom it would get, in that
+    successor (``successor``; NaN when it does not know), whichever is higher (7.11)?"""
     p = P[0]
     o = org if p.mechanisms.org_trust else 0.5
+    if not np.isnan(successor):
+        o = max(o, successor)
     prob = sigmoid(p.turnover.follow_slope * (personal - o - p.turnover.follow_margin))
     return uniform(seed, step, c, s, D_FOLLOW) < prob
+
+
+@njit(cache=True)
+def policy(P):
+    """The firm's reassignment policy (trustsim.codes REASSIGN_*)."""
+    return int(P[0].turnover.reassignment)
+
+
+@njit(cache=True)
+def successor_known(P):
+    """Does a customer of a departing salesperson know whom it would get if it stayed?
+    Under every policy but a random colleague (7.11)."""
+    return policy(P) != REASSIGN_RANDOM
+
+
+@njit(cache=True)
+def announced(seed, step, s, P):
+    """Is salesperson ``s``'s move at ``step + turnover.notice`` announced now, so that its
+    customers meet their successor in a joint visit (managed handover, 7.11)?"""
+    p = P[0]
+    return policy(P) == REASSIGN_HANDOVER and moves(seed, step + int(p.turnover.notice), s, P)
+
+
+@njit(cache=True)
+def introduced_pick(seed, step, c, s, n_others):
+    """Which of its ``n_others`` colleagues (by id, itself left out) a departing
+    salesperson ``s`` introduces customer ``c`` to."""
+    return index(seed, step, c, s, D_INTRODUCE, n_others)
+
+
+@njit(cache=True)
+def introduced_trust(x, personal, P):
+    """Trust component ``x`` in the successor after the joint visit: the visit closes
+    ``turnover.carryover`` of the gap to the trust ``personal`` in the one leaving."""
+    return clip01(x + P[0].turnover.carryover * max(personal - x, 0.0))
+
+
+@njit(cache=True)
+def preferred(trust_a, id_a, trust_b, id_b):
+    """Is salesperson a preferred to b: trusted more, or as much and the lower id?"""
+    return trust_a > trust_b or (trust_a == trust_b and id_a < id_b)
+
+
+@njit(cache=True)
+def best_record(staff, competence):
+    """Position in ``staff`` of the colleague with the best record (highest competence,
+    the lowest id among equals); -1 when there is nobody."""
+    best = -1
+    for k in range(staff.shape[0]):
+        if best < 0 or competence[staff[k]] > competence[staff[best]]:
+            best = k
+    return best
 
 
 @njit(cache=True)
@@ -518,6 +595,14 @@ def look_probability(trust, ring, misses, P):
 def looks_elsewhere(seed, step, c, s, trust, ring, misses, P):
     """Does customer ``c``, whose encounter with ``s`` did not close, look elsewhere now?"""
     return uniform(seed, step, c, s, D_LOOK) < look_probability(trust, ring, misses, P)
+
+
+@njit(cache=True)
+def gives_up(misses, P):
+    """Does a customer give up for good on its own salesperson, with whom ``misses``
+    encounters in a row did not close (ODD 7.14)?"""
+    p = P[0]
+    return p.mechanisms.give_up and misses >= p.elsewhere.give_up
 
 
 @njit(cache=True)

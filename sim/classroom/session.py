@@ -24,7 +24,7 @@ from trustsim.loader import (
     validate,
 )
 from trustsim.mesa_model.model import TrustModel
-from trustsim.params import Scenario, field_range, flat, iter_fields
+from trustsim.params import Scenario, choices_of, field_range, flat, iter_fields
 
 # Parameters a class sees for every scenario (a curated subset of the schema).
 CONTROLS = (
@@ -109,6 +109,8 @@ def control(key: str, value: Any, lang: str) -> dict[str, Any]:
     label = f"{param_label(key, lang)} = {value}"
     if finfo.annotation is bool:
         return {"type": "Checkbox", "value": bool(value), "label": label}
+    if choices_of(finfo):
+        return {"type": "Select", "value": value, "values": list(choices_of(finfo)), "label": label}
     lo, hi = slider_range(key, value)
     if finfo.annotation is int:
         return {
@@ -134,6 +136,8 @@ def _tidy(key: str, value: Any) -> Any:
     kind = _fields()[key].annotation
     if kind is bool:
         return bool(value)
+    if choices_of(_fields()[key]):
+        return str(value)
     if kind is int:
         return round(value)
     return round(float(value), 6)

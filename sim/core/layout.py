@@ -66,3 +66,10 @@ def bound_bytes(n_customers: int, n_salespeople: int, steps: int, limit: int) ->
     most = min(limit, n_salespeople, 1 + ADDS_PER_STEP * steps)
     live = n_customers * block_bound(most, limit)
     return n_customers * BYTES_PER_CUSTOMER + 3 * live * BYTES_PER_SLOT
+
+
+# Event-log slots per customer and step in the core, in this order: turnover, offer, the
+# two encounters (one's own salesperson, then elsewhere), a joint visit (managed handover)
+# and leaving the market; a customer logs at most this many rows a step.
+SLOT_TURNOVER, SLOT_OFFER, SLOT_FIRST_TRY, SLOT_ELSEWHERE, SLOT_INTRODUCED, SLOT_LEFT = range(6)
+LOG_SLOTS = 6

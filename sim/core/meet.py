@@ -14,11 +14,13 @@ from numba import njit, prange
 from trustsim import rules
 from trustsim.codes import CLOSED, COLD, CONTACT, ELSEWHERE, FIRST_TRY, REFERRAL
 from trustsim.core.eventlog import log_event
+from trustsim.core.layout import SLOT_LEFT
 from trustsim.core.prefetch import AHEAD, prefetch
 from trustsim.core.relations import record_gift, record_weight, start_relationship
 from trustsim.core.relstore import START, copy_record, find, make_own
 from trustsim.metrics import (
     EV_ENCOUNTER,
+    EV_LEFT_MARKET,
     I_BREACH_EXITS,
     I_BREACHES,
     I_CHURNED,
@@ -27,6 +29,8 @@ from trustsim.metrics import (
     I_ENCOUNTERS,
     I_FAILURES,
     I_FORGIVEN,
+    I_GAVE_UP,
+    I_LEFT_MARKET,
     I_LOST_TO_OTHER_FIRM,
     I_LOST_TO_RIVAL,
     I_REFERRALS,
@@ -55,6 +59,8 @@ TALLIED = (
     I_COMPLAINTS,
     I_BREACH_EXITS,
     I_CHURNED,
+    I_LEFT_MARKET,
+    I_GAVE_UP,
 )
 (
     TRADED,
@@ -71,6 +77,8 @@ TALLIED = (
     COMPLAINED,
     LEFT,
     EXITED,
+    LEFT_MARKET,
+    GAVE_UP,
 ) = (1 << k for k in range(len(TALLIED)))
 UNSERVED = -2  # stage_of: turned away by capacity (-1: no encounter)
 
@@ -99,7 +107,8 @@ def meet(rnd, seed, t, P, history, want, demand, cap_left, served, look, stage_o
          origin, ref_trust, ref_ring, primary, sp_firm, org, aware, recs, sid, blk, pending,
          before, propensity, risk, price, competence, integrity, empathy, strategy, quality,
          consistency, failure_rate, recovery, transparency, social, wom, wom_firm, cost, perf_c,
-         depth_c, repeat, tab, log, logged, counts):  # fmt: skip
+         depth_c, repeat, tab, log, logged, counts, basket, dropout, in_market,
+         revenue):  # fmt: skip
     """Phase 4a or 4c, round ``rnd`` (``Customer.encounter``): each customer meets ``want[c]``
     if capacity lets it, starts the relationship if new, and walks the sales stages; an
     encounter that closes is a :func:`trade`. Adds the round's events to ``counts``."""
@@ -135,6 +144,10 @@ def meet(rnd, seed, t, P, history, want, demand, cap_left, served, look, stage_o
             r.misses += 1
             if rnd == FIRST_TRY:
                 look[c] = rules.looks_elsewhere(seed, t, c, s, trust, r.ring, r.misses, P)
+                if s == primary[c] and rules.gives_up(r.misses, P):  # for good (7.14)
+                    primary[c] = -1
+                    look[c] = True
+                    outcome[c] |= GAVE_UP
             if history:
                 log_event(log, logged, slot, t, EV_ENCOUNTER, c, s, f, r, r, stage=stage,
                           trust_before=trust, trust_after=trust, org_trust=o,
@@ -149,6 +162,13 @@ def meet(rnd, seed, t, P, history, want, demand, cap_left, served, look, stage_o
         wom_firm[c] = f
         lost_sp = primary[c] if primary[c] >= 0 and primary[c] != s else -1
         primary[c] = -1 if bits & (EXITED | LEFT) else s
+        revenue[c] = rules.trade_revenue(basket[c], price[f])
+        if rules.leaves_market(seed, t, c, dropout[c], P):  # for good (7.18)
+            in_market[c] = False
+            primary[c] = -1
+            bits += LEFT_MARKET
+            if history:
+                log_event(log, logged, SLOT_LEFT * nc + c, t, EV_LEFT_MARKET, c, s, f, r, r)
         cost[c], perf_c[c], depth_c[c], repeat[c] = tcost, perf, depth, b.n_trades > 0
         bits += LOST * (lost_sp >= 0) + LOST_FIRM * (lost_sp >= 0 and sp_firm[lost_sp] != f)
         if history:

@@ -8,6 +8,7 @@ import os
 import numba
 import numpy as np
 
+from trustsim.core.layout import LOG_SLOTS
 from trustsim.core.relstore import (
     Store,
     new_store,
@@ -60,9 +61,11 @@ class CoreModel:
             np.full(nc, -1, dtype=np.int64),
             np.repeat(w.propensity[:, None], w.n_firms, axis=1),
             np.zeros(nc, dtype=np.bool_),
+            np.ones(nc, dtype=np.bool_),
             *new_store(nc, self.limit),
         )
-        slots = 4 * nc if self.history else 1  # turnover, offer, two encounter slots a customer
+        # turnover, offer, two encounters, a joint visit and leaving the market, a customer
+        slots = LOG_SLOTS * nc if self.history else 1
         self.scratch = Scratch.new(nc, ns, w.n_firms, slots)
         self._counts: list[np.ndarray] = []  # per-step summaries, in blocks of steps
         self._means: list[np.ndarray] = []
@@ -86,7 +89,7 @@ class CoreModel:
     @property
     def store(self) -> Store:
         """The relationships (:class:`trustsim.core.relstore.Store`; views, not copies)."""
-        return Store(*self.state[4:])  # the State's fields from recs on
+        return Store(*self.state[5:])  # the State's fields from recs on
 
     @property
     def rows(self) -> list[dict[str, float]]:

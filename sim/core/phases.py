@@ -17,8 +17,18 @@ import numpy as np
 from numba import njit, prange
 
 from trustsim import rules
-from trustsim.codes import COLD, D_CHOOSE, D_REPLACE, HANDOVER, KIN, OUTSIDER, REFERRAL
+from trustsim.codes import (
+    COLD,
+    D_CHOOSE,
+    D_REPLACE,
+    HANDOVER,
+    KIN,
+    OUTSIDER,
+    REASSIGN_BEST,
+    REFERRAL,
+)
 from trustsim.core.eventlog import log_event
+from trustsim.core.layout import SLOT_INTRODUCED
 from trustsim.core.prefetch import AHEAD, prefetch
 from trustsim.core.relations import (
     better_known,
@@ -27,12 +37,14 @@ from trustsim.core.relations import (
     record_trust,
     record_weight,
 )
-from trustsim.core.relstore import START, copy_record, make_own
+from trustsim.core.relstore import COUNT, START, copy_record, find, make_own
 from trustsim.measure import Census, summarize
 from trustsim.metrics import (
+    EV_INTRODUCED,
     EV_OFFER,
     EV_TURNOVER,
     I_FOLLOWED,
+    I_INTRODUCED,
     I_LOOKED_ELSEWHERE,
     I_MOVES,
     I_NEEDS,
@@ -47,7 +59,7 @@ NAN = np.nan
 
 
 def begin_step(history, primary, logged, counts, start_sp, choice, origin, ref_trust, ref_ring,
-               wom, wom_firm, cost, perf_c, depth_c, repeat, served, look):  # fmt: skip
+               wom, wom_firm, cost, perf_c, depth_c, repeat, served, look, revenue):  # fmt: skip
     """Phase 0 (``Customer.begin_step``): clear the per-step scratch; count customers with
     a salesperson."""
     counts[:] = 0
@@ -65,6 +77,7 @@ def begin_step(history, primary, logged, counts, start_sp, choice, origin, ref_t
     repeat[:] = False
     served[:] = False
     look[:] = False
+    revenue[:] = NAN
     start_sp[:] = primary
     counts[I_WITH_START] = np.sum(primary >= 0)
 
@@ -105,11 +118,79 @@ def index_staff(sp_firm, staff_ptr, staff):
         fill[f] += 1
 
 
-def react_to_moves(seed, t, P, history, primary, moved_from, org, propensity, recs, sid, blk,
-                   pending, before, staff_ptr, staff, tab, log, logged, counts):  # fmt: skip
+def meet_successors(seed, t, P, history, primary, sp_firm, moved_from, org, propensity, recs,
+                    sid, blk, pending, before, staff_ptr, staff, tab, log, logged,
+                    counts):  # fmt: skip
+    """Phase 1, managed handover (``Customer.meet_successor``, 7.11): a customer whose
+    salesperson's move is announced meets a colleague in a joint visit that carries over
+    part of its trust."""
+    nc = primary.shape[0]
+    notice = int(P[0].turnover.notice)
+    n_introduced = 0
+    for c in prange(nc):
+        s = primary[c]
+        if s < 0 or not rules.announced(seed, t, s, P):
+            continue
+        f = sp_firm[s] if notice > 0 else moved_from[s]
+        if f < 0:  # a move announced for now that did not happen (no rival firm)
+            continue
+        lo, k = staff_ptr[f], staff_ptr[f + 1] - staff_ptr[f]
+        mine = 1 if sp_firm[s] == f else 0  # s is among f's staff unless it just left
+        if k - mine <= 0:
+            continue
+        pick = rules.introduced_pick(seed, t, c, s, k - mine)
+        new = staff[lo + pick]  # the pick-th of f's staff by id, s left out
+        if mine == 1 and new >= s:
+            new = staff[lo + pick + 1]
+        t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, org[c, f], P)
+        i, filled = ensure_relationship(recs, sid, blk, c, new, s, HANDOVER, t0, t)
+        pending[c] = pending[c] or filled
+        own, r, b = recs[blk[c, START]], recs[i], before[c]
+        copy_record(b, r)
+        trust_before = record_trust(r, t, P, tab)
+        r.ti = rules.introduced_trust(b.ti, own.ti, P)
+        r.te = rules.introduced_trust(b.te, own.te, P)
+        n_introduced += 1
+        if history:
+            log_event(log, logged, SLOT_INTRODUCED * nc + c, t, EV_INTRODUCED, c, new, f, b, r,
+                      trust_before=trust_before, trust_after=record_trust(r, t, P, tab))  # fmt: skip
+    counts[I_INTRODUCED] += n_introduced
+
+
+@njit(cache=True)
+def successor(seed, t, P, c, f_old, team, start_sp, sp_firm, competence, indptr, indices, recs,
+              sid, blk, tab):  # fmt: skip
+    """``Customer.successor`` (7.11): whom customer ``c`` gets among ``team``, the staff
+    of ``f_old`` by id, if it stays: the best record, or a colleague it knows (met and
+    trusted most, else its first tie's salesperson at the start of the step), else random."""
+    if rules.policy(P) == REASSIGN_BEST:
+        return team[rules.best_record(team, competence)]
+    best, best_trust = -1, 0.0
+    lo = blk[c, START]
+    for i in range(lo, lo + blk[c, COUNT]):
+        x = sid[i]
+        if sp_firm[x] != f_old:
+            continue
+        tx = record_trust(recs[i], t, P, tab)
+        if best < 0 or rules.preferred(tx, x, best_trust, best):
+            best, best_trust = x, tx
+    if best >= 0:
+        return best
+    for k in range(indptr[c], indptr[c + 1]):
+        x = start_sp[indices[k]]
+        if x >= 0 and sp_firm[x] == f_old:
+            return x
+    return team[index(seed, t, c, f_old, D_REPLACE, team.shape[0])]
+
+
+def react_to_moves(seed, t, P, history, primary, start_sp, sp_firm, moved_from, org, propensity,
+                   competence, indptr, indices, recs, sid, blk, pending, before, staff_ptr, staff,
+                   tab, log, logged, counts):  # fmt: skip
     """Phase 1b (``Customer.react_to_moves``): a customer whose salesperson moved follows
-    the person or stays with the firm (and gets a colleague there, if any)."""
+    the person or stays with the firm (and gets a colleague there, if any), weighing the
+    successor it would get when the firm's policy lets it know (7.11)."""
     n_followed = n_stayed = 0
+    known = rules.successor_known(P)
     for c in prange(primary.shape[0]):
         s = primary[c]
         if s < 0 or moved_from[s] < 0:
@@ -119,17 +200,28 @@ def react_to_moves(seed, t, P, history, primary, moved_from, org, propensity, re
         copy_record(r, recs[blk[c, START]])  # its own salesperson's, first in its block
         personal = record_trust(r, t, P, tab)
         o = org[c, f_old]
-        followed = rules.follows(seed, t, c, s, personal, o, P)
+        lo, k = staff_ptr[f_old], staff_ptr[f_old + 1] - staff_ptr[f_old]
+        t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
+        new, heir = -1, NAN
+        if k > 0 and known:
+            new = successor(seed, t, P, c, f_old, staff[lo : lo + k], start_sp, sp_firm,
+                            competence, indptr, indices, recs, sid, blk, tab)  # fmt: skip
+            j = find(sid, blk, c, new)
+            heir = (
+                record_trust(recs[j], t, P, tab)
+                if j >= 0
+                else rules.combined_trust(t0, t0, 0.0, 0, P)
+            )
+        followed = rules.follows(seed, t, c, s, personal, o, heir, P)
         i = -1  # slot of the successor's relationship, when there is one
         if followed:
             n_followed += 1
         else:
             n_stayed += 1
             primary[c] = -1
-            k = staff_ptr[f_old + 1] - staff_ptr[f_old]
             if k > 0:
-                new = staff[staff_ptr[f_old] + index(seed, t, c, f_old, D_REPLACE, k)]
-                t0 = rules.initial_trust(HANDOVER, propensity[c], 0.0, OUTSIDER, o, P)
+                if new < 0:
+                    new = staff[lo + index(seed, t, c, f_old, D_REPLACE, k)]
                 i, filled = ensure_relationship(recs, sid, blk, c, new, -1, HANDOVER, t0, t)
                 pending[c] = pending[c] or filled
                 primary[c] = new
@@ -177,7 +269,7 @@ def consider_offers(seed, t, P, history, primary, sp_firm, propensity, recs, sid
     counts[I_SWITCHES] += n_switches
 
 
-def choose_salespeople(seed, t, P, primary, kin, indptr, indices, tie_ring, recs, blk, tab,
+def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices, tie_ring, recs, blk, tab,
                        own_trust, choice, origin, ref_trust, ref_ring, ns, counts):  # fmt: skip
     """Phase 3 (``Customer.choose_salesperson``): who needs to buy, and from whom: its own
     salesperson, kin, a tie's referral or a cold contact. Each customer's trust in its own
@@ -189,7 +281,7 @@ def choose_salespeople(seed, t, P, primary, kin, indptr, indices, tie_ring, recs
         own_trust[c] = record_trust(recs[blk[c, START]], t, P, tab) if s >= 0 else NAN
     n_needs = 0
     for c in prange(nc):
-        if not rules.needs_to_buy(seed, t, c, P):
+        if not in_market[c] or not rules.needs_to_buy_at(seed, t, c, purchase_rate[c]):
             continue
         n_needs += 1
         if primary[c] >= 0:
@@ -288,7 +380,8 @@ def word_of_mouth(P, parts, wom, wom_firm, indptr, indices, tie_ring, org, aware
 
 
 def measure(seed, t, P, counts, start_sp, primary, sp_firm, org, aware, recs, blk, tab, trust_c,
-            ti_c, te_c, ring_c, asym_c, porg, cost, perf_c, depth_c, repeat, wom):  # fmt: skip
+            ti_c, te_c, ring_c, asym_c, porg, cost, perf_c, depth_c, repeat, wom,
+            revenue):  # fmt: skip
     """Phase 6 (``TrustModel.summarize``): each customer's trust in its own salesperson at
     the end of the step, then the shared summary (7.12). Returns the MEANS row."""
     for c in prange(primary.shape[0]):
@@ -307,5 +400,5 @@ def measure(seed, t, P, counts, start_sp, primary, sp_firm, org, aware, recs, bl
         asym_c[c] = r.asym
         porg[c] = org[c, sp_firm[s]]
     census = Census(start_sp, primary, trust_c, ti_c, te_c, ring_c, asym_c, porg, org, cost,
-                    perf_c, depth_c, repeat, wom, aware)  # fmt: skip
+                    perf_c, depth_c, repeat, wom, aware, revenue)  # fmt: skip
     return summarize(seed, t, counts, census, P)

@@ -30,6 +30,9 @@ class WorldArrays(NamedTuple):
     propensity: np.ndarray  # customers
     risk: np.ndarray
     kin: np.ndarray
+    purchase_rate: np.ndarray  # chance to need to buy in a week (7.17)
+    basket: np.ndarray  # value of a trade at relative price 1
+    dropout: np.ndarray  # chance to leave the market after a purchase (7.18)
     competence: np.ndarray  # salespeople
     integrity: np.ndarray
     empathy: np.ndarray
@@ -53,6 +56,9 @@ class WorldArrays(NamedTuple):
             w.propensity,
             w.risk,
             w.kin_salesperson,
+            w.purchase_rate,
+            w.basket,
+            w.dropout,
             w.competence,
             w.integrity,
             w.empathy,
@@ -76,6 +82,7 @@ class State(NamedTuple):
     primary: np.ndarray  # each customer's own salesperson (-1: none)
     org: np.ndarray  # organizational trust, customer x firm
     aware: np.ndarray  # brand awareness of each customer
+    in_market: np.ndarray  # False once a customer has left the market (7.18)
     recs: np.ndarray  # relationships: the pool of trustsim.core.relstore.Store, REL_DTYPE
     sid: np.ndarray  # salesperson of each slot
     blk: np.ndarray  # customer c's block: START, COUNT, CAP (trustsim.core.relstore)
@@ -119,6 +126,7 @@ class Scratch(NamedTuple):
     cap_left: np.ndarray  # salespeople: capacity left for the second try
     own_trust: np.ndarray  # customers: trust in one's own salesperson in phase 3
     outcome: np.ndarray  # what came of this round's encounter, as bits (trustsim.core.meet)
+    revenue: np.ndarray  # this step's trade: its value (NaN: no trade)
 
     @classmethod
     def new(cls, nc: int, ns: int, nf: int, log_slots: int) -> Scratch:
@@ -143,4 +151,5 @@ class Scratch(NamedTuple):
             cap_left=np.zeros(ns, dtype=i8),
             own_trust=np.zeros(nc, dtype=f8),
             outcome=np.zeros(nc, dtype=i8),
+            revenue=np.zeros(nc, dtype=f8),
         )

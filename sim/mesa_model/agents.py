@@ -25,10 +25,11 @@ from trustsim.codes import (
     HANDOVER,
     KIN,
     OUTSIDER,
+    REASSIGN_BEST,
     REFERRAL,
     STAGE_NAMES,
 )
-from trustsim.metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
+from trustsim.metrics import EV_ENCOUNTER, EV_INTRODUCED, EV_LEFT_MARKET, EV_OFFER, EV_TURNOVER
 from trustsim.rng import index
 
 
@@ -108,6 +109,10 @@ class Customer(mesa.Agent):
         self.propensity = float(w.propensity[idx])
         self.risk = float(w.risk[idx])
         self.kin = int(w.kin_salesperson[idx])
+        self.purchase_rate = float(w.purchase_rate[idx])
+        self.basket = float(w.basket[idx])
+        self.dropout = float(w.dropout[idx])
+        self.in_market = True  # False once it has left the market (7.18)
         self.org = np.full(w.n_firms, self.propensity)  # organizational trust per firm
         self.relationships: dict[int, Relationship] = {}
         self.salesperson: Salesperson | None = None
@@ -124,7 +129,7 @@ class Customer(mesa.Agent):
         self.served = self.look = False
         self.origin, self.referrer_trust, self.referrer_ring = COLD, 0.0, OUTSIDER
         self.wom, self.wom_firm = 0, -1
-        self.cost = self.perf = math.nan
+        self.cost = self.perf = self.revenue = math.nan
         self.depth, self.repeat = 0, False
 
     def relationship(self, sp: Salesperson, origin: int, org: float = 0.0) -> Relationship:
@@ -156,22 +161,91 @@ class Customer(mesa.Agent):
         del self.relationships[victim]
 
     # ------------------------------------------------------------ phases
+    def meet_successor(self) -> None:
+        """Phase 1 (managed handover, 7.11): my salesperson's departure is announced; it
+        introduces me to a colleague in a joint visit that carries over part of my trust."""
+        sp, m = self.salesperson, self.model
+        if sp is None or not rules.announced(m.seed, m.steps, sp.idx, m.P):
+            return
+        firm = sp.firm if m.params.turnover.notice > 0 else sp.moved_from
+        if firm is None:  # a move announced for now that did not happen (no rival firm)
+            return
+        others = [x for x in m.staff(firm.idx) if x is not sp]
+        if not others:
+            return
+        new = others[rules.introduced_pick(m.seed, m.steps, self.idx, sp.idx, len(others))]
+        old = self.relationships[sp.idx]
+        rel = self.relationship(new, HANDOVER, float(self.org[firm.idx]))
+        ti0, te0, before = rel.ti, rel.te, rel.trust(m.steps, m.P)
+        rel.ti = rules.introduced_trust(ti0, old.ti, m.P)
+        rel.te = rules.introduced_trust(te0, old.te, m.P)
+        m.count("introduced")
+        m.log(
+            EV_INTRODUCED,
+            self,
+            new,
+            firm.idx,
+            rel,
+            ti_before=ti0,
+            te_before=te0,
+            trust_before=before,
+            trust_after=rel.trust(m.steps, m.P),
+        )
+
+    def successor(self, firm: int, staff: list[Salesperson]) -> Salesperson:
+        """Whom I would get at ``firm`` if I stayed, by the firm's policy (7.11): the
+        colleague with the best record, or one I know (met before and trusted most, else
+        my ties' salesperson at the start of the step), else one at random."""
+        m = self.model
+        if rules.policy(m.P) == REASSIGN_BEST:
+            ids = np.array([x.idx for x in staff], dtype=np.int64)
+            return staff[rules.best_record(ids, m.world.competence)]
+        best, best_trust = None, 0.0
+        for x in staff:
+            rel = self.relationships.get(x.idx)
+            if rel is None:
+                continue
+            trust = rel.trust(m.steps, m.P)
+            if best is None or rules.preferred(trust, x.idx, best_trust, best.idx):
+                best, best_trust = x, trust
+        if best is not None:
+            return best
+        for tie, _ in self.ties:
+            x = tie.start_salesperson
+            if x is not None and x.firm.idx == firm:
+                return x
+        return staff[index(m.seed, m.steps, self.idx, firm, D_REPLACE, len(staff))]
+
+    def would_trust(self, sp: Salesperson, org: float) -> float:
+        """My trust in ``sp`` now, or at a handover if we never met (7.1)."""
+        m = self.model
+        rel = self.relationships.get(sp.idx)
+        if rel is not None:
+            return rel.trust(m.steps, m.P)
+        t0 = rules.initial_trust(HANDOVER, self.propensity, 0.0, OUTSIDER, org, m.P)
+        return rules.combined_trust(t0, t0, 0.0, 0, m.P)
+
     def react_to_moves(self) -> None:
-        """Phase 1: my salesperson moved firm; follow the person or stay with the firm."""
+        """Phase 1: my salesperson moved firm; follow the person or stay with the firm,
+        weighing the successor I would get when the firm's policy lets me know it."""
         sp, m = self.salesperson, self.model
         if sp is None or sp.moved_from is None:
             return
         rel = self.relationships[sp.idx]
-        personal, org = rel.trust(m.steps, m.P), float(self.org[sp.moved_from.idx])
-        followed = rules.follows(m.seed, m.steps, self.idx, sp.idx, personal, org, m.P)
+        f_old = sp.moved_from.idx
+        personal, org = rel.trust(m.steps, m.P), float(self.org[f_old])
+        staff = m.staff(f_old)
+        new, heir_trust = None, math.nan
+        if staff and rules.successor_known(m.P):
+            new = self.successor(f_old, staff)
+            heir_trust = self.would_trust(new, org)
+        followed = rules.follows(m.seed, m.steps, self.idx, sp.idx, personal, org, heir_trust, m.P)
         m.count("followed" if followed else "stayed")
         if not followed:
-            staff = m.staff(sp.moved_from.idx)
             self.salesperson = None
             if staff:
-                new = staff[
-                    index(m.seed, m.steps, self.idx, sp.moved_from.idx, D_REPLACE, len(staff))
-                ]
+                if new is None:
+                    new = staff[index(m.seed, m.steps, self.idx, f_old, D_REPLACE, len(staff))]
                 self.relationship(new, HANDOVER, org)
                 self.salesperson = new
         m.log(
@@ -217,7 +291,9 @@ class Customer(mesa.Agent):
     def choose_salesperson(self) -> None:
         """Phase 3: need to buy? Then my salesperson, kin, a referral, or a cold contact."""
         m = self.model
-        if not rules.needs_to_buy(m.seed, m.steps, self.idx, m.P):
+        if not self.in_market:
+            return
+        if not rules.needs_to_buy_at(m.seed, m.steps, self.idx, self.purchase_rate):
             return
         m.count("needs")
         if self.salesperson is not None:
@@ -326,6 +402,9 @@ class Customer(mesa.Agent):
                 self.look = rules.looks_elsewhere(
                     m.seed, t, self.idx, sp.idx, trust, rel.ring, rel.misses, P
                 )
+                if sp is self.salesperson and rules.gives_up(rel.misses, P):
+                    self.salesperson, self.look = None, True
+                    m.count("gave_up")
             m.log(
                 EV_ENCOUNTER,
                 self,
@@ -410,13 +489,19 @@ class Customer(mesa.Agent):
         old = self.salesperson
         lost_sp = old if old is not None and old is not sp else None
         self.salesperson = None if exited or left else sp
+        gone = rules.leaves_market(m.seed, t, c, self.dropout, P)
+        if gone:
+            self.in_market, self.salesperson = False, None
+            m.log(EV_LEFT_MARKET, self, sp, firm.idx, rel)
         self.cost, self.perf, self.depth, self.repeat = cost, perf, depth, n0 > 0
+        self.revenue = rules.trade_revenue(self.basket, firm.price)
         for name, happened in (
             ("trades", True),
             ("trades_elsewhere", rnd == ELSEWHERE),
             ("lost_to_rival", lost_sp is not None),
             ("lost_to_other_firm", lost_sp is not None and lost_sp.firm is not firm),
             ("breach_exits", left),
+            ("left_market", gone),
             ("failures", failed),
             ("breaches", breach),
             ("complaints", complained),

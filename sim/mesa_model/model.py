@@ -111,6 +111,7 @@ class TrustModel(mesa.Model):
         )
         customers.do("begin_step")
         self.agents_by_type[Salesperson].shuffle_do("consider_moving")
+        customers.shuffle_do("meet_successor")
         customers.shuffle_do("react_to_moves")
         customers.shuffle_do("consider_offer")
         customers.shuffle_do("choose_salesperson")
@@ -168,6 +169,7 @@ class TrustModel(mesa.Model):
             repeat=np.array([cust.repeat for cust in self.customers], dtype=np.bool_),
             wom=np.array([cust.wom for cust in self.customers], dtype=np.int64),
             aware=np.array([cust.aware for cust in self.customers], dtype=np.bool_),
+            revenue=np.array([cust.revenue for cust in self.customers]),
         )
         means = summarize(self.seed, t, counts, census, P)
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}

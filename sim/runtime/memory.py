@@ -30,9 +30,8 @@ ENV_LIMIT = "TRUSTSIM_MAX_MEMORY"
 
 # ---- calibration (benchmarks/bench_scale.py --calibrate measures these against peak RSS)
 BASE_BYTES = 320 * 2**20  # interpreter, numpy, numba, pandas, pyarrow, compiled kernels
-# Log slots per customer and step in the core: turnover, offer, and two encounters (one's
-# own salesperson, then elsewhere); a customer logs at most this many rows a step.
-LOG_SLOTS = 4
+# Log slots per customer and step in the core (trustsim.core.layout says which).
+LOG_SLOTS = rellayout.LOG_SLOTS
 # The core keeps relationships in per-customer blocks of 64-byte records that grow with
 # the relationships that exist (trustsim.core.relstore; it knows its own bound).
 # Per customer, core engine: world arrays, state, and the per-step scratch arrays

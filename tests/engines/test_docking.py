@@ -32,6 +32,7 @@ def test_shipped_scenarios_are_all_covered():
         "strategy_emotional",
         "breach",
         "salesperson_leaves",
+        "departure_policies",
     ):
         assert name in SCENARIOS
 

@@ -252,7 +252,11 @@ def test_word_of_mouth_moves_org_trust_by_ring_weight():
 def test_customers_follow_a_departing_salesperson_when_personal_trust_dominates():
     def follow(personal, org):
         return np.mean(
-            [rules.follows(1, t, c, 0, personal, org, P) for t in range(20) for c in range(20)]
+            [
+                rules.follows(1, t, c, 0, personal, org, np.nan, P)
+                for t in range(20)
+                for c in range(20)
+            ]
         )
 
     assert follow(0.9, 0.3) > 0.9 and follow(0.3, 0.9) < 0.1

@@ -3,7 +3,15 @@
 import re
 from pathlib import Path
 
-from trustsim.params import RECORD_DTYPE, Scenario, describe, field_range, iter_fields, param_record
+from trustsim.params import (
+    RECORD_DTYPE,
+    Scenario,
+    choices_of,
+    describe,
+    field_range,
+    iter_fields,
+    param_record,
+)
 
 SIM = Path(__file__).resolve().parents[2] / "sim"
 
@@ -11,7 +19,9 @@ SIM = Path(__file__).resolve().parents[2] / "sim"
 def test_every_parameter_has_help_a_range_or_is_boolean():
     for section, key, finfo in iter_fields():
         assert finfo.description, f"{section}.{key} has no help text"
-        if finfo.annotation is not bool:
+        if choices_of(finfo):  # a word: the default is one of the words allowed
+            assert finfo.default in choices_of(finfo) and len(choices_of(finfo)) > 1
+        elif finfo.annotation is not bool:
             lo, hi = field_range(finfo)
             assert lo is not None and hi is not None, f"{section}.{key} has no range"
             assert lo <= finfo.default <= hi
@@ -38,3 +48,10 @@ def test_record_holds_every_model_parameter_as_float():
     rec = param_record(Scenario())
     assert rec.dtype == RECORD_DTYPE
     assert rec[0]["culture"]["ring_gradient"] == 0.7 and rec[0]["mechanisms"]["needs"]
+
+
+def test_a_word_valued_parameter_is_held_as_its_position_among_the_words():
+    for k, word in enumerate(("random", "best", "known", "handover")):
+        rec = param_record(Scenario(turnover={"reassignment": word}))
+        assert rec[0]["turnover"]["reassignment"] == k
+    assert describe("turnover", "reassignment") == "one of 'random', 'best', 'known', 'handover'"

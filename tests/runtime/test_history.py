@@ -26,6 +26,10 @@ def run():
             "turnover.scheduled_step=90",
             "turnover.rate=0.01",
             "firms.heterogeneity=0.4",
+            # every kind of row: joint visits (3) and, rarely, customers leaving the market (4)
+            "turnover.reassignment=handover",
+            "mechanisms.leave_market=true",
+            "buying.dropout_b=300",
         ],
     )
     return simulate(sc, "core", seed=2)

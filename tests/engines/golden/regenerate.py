@@ -8,6 +8,11 @@ take a need elsewhere or leave after a breach (issue 12): with both switches off
 must still give it, in the columns it had then. Regenerate that one only when something
 else moved those trajectories on purpose (the world building, say):
 ``python tests/golden/regenerate.py --switches-off``.
+
+``tests/golden/before_issue18/`` holds the baseline of the model before customers could
+differ in their buying, leave the market or be handed over by a managed departure (issue
+18): with those switches off (their defaults) the model gives it, in the columns it had
+then (``--switches-off`` regenerates it too).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 SEED = 1
 BEFORE_ISSUE12 = HERE / "before_issue12"
 SWITCHES_OFF = ("mechanisms.look_elsewhere=false", "mechanisms.breach_exit=false")
+BEFORE_ISSUE18 = HERE / "before_issue18"
+SWITCHES_OFF_18 = ("mechanisms.purchase_heterogeneity=false", "mechanisms.leave_market=false")
 
 
 def scenarios() -> list[str]:
@@ -45,16 +52,21 @@ def golden_run(name: str, overrides: tuple[str, ...] = ()):
     return simulate(load_scenario(name, ["run.history=true", *overrides]), "core", seed=SEED)
 
 
-def before_issue12_columns() -> dict[str, list[str]]:
-    """The timeseries and event-log columns the model had before issue 12."""
-    return json.loads((BEFORE_ISSUE12 / "columns.json").read_text())
+def before_run(folder: Path, name: str, switches: tuple[str, ...]):
+    """(timeseries, events) of the run with ``switches``, in the columns ``folder`` keeps."""
+    cols = json.loads((folder / "columns.json").read_text())
+    result = golden_run(name, switches)
+    return result.timeseries[cols["timeseries"]], result.events[cols["events"]]
 
 
 def before_issue12_run(name: str):
     """(timeseries, events) of the both-switches-off run, in the columns of before issue 12."""
-    cols = before_issue12_columns()
-    result = golden_run(name, SWITCHES_OFF)
-    return result.timeseries[cols["timeseries"]], result.events[cols["events"]]
+    return before_run(BEFORE_ISSUE12, name, SWITCHES_OFF)
+
+
+def before_issue18_run(name: str):
+    """(timeseries, events) with issue 18's switches off, in the columns of before it."""
+    return before_run(BEFORE_ISSUE18, name, SWITCHES_OFF_18)
 
 
 def write(folder: Path, runs) -> None:
@@ -69,8 +81,12 @@ def write(folder: Path, runs) -> None:
 def main(argv: list[str]) -> int:
     if "--switches-off" in argv:
         # only the scenarios that existed before issue 12 have a trajectory to keep
-        kept = [n for n in scenarios() if (BEFORE_ISSUE12 / f"{n}.parquet").exists()]
-        write(BEFORE_ISSUE12, ((n, before_issue12_run(n)) for n in kept))
+        for folder, run in (
+            (BEFORE_ISSUE12, before_issue12_run),
+            (BEFORE_ISSUE18, before_issue18_run),
+        ):
+            kept = [n for n in scenarios() if (folder / f"{n}.parquet").exists()]
+            write(folder, ((n, run(n)) for n in kept))
     else:
         runs = ((n, golden_run(n)) for n in scenarios())
         write(HERE, ((n, (r.timeseries, r.events)) for n, r in runs))
