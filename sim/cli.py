@@ -26,8 +26,19 @@ from trustsim.errors import (
     debug_wanted,
     output_errors,
 )
-from trustsim.loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from trustsim.loader import (
+    CLI_LABEL,
+    DEFAULT_SCENARIO,
+    SCENARIO_DIR,
+    load_scenario,
+    resolve_path,
+)
 from trustsim.runtime.memory import add_max_memory
+
+DESCRIPTION = (
+    "Agent-based simulation of trust between customers and salespeople: run scenarios, "
+    "sweeps and studies, and the classroom app."
+)
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
@@ -102,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trustsim.runtime.report import print_paths, print_summary
     from trustsim.runtime.run import simulate, write_run
 
-    scenario = load_scenario(args.scenario, _overrides(args))
+    scenario = load_scenario(args.scenario, _overrides(args), label=CLI_LABEL)
     source = resolve_path(args.scenario)
     check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
@@ -127,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides, label=CLI_LABEL)
     p = scenario.population
     print(
         f"{resolve_path(args.scenario)}: ok ({p.n_customers} customers, {p.n_salespeople} "
@@ -155,7 +166,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trustsim", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="trustsim", description=DESCRIPTION)
     from trustsim import __version__
 
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")

@@ -13,7 +13,7 @@ from trustsim.classroom.lessons import Lesson, find_lesson
 from trustsim.classroom.ringview import draw_rings
 from trustsim.classroom.text import text
 from trustsim.errors import require
-from trustsim.loader import ScenarioError, apply_overrides, load_scenario, validate
+from trustsim.loader import CLI_LABEL, ScenarioError, apply_overrides, load_scenario, validate
 from trustsim.mesa_model.model import TrustModel
 from trustsim.params import Scenario
 
@@ -28,7 +28,7 @@ def resolve(
     if lesson is None:
         if try_this:
             raise ScenarioError([f"--try: {name} is a scenario, not a lesson"])
-        return load_scenario(name, overrides or []), None
+        return load_scenario(name, overrides or [], label=CLI_LABEL), None
     scenario = lesson.tried if try_this else lesson.scenario
     if overrides:
         data, problems = apply_overrides(scenario.model_dump(), overrides)
