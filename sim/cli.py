@@ -148,11 +148,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from trustsim.params import describe, iter_fields
+    from trustsim.params import describe, iter_fields, keyword_of
 
     for section, key, finfo in iter_fields():
         print(
             f"{section}.{key} = {finfo.default!r}  [{describe(section, key)}]  {finfo.description}"
+            f"  (Python: TrustModel({keyword_of(section, key)}=...))"
         )
     return 0
 

@@ -380,6 +380,8 @@ def Classroom() -> None:
         solara.v.Spacer()
         if address:
             solara.Text(text(L, "address", url=address), classes=["ts-address"])
+        elif os.environ.get("TRUSTSIM_ANNOUNCE"):  # served by `trustsim app` on loopback
+            solara.Text(text(L, "address_local"), classes=["ts-address"])
         other = LANGS[(LANGS.index(L) + 1) % len(LANGS)]
         solara.Button(
             text(L, "switch_language"),

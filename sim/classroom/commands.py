@@ -104,25 +104,61 @@ def student_urls(host: str, port: int) -> list[str]:
     return [f"http://{h}:{port}/" for h in hosts]
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "trustsim.classroom.app",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--log-level",
-        "warning",
-    ]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "trustsim.classroom.serve", host, str(port)]
+
+
+def check_address(host: str, port: int) -> None:
+    """One line (exit status 2) when the page could not listen on ``host``:``port``: the
+    port is busy, the host is no address of this computer, or either is out of range."""
+    import errno
+
+    from trustsim.errors import UsageError
+
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: must be 0 (a free one) to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UsageError(
+            f"--host {host}: no such address; use 127.0.0.1 (this computer only) or "
+            "0.0.0.0 (students' devices too)"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"--port {port}: already in use on {host} (another trustsim app?); "
+                    "choose another --port, or --port 0 for a free one"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(
+                    f"--host {host}: not an address of this computer; use 127.0.0.1 "
+                    "(this computer only) or 0.0.0.0 (students' devices too)"
+                ) from None
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({exc.strerror})")
+
+
+def announcement(host: str, port: int, urls: list[str], limit: int) -> str:
+    """What ``trustsim app`` prints once the page answers."""
+    lines = [f"classroom: http://{host}:{port}/  (Ctrl-C to stop)"]
+    if host in LOCAL_HOSTS:
+        lines.append("only this computer can open it; --host 0.0.0.0 lets students connect")
+    else:
+        lines += [f"students open: {url}" for url in urls]
+    lines.append(f"up to {limit} browsers at once (--max-sessions)")
+    return "\n".join(lines)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    from trustsim.classroom.serve import ANNOUNCE_ENV
     from trustsim.errors import UsageError, require
 
     require("solara", "trustsim app")
@@ -134,6 +170,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--lesson {args.lesson}: no such lesson or scenario (allowed: {', '.join(keys)})"
             )
+    check_address(args.host, args.port)
     from trustsim.classroom.assets import ensure
 
     for line in ensure(log=lambda msg: print(msg, flush=True)):
@@ -146,24 +183,19 @@ def cmd_app(args: argparse.Namespace) -> int:
     limit = args.max_sessions or default_max_sessions()
     port = args.port or free_port(args.host)
     urls = student_urls(args.host, port)
+    reachable = args.host not in LOCAL_HOSTS
     env = {
         **os.environ,
         "TRUSTSIM_LANG": args.lang,
         "TRUSTSIM_LESSON": args.lesson or "",
-        "TRUSTSIM_ADDRESS": urls[0],
+        "TRUSTSIM_ADDRESS": urls[0] if reachable else "",  # the header shows it to students
+        ANNOUNCE_ENV: announcement(args.host, port, urls, limit),
         MAX_ENV: str(limit),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         # a closed tab's session (and its place) is freed after a minute, not a day
         "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "60s"),
     }
-    print(f"classroom: http://{args.host}:{port}/  (Ctrl-C to stop)", flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        for url in urls:
-            print(f"students open: {url}", flush=True)
-    else:
-        print("only this computer can open it; --host 0.0.0.0 lets students connect", flush=True)
-    print(f"up to {limit} browsers at once (--max-sessions)", flush=True)
-    cmd = solara_command(args.host, port)
+    cmd = server_command(args.host, port)
     os.execve(cmd[0], cmd, env)  # the server replaces this process: one pid to stop
 
 
