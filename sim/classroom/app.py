@@ -192,12 +192,14 @@ def Picker(session: Session, L: str) -> None:
             on_click=_act(lambda: session.move(-1)),
             classes=["ts-previous"],
             outlined=True,
+            disabled=not session.can_move(-1),
         )
         solara.Button(
             text(L, "next"),
             on_click=_act(lambda: session.move(1)),
             classes=["ts-next"],
             outlined=True,
+            disabled=not session.can_move(1),
         )
     n = session.model.params.population.n_customers
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from trustsim.classroom.lessons import Lesson, all_lessons
 from trustsim.classroom.ringview import network_layout
-from trustsim.classroom.text import param_label
+from trustsim.classroom.text import param_label, text
 from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
@@ -106,7 +106,8 @@ def slider_range(key: str, value: Any) -> tuple[float, float]:
 def control(key: str, value: Any, lang: str) -> dict[str, Any]:
     """One control in the ``model_params`` format of Mesa's SolaraViz / UserInputs."""
     finfo = _fields()[key]
-    label = f"{param_label(key, lang)} = {value}"
+    shown = text(lang, "yes" if value else "no") if finfo.annotation is bool else value
+    label = f"{param_label(key, lang)} = {shown}"
     if finfo.annotation is bool:
         return {"type": "Checkbox", "value": bool(value), "label": label}
     lo, hi = slider_range(key, value)
@@ -182,6 +183,14 @@ class Session:
             return
         i = [item.key for item in lessons].index(self.item.key)
         self.open(lessons[min(max(i + offset, 0), len(lessons) - 1)].key)
+
+    def can_move(self, offset: int) -> bool:
+        """Whether :meth:`move` by ``offset`` goes anywhere (no previous of the first lesson,
+        no next of the last); from a scenario it opens the first lesson."""
+        keys = [item.key for item in self.lessons]
+        if self.item.kind != "lesson":
+            return True
+        return 0 <= keys.index(self.item.key) + offset < len(keys)
 
     def try_this(self, on: bool = True) -> None:
         """Apply (or undo) the lesson's "try this" change and start again."""
