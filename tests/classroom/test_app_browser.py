@@ -84,6 +84,10 @@ def running_app(folder: Path, *args: str):
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url, proc, log)
+        # the address is printed once the server answers: a moment after the page does
+        said = time.monotonic() + 10
+        while f"classroom: {url}" not in log.read_text() and time.monotonic() < said:
+            time.sleep(0.05)
         assert f"classroom: {url}" in log.read_text()
         yield url, proc
     finally:
