@@ -114,7 +114,8 @@ def check_main_guard() -> None:
     if frame is None:
         return
     try:
-        tree = ast.parse(open(path, encoding="utf-8").read())
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
     except (OSError, SyntaxError, UnicodeDecodeError):
         return
     line = frame.f_lineno

@@ -61,7 +61,11 @@ class SweepProgress:
 
     def _log(self, label: str = "") -> None:
         rate = self.rate()
-        eta = f"ETA {(self.total - self.done) / rate:.0f} s" if rate > 0 else "ETA after the first runs"
+        eta = (
+            f"ETA {(self.total - self.done) / rate:.0f} s"
+            if rate > 0
+            else "ETA after the first runs"
+        )
         print(
             f"{label + ': ' if label else ''}{self.done}/{self.total} runs, {rate:.1f} runs/s, "
             f"{eta}",

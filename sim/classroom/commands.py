@@ -143,7 +143,9 @@ def check_address(host: str, port: int) -> None:
                     f"--host {host}: not an address of this computer; use 127.0.0.1 "
                     "(this computer only) or 0.0.0.0 (students' devices too)"
                 ) from None
-            raise UsageError(f"--host {host} --port {port}: cannot listen there ({exc.strerror})")
+            raise UsageError(
+                f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+            ) from None
 
 
 def announcement(host: str, port: int, urls: list[str], limit: int) -> str:

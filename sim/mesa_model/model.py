@@ -17,11 +17,11 @@ import numpy as np
 
 from trustsim import rules
 from trustsim.codes import NO_SALESPERSON, OUTSIDER
+from trustsim.jit import compile_notice
+from trustsim.loader import model_settings
 from trustsim.measure import Census, summarize
 from trustsim.mesa_model.agents import Customer, Firm, Relationship, Salesperson
 from trustsim.metrics import COUNTERS, LOG_COLUMNS, MEANS
-from trustsim.jit import compile_notice
-from trustsim.loader import model_settings
 from trustsim.params import Scenario, param_record
 from trustsim.population import World, build_world
 from trustsim.rng import seed_from
