@@ -129,3 +129,76 @@ def test_a_bad_host_is_one_line_and_status_2(host, says):
     )
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith(f"error: --host {host}: {says}") and out.stderr.count("\n") == 1
+
+
+def _render_page():
+    import solara
+
+    from trustsim.classroom import app
+
+    app.ADMISSION.__init__(limit=5)
+    _box, rc = solara.render(app.Page(), handle_error=False)
+    return rc
+
+
+def _texts(rc) -> str:
+    import ipywidgets
+
+    return " ".join(
+        str(getattr(w, "text", "") or getattr(w, "children", "") or getattr(w, "label", ""))
+        for w in rc.find(ipywidgets.Widget).widgets
+    )
+
+
+def test_the_page_says_it_is_compiling_while_a_cold_start_warms(monkeypatch):
+    pytest.importorskip("solara")
+    from trustsim.classroom import app
+    from trustsim.classroom.text import text
+
+    monkeypatch.setenv("TRUSTSIM_LANG", "zh")
+    app.WARMING.set()
+    try:
+        rc = _render_page()
+        assert text("zh", "compiling") in _texts(rc) or text("en", "compiling") in _texts(rc)
+        rc.close()
+    finally:
+        app.WARMING.clear()
+    rc = _render_page()
+    assert "编译" not in _texts(rc) and "Compiling" not in _texts(rc)
+    rc.close()
+
+
+def test_warm_up_marks_a_cold_start(monkeypatch, tmp_path):
+    from trustsim.classroom import app
+    from trustsim.mesa_model import model
+
+    seen = []
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # nothing compiled there
+    monkeypatch.setattr(model.TrustModel, "step", lambda self: seen.append(app.WARMING.is_set()))
+    app._warm_up()
+    assert seen == [True] and not app.WARMING.is_set()
+
+
+def test_on_loopback_the_header_says_how_students_can_connect(monkeypatch):
+    pytest.importorskip("solara")
+    from trustsim.classroom.commands import announcement
+    from trustsim.classroom.text import text
+
+    monkeypatch.setenv("TRUSTSIM_ADDRESS", "")
+    monkeypatch.setenv("TRUSTSIM_ANNOUNCE", announcement("127.0.0.1", 8765, [], 5))
+    rc = _render_page()
+    shown = _texts(rc)
+    rc.close()
+    assert "127.0.0.1" not in shown.replace(text("zh", "address_local"), "")
+    assert "--host 0.0.0.0" in shown
+
+
+def test_the_first_lessons_previous_button_is_disabled():
+    pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    rc = _render_page()
+    (previous,) = rc.find(v.Btn, class_="ts-previous").widgets
+    (following,) = rc.find(v.Btn, class_="ts-next").widgets
+    assert previous.disabled is True and following.disabled is False
+    rc.close()
