@@ -36,6 +36,7 @@ import pandas as pd
 
 from trustsim.analysis.calibration.plan import Plan, make_plan
 from trustsim.analysis.calibration.posterior import Outcome, posterior_median
+from trustsim.analysis.calibration.prior_check import combined_sd
 from trustsim.analysis.calibration.targets import Targets, load_targets
 from trustsim.analysis.measures import statistics as S
 from trustsim.analysis.sweep.design import point_data, run_seed
@@ -120,11 +121,10 @@ class Simulator:
 
     def mean_of_replicates(self, values: dict[str, float], group: int = 0) -> dict[str, float]:
         runs = [self.run_once(values, s) for s in self.seeds(values, group)]
-        out = {}
-        for name in self.targets:
-            x = np.array([r[name] for r in runs], dtype=float)
-            out[name] = float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
-        return out
+        # a replicate without a value makes the mean undefined (never accepted), rather
+        # than a mean of the others that would count fewer runs than the sd assumes; the
+        # prior check reports how often a statistic has no value
+        return {name: float(np.mean([r[name] for r in runs])) for name in self.targets}
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
         """pyabc's model: parameters by pyabc name -> summary statistics."""
@@ -410,7 +410,11 @@ def calibrate(
     executor = open_executor(workers=n_workers if not cluster else None, cluster=cluster)
     try:
         screened = _load_or_screen(out, t, sim, executor, plan)
-        fitted = {x.name: float(x.sd) for x in t.targets if screened[x.name]["movable"]}
+        fitted = {  # each scaled by its observational and simulation uncertainty
+            x.name: combined_sd(float(x.sd), screened[x.name].get("replicate_sd"), plan.replicates)
+            for x in t.targets
+            if screened[x.name]["movable"]
+        }
         if not fitted:
             raise CalibrationError(
                 f"{t.path}: no target can be moved by the priors' parameters "

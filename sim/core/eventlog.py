@@ -1,5 +1,5 @@
 """The core's event log: one row per (phase, customer) slot, in the columns of
-:data:`trustsim.metrics.LOG_COLUMNS`."""
+:data:`trustsim.metrics.LOG_SCHEMA`, whose defaults fill what an event does not set."""
 
 from __future__ import annotations
 
@@ -42,81 +42,67 @@ from trustsim.metrics import (
     L_TRUST_AFTER,
     L_TRUST_BEFORE,
     L_WOM,
+    LOG_SCHEMA,
 )
 
-NAN = np.nan
+# A row of the table's defaults (NaN where a column is always written); numba freezes it.
+DEFAULT_ROW = np.array([np.nan if d is None else d for _, _, d in LOG_SCHEMA], dtype=np.float64)
 
 
 @njit(cache=True)
-def log_event(
-    buf,
-    logged,
-    slot,
-    step,
-    kind,
-    c,
-    s,
-    firm,
-    before,
-    after,
-    stage=-1,
-    trust_before=NAN,
-    trust_after=NAN,
-    org_trust=NAN,
-    perf=NAN,
-    depth=0,
-    cost=NAN,
-    breach=False,
-    failed=False,
-    forgiven=False,
-    complained=False,
-    exited=False,
-    wom=0,
-    discount=NAN,
-    switched=False,
-    followed=False,
-    elsewhere=False,
-    lost_salesperson=-1,
-    breach_exit=False,
-):
+def log_event(buf, logged, slot, step, kind, c, s, firm, before, after, stage=None,
+              trust_before=None, trust_after=None, org_trust=None, perf=None, depth=None,
+              cost=None, breach=None, failed=None, forgiven=None, complained=None, exited=None,
+              wom=None, discount=None, switched=None, followed=None, elsewhere=None,
+              lost_salesperson=None, breach_exit=None):  # fmt: skip
     """Write event-log row ``slot`` (one per phase and customer): relationship (c, s) as it
     was ``before`` the event and is ``after`` it (the same record when the event left it
-    alone), plus what happened; what did not happen keeps its default (NaN or 0), as in
-    the Mesa engine's ``TrustModel.log``."""
+    alone), plus what happened; a column the event does not pass (None; numba prunes the
+    branch) keeps LOG_SCHEMA's default, as in the Mesa engine's ``TrustModel.log``."""
     logged[slot] = True
     row = buf[slot]
-    row[L_STEP] = step
-    row[L_KIND] = kind
-    row[L_CUSTOMER] = c
-    row[L_SALESPERSON] = s
-    row[L_FIRM] = firm
-    row[L_ORIGIN] = after.origin
-    row[L_STAGE] = stage
-    row[L_RING_BEFORE] = before.ring
-    row[L_RING_AFTER] = after.ring
-    row[L_N_TRADES] = after.n_trades
-    row[L_TRUST_BEFORE] = trust_before
-    row[L_TRUST_AFTER] = trust_after
-    row[L_TI_BEFORE] = before.ti
-    row[L_TE_BEFORE] = before.te
-    row[L_TI_AFTER] = after.ti
-    row[L_TE_AFTER] = after.te
-    row[L_GIFT] = after.gift
-    row[L_ORG_TRUST] = org_trust
-    row[L_ASYM] = before.asym
-    row[L_PERF] = perf
-    row[L_DEPTH] = depth
-    row[L_COST] = cost
-    row[L_BREACH] = breach
-    row[L_FAILED] = failed
-    row[L_FORGIVEN] = forgiven
-    row[L_COMPLAINED] = complained
-    row[L_EXITED] = exited
-    row[L_WOM] = wom
-    row[L_DISCOUNT] = discount
-    row[L_SWITCHED] = switched
-    row[L_FOLLOWED] = followed
-    row[L_MISSES] = after.misses
-    row[L_ELSEWHERE] = elsewhere
-    row[L_LOST_SALESPERSON] = lost_salesperson
-    row[L_BREACH_EXIT] = breach_exit
+    row[:] = DEFAULT_ROW
+    row[L_STEP], row[L_KIND], row[L_CUSTOMER], row[L_SALESPERSON] = step, kind, c, s
+    row[L_FIRM], row[L_ORIGIN], row[L_N_TRADES] = firm, after.origin, after.n_trades
+    row[L_RING_BEFORE], row[L_RING_AFTER] = before.ring, after.ring
+    row[L_TI_BEFORE], row[L_TE_BEFORE] = before.ti, before.te
+    row[L_TI_AFTER], row[L_TE_AFTER] = after.ti, after.te
+    row[L_GIFT], row[L_ASYM], row[L_MISSES] = after.gift, before.asym, after.misses
+    if stage is not None:
+        row[L_STAGE] = stage
+    if trust_before is not None:
+        row[L_TRUST_BEFORE] = trust_before
+    if trust_after is not None:
+        row[L_TRUST_AFTER] = trust_after
+    if org_trust is not None:
+        row[L_ORG_TRUST] = org_trust
+    if perf is not None:
+        row[L_PERF] = perf
+    if depth is not None:
+        row[L_DEPTH] = depth
+    if cost is not None:
+        row[L_COST] = cost
+    if breach is not None:
+        row[L_BREACH] = breach
+    if failed is not None:
+        row[L_FAILED] = failed
+    if forgiven is not None:
+        row[L_FORGIVEN] = forgiven
+    if complained is not None:
+        row[L_COMPLAINED] = complained
+    if exited is not None:
+        row[L_EXITED] = exited
+    if wom is not None:
+        row[L_WOM] = wom
+    if discount is not None:
+        row[L_DISCOUNT] = discount
+    if switched is not None:
+        row[L_SWITCHED] = switched
+    if followed is not None:
+        row[L_FOLLOWED] = followed
+    if elsewhere is not None:
+        row[L_ELSEWHERE] = elsewhere
+    if lost_salesperson is not None:
+        row[L_LOST_SALESPERSON] = lost_salesperson
+    if breach_exit is not None:
+        row[L_BREACH_EXIT] = breach_exit

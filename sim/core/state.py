@@ -98,7 +98,7 @@ class Scratch(NamedTuple):
     wom: np.ndarray  # word of mouth spoken
     wom_firm: np.ndarray  # ... about this firm
     depth: np.ndarray  # this step's trade: need depth
-    stage: np.ndarray  # stage an encounter stopped at (-1: none)
+    stage: np.ndarray  # stage an encounter reached (-1: none; trustsim.core.meet.UNSERVED)
     ring: np.ndarray  # measurement: ring of one's salesperson at the end of the step
     ref_trust: np.ndarray  # referrer's trust in the chosen salesperson
     cost: np.ndarray  # this step's trade: transaction cost, performance
@@ -113,11 +113,12 @@ class Scratch(NamedTuple):
     demand: np.ndarray  # customers who chose each salesperson
     staff_ptr: np.ndarray  # firms + 1: firm f's salespeople are staff[staff_ptr[f]:...]
     staff: np.ndarray  # salespeople by firm, in id order
-    want: np.ndarray  # customers: whom each meets in this round of phase 4 (-1: nobody)
+    want: np.ndarray  # customers: whom each meets in the second try of phase 4 (-1: nobody)
     served: np.ndarray  # served in the first try
     look: np.ndarray  # takes its need elsewhere
-    cap_left: np.ndarray  # salespeople: capacity left for this round
+    cap_left: np.ndarray  # salespeople: capacity left for the second try
     own_trust: np.ndarray  # customers: trust in one's own salesperson in phase 3
+    outcome: np.ndarray  # what came of this round's encounter, as bits (trustsim.core.meet)
 
     @classmethod
     def new(cls, nc: int, ns: int, nf: int, log_slots: int) -> Scratch:
@@ -141,4 +142,5 @@ class Scratch(NamedTuple):
             look=np.zeros(nc, dtype=np.bool_),
             cap_left=np.zeros(ns, dtype=i8),
             own_trust=np.zeros(nc, dtype=f8),
+            outcome=np.zeros(nc, dtype=i8),
         )

@@ -7,7 +7,6 @@ the same function the fast core calls.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from trustsim.jit import compile_notice
 from trustsim.loader import model_settings
 from trustsim.measure import Census, summarize
 from trustsim.mesa_model.agents import Customer, Firm, Relationship, Salesperson
-from trustsim.metrics import COUNTERS, LOG_COLUMNS, MEANS
+from trustsim.metrics import COUNTERS, LOG_COLUMNS, LOG_DEFAULTS, MEANS
 from trustsim.params import Scenario, param_record
 from trustsim.population import World, build_world
 from trustsim.rng import seed_from
@@ -128,7 +127,8 @@ class TrustModel(mesa.Model):
     def log(
         self, kind: int, cust: Customer, sp: Salesperson, firm: int, rel: Relationship, **fields
     ) -> None:
-        """Append one row of the relationship event log (only when run.history is on)."""
+        """Append one row of the relationship event log (only when run.history is on): the
+        relationship ``rel`` as it is, LOG_SCHEMA's defaults, and the event's ``fields``."""
         if not self.history:
             return
         row = dict(
@@ -138,35 +138,17 @@ class TrustModel(mesa.Model):
             salesperson=sp.idx,
             firm=firm,
             origin=rel.origin,
-            stage=-1,
             ring_before=rel.ring,
             ring_after=rel.ring,
             n_trades=rel.n_trades,
-            trust_before=math.nan,
-            trust_after=math.nan,
             ti_before=rel.ti,
             te_before=rel.te,
             ti_after=rel.ti,
             te_after=rel.te,
             gift=rel.gift,
-            org_trust=math.nan,
             asym=rel.asym,
-            perf=math.nan,
-            depth=0,
-            cost=math.nan,
-            breach=0,
-            failed=0,
-            forgiven=0,
-            complained=0,
-            exited=0,
-            wom=0,
-            discount=math.nan,
-            switched=0,
-            followed=0,
             misses=rel.misses,
-            elsewhere=0,
-            lost_salesperson=-1,
-            breach_exit=0,
+            **LOG_DEFAULTS,
         )
         row.update(fields)
         self.events.append(tuple(float(row[c]) for c in LOG_COLUMNS))
