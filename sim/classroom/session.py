@@ -256,9 +256,11 @@ class Session:
             return self.model.steps
 
     def frame(self):
-        """Per-step metrics so far (the model's DataCollector)."""
+        """Per-step metrics so far, a row per step from step 1 (the model's DataCollector
+        without its step-0 row), as simulate()'s time series."""
         with self.lock:
-            return self.model.datacollector.get_model_vars_dataframe()
+            frame = self.model.datacollector.get_model_vars_dataframe()
+            return frame.iloc[1:].reset_index(drop=True)
 
 
 def _literal(value: Any) -> str:

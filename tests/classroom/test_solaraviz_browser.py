@@ -18,11 +18,17 @@ from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EXAMPLE = ROOT / "docs" / "examples" / "mesa_solaraviz.py"
+GRID = ("@widgetti/vue-grid-layout", "2.3.13-alpha.2")  # what Mesa's SolaraViz loads
 
 
 def test_solaraviz_renders_trustmodel_and_reset_works(tmp_path):
     from playwright.sync_api import sync_playwright
 
+    from trustsim.classroom.assets import cache_dir, ensure, fetch
+
+    ensure(log=print)  # Solara's page assets, from the npm registry when not cached
+    if shutil.which("npm") and not (cache_dir() / f"{GRID[0]}@{GRID[1]}").is_dir():
+        fetch(*GRID)  # SolaraViz lays its components out with it
     shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
     port = free_port()
     log = tmp_path / "server.log"
