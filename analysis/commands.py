@@ -101,9 +101,11 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_calibrate)
 
+    from trustsim.analysis.realdata.commands import register as register_realdata
     from trustsim.analysis.studies.commands import register as register_study
 
     register_study(sub)
+    register_realdata(sub)
 
 
 def _run(args: argparse.Namespace):

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,9 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import launch
 from trustsim.classroom.lessons import all_lessons
 from trustsim.classroom.plots import draw_plots
 from trustsim.classroom.ringview import draw_network, draw_rings
@@ -86,19 +88,6 @@ def redraw_ms(scenario, steps: int = 60, repeats: int = 5) -> float:
 
 
 # ----------------------------------------------------------------------------- browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-]
 # In-page: the step the counter shows, and the lowest step any chart has drawn.
 SHOWN = """() => {
   const c = +(document.querySelector('.ts-counter').innerText.match(/\\d+/) || [-1])[0];
@@ -231,7 +220,7 @@ async def browser_bench(args) -> int:
     ok = True
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await launch(pw)
             context, page = await open_page(browser, url)
             await page.wait_for_timeout(1000)
             times = await click_latency(page, args.clicks)

@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_engines.py [--customers 10000] [--steps 60]
 
 Prints customer-steps per second for each engine and their ratio, and the warm-start
-wall time of `trustsim run` (numba cache loaded from disk). Targets (issue 2): core at
+wall time of `trustsim run` (numba cache loaded from disk); writes them to
+benchmarks/results/engines.json and re-renders docs/PERFORMANCE.md. Targets: core at
 least 100x Mesa; warm start under 2 s.
 """
 
@@ -15,8 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # record.py beside this file
+from record import Recorder, finish
 
 from trustsim.engine import make_model
 from trustsim.loader import load_scenario
@@ -58,8 +63,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    recorder = Recorder("engines")
     scenario = load_scenario("baseline", [f"population.n_customers={args.customers}"])
     results = {}
+    rows = []
     for label, engine, nthreads in (
         ("core, 1 thread", "core", "1"),
         (f"core, {os.cpu_count()} threads", "core", str(os.cpu_count())),
@@ -70,14 +77,19 @@ def main() -> None:
         results[label] = (seconds, ts)
         rate = args.customers * args.steps / seconds
         print(f"{label:>16}: {seconds:8.3f} s  {rate:14,.0f} customer-steps/s")
+        rows.append({"engine": label, "threads": int(nthreads), "seconds": seconds, "rate": rate})
     same = all(identical(ts, results["mesa"][1]) for _, ts in results.values())
     print(f"outputs identical: {same}")
-    for label in list(results)[:2]:
-        ratio = results["mesa"][0] / results[label][0]
-        print(f"{label} / mesa speed: {ratio:.1f}x (target >= 100x)")
+    for row in rows:
+        row["vs_mesa"] = results["mesa"][0] / results[row["engine"]][0]
+    for row in rows[:2]:
+        print(f"{row['engine']} / mesa speed: {row['vs_mesa']:.1f}x (target >= 100x)")
+    start = warm_start()
     print(
-        f"warm start of `trustsim run` (baseline, 200 steps, figure): {warm_start():.2f} s (target < 2 s)"
+        f"warm start of `trustsim run` (baseline, 200 steps, figure): {start:.2f} s (target < 2 s)"
     )
+    figures = {"customers": args.customers, "steps": args.steps, "seed": args.seed}
+    finish(recorder, {**figures, "engines": rows, "identical": same, "warm_start_s": start})
     if not same:
         sys.exit(1)
 

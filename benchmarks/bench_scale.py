@@ -16,6 +16,10 @@ the model: the purchase share, keyed draws, normals, sigmoids, trust formulas, p
 records and ties read) with no model logic, and a STREAM-like triad for the memory
 bandwidth. "fraction" = kernel ns / core ns per customer-step.
 
+Each section writes its figures to benchmarks/results/scale_<section>.json (with the
+machine, the load before and after, the date and the commit) and re-renders
+docs/PERFORMANCE.md from the results files.
+
 Targets (2-core machine): 10^6 customers, 40,000 salespeople, 3 firms, 1,000 steps with
 TRUSTSIM_THREADS=2: simulation < 100 s, peak memory < 2.5 GiB, world build < 15 s;
 5,000,000 x 1,000,000 runs or is refused up front by the guard; core >= 0.5 of the roofline
@@ -37,7 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # roofline.py beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # roofline.py, record.py beside this file
+from record import Recorder, finish, load_average
 
 PER_SALESPERSON = 25  # customers per salesperson, as in the baseline scenario
 FIRMS = 3
@@ -229,7 +234,7 @@ def steps_for(n: int) -> int:
     return int(min(500, max(20, CUSTOMER_STEPS // n)))
 
 
-def section_work() -> list[float]:
+def section_work() -> tuple[list[float], dict]:
     """Count the model's work per customer-step; the purchase kernel's rates."""
     from roofline import Work, rates_array
 
@@ -244,7 +249,7 @@ def section_work() -> list[float]:
         f"{work.per_purchase('sigmoids'):.2f} sigmoids, "
         f"{work.per_purchase('trust_formulas'):.2f} trust formulas"
     )
-    return [float(x) for x in rates_array(work)]
+    return [float(x) for x in rates_array(work)], res
 
 
 def section_table(sizes: tuple[int, ...], rates: list[float]) -> list[dict]:
@@ -263,7 +268,7 @@ def section_table(sizes: tuple[int, ...], rates: list[float]) -> list[dict]:
         ns = max(1, n // PER_SALESPERSON)
         steps = steps_for(n)
         r = child("size", n, ns, FIRMS, steps, _joined(rates))
-        rows.append(r)
+        rows.append({**r, "n": n, "ns": ns, "steps": steps, "load": load_average()})
         if "error" in r:
             print(f"{n:>10,} {ns:>8,} failed: {r['error']}")
             continue
@@ -313,7 +318,7 @@ def table_figure(rows: list[dict], path: Path) -> None:
     print(f"figure: {path}")
 
 
-def guard_line(n: int, ns: int, nf: int, steps: int) -> None:
+def guard_line(n: int, ns: int, nf: int, steps: int) -> dict:
     """`trustsim run` at these sizes, as a user would type it: exit status and message."""
     sets = [a for s in overrides(n, ns, nf, steps) for a in ("--set", s)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -332,6 +337,8 @@ def guard_line(n: int, ns: int, nf: int, steps: int) -> None:
         print(f"  {line}")
     if proc.returncode == 0:
         print("  " + "\n  ".join(proc.stdout.strip().splitlines()[-4:]))
+    message = (proc.stderr.strip().splitlines() or [""])[-1]
+    return {"exit_status": proc.returncode, "guard_s": wall, "message": message}
 
 
 def fits(n: int, ns: int, nf: int, steps: int) -> bool:
@@ -346,37 +353,42 @@ def fits(n: int, ns: int, nf: int, steps: int) -> bool:
     return True
 
 
-def run_or_refusal(n: int, ns: int, nf: int, steps: int, rates: list[float]) -> None:
+def run_or_refusal(n: int, ns: int, nf: int, steps: int, rates: list[float]) -> dict:
     """The guard's refusal as a user sees it, or (once the run fits) the run measured."""
+    sizes = {"n": n, "ns": ns, "firms": nf, "steps": steps}
     if not fits(n, ns, nf, steps):
-        guard_line(n, ns, nf, steps)
-        return
+        return {**sizes, **guard_line(n, ns, nf, steps), "load": load_average()}
     r = child("size", n, ns, nf, steps, _joined(rates), env={"TRUSTSIM_THREADS": "2"})
+    r.update(sizes, load=load_average())
     if "error" in r or "refused" in r:
         print(f"  {n:,} x {ns:,}: {r.get('error') or r.get('refused')}")
-        return
+        return r
     print(
         f"  {n:,} x {ns:,} x {nf} firms x {steps:,} steps, TRUSTSIM_THREADS=2: build "
         f"{r['build_s']:.1f} s, simulation {r['run_s']:.1f} s ({r['ns_per_cs']:.0f} ns per "
         f"customer-step, {r['roofline_ns'] / r['ns_per_cs']:.2f} of the roofline), peak "
         f"{gib(r['peak'])}  (load {uptime()})"
     )
+    return r
 
 
-def section_target(rates: list[float]) -> None:
+def section_target(rates: list[float]) -> dict:
     print("\ntarget run (peak < 3 GiB, build < 15 s, simulation < 100 s):")
-    run_or_refusal(*TARGET, rates)
+    target = run_or_refusal(*TARGET, rates)
     print("schema maxima (run within memory or refused up front):")
-    run_or_refusal(*MAXIMA, rates)
+    maxima = run_or_refusal(*MAXIMA, rates)
+    builds = []
     for n in (100_000, 1_000_000):
         r = child("build", n)
+        builds.append({**r, "n": n, "load": load_average()})
         print(
             f"world build, {n:,} customers: {r['build_s']:.2f} s, {r['ties']:,} ties, "
             f"peak {gib(r['peak'])}  (load {uptime()})"
         )
+    return {"target": target, "maxima": maxima, "builds": builds}
 
 
-def section_sweep(runs: int = 200, customers: int = 1000, steps: int = 500) -> None:
+def section_sweep(runs: int = 200, customers: int = 1000, steps: int = 500) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.toml"
         path.write_text(
@@ -400,10 +412,21 @@ def section_sweep(runs: int = 200, customers: int = 1000, steps: int = 500) -> N
         f"\nsweep: {runs} runs of {customers:,} customers x {steps} steps on 2 workers: "
         f"{wall:.1f} s = {runs / wall:.1f} runs/s end to end (target 25)  (load {uptime()})"
     )
-    print("  " + (proc.stdout.strip() or proc.stderr.strip()).splitlines()[-1])
+    last = (proc.stdout.strip() or proc.stderr.strip()).splitlines()[-1]
+    print("  " + last)
+    return {
+        "runs": runs,
+        "customers": customers,
+        "steps": steps,
+        "workers": 2,
+        "wall_s": wall,
+        "runs_per_s": runs / wall,
+        "exit_status": proc.returncode,
+        "summary": last,
+    }
 
 
-def section_start(repeats: int = 5) -> None:
+def section_start(repeats: int = 5) -> dict:
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "trustsim.cli", "run", "--out", out]
         subprocess.run(cmd, check=True, capture_output=True)  # fills the numba cache if needed
@@ -419,6 +442,12 @@ def section_start(repeats: int = 5) -> None:
         f"min {min(times):.2f} s over {repeats} (target < 1.5 s; bare interpreter "
         f"{statistics.median(bare):.2f} s)  (load {uptime()})"
     )
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "times_s": times,
+        "bare_interpreter_s": statistics.median(bare),
+    }
 
 
 CALIBRATION = (
@@ -432,10 +461,13 @@ CALIBRATION = (
 )
 
 
-def section_calibrate() -> None:
+def section_calibrate() -> list[dict]:
     print("\nmemory estimate vs measured peak RSS (simulate(), whole run, in a fresh process):")
+    rows = []
     for n, ns, nf, steps, history, engine in CALIBRATION:
         r = child("calibrate", n, ns, nf, steps, history, engine)
+        sizes = {"n": n, "ns": ns, "firms": nf, "steps": steps, "history": bool(history)}
+        rows.append({**r, **sizes, "engine": engine, "load": load_average()})
         if "error" in r:
             print(f"  {n} x {ns}: {r['error']}")
             continue
@@ -444,6 +476,7 @@ def section_calibrate() -> None:
             f"{' history' if history else '        '}: peak {gib(r['peak'])}, estimate "
             f"{gib(r['estimate'])} ({r['estimate'] / r['peak']:.2f}x)  (load {uptime()})"
         )
+    return rows
 
 
 def main() -> None:
@@ -461,19 +494,24 @@ def main() -> None:
     args = ap.parse_args()
     only = set(args.only or ("table", "target", "sweep", "start", "calibrate", "work"))
     print(f"load average at start: {uptime()}; {os.cpu_count()} cores")
-    rates = section_work() if only & {"work", "table", "target"} else []
+    recorder = Recorder("scale_table")  # the work count is part of the table's figures
+    rates, work = section_work() if only & {"work", "table", "target"} else ([], {})
     if "table" in only:
         rows = section_table(tuple(args.sizes), rates)
         if args.figure:
             table_figure(rows, args.figure)
-    if "target" in only:
-        section_target(rates)
-    if "sweep" in only:
-        section_sweep()
-    if "start" in only:
-        section_start()
-    if "calibrate" in only:
-        section_calibrate()
+        figures = {"per_salesperson": PER_SALESPERSON, "firms": FIRMS, "rows": rows}
+        finish(recorder, {**figures, "work": work})
+    sections = {
+        "target": lambda: section_target(rates),
+        "sweep": section_sweep,
+        "start": section_start,
+        "calibrate": lambda: {"rows": section_calibrate()},
+    }
+    for name, section in sections.items():
+        if name in only:
+            recorder = Recorder(f"scale_{name}")
+            finish(recorder, section())
 
 
 if __name__ == "__main__":

@@ -7,16 +7,21 @@
 Each run is 100 customers x 50 steps on the core engine (a Latin hypercube over two
 parameters, 5 replicates per point). Prints the sweep's runs/s end to end (start-up,
 planning, batching and chunk writing included), the rate of the bare model in one
-process it is compared with, and the share of worker time spent simulating. Target (issue 3): a
-sweep of small runs is dominated by simulation, not scheduling.
+process it is compared with, and the share of worker time spent simulating; writes them
+to benchmarks/results/sweep.json and re-renders docs/PERFORMANCE.md. Target: a sweep of
+small runs is dominated by simulation, not scheduling.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # record.py beside this file
+from record import Recorder, finish
 
 from trustsim.analysis.sweep.driver import execute
 from trustsim.analysis.sweep.load import load_experiment
@@ -66,6 +71,7 @@ def main() -> None:
     ap.add_argument("--cluster", help="a dask scheduler address instead of the local pool")
     ap.add_argument("--batch", type=int, help="runs per task (default: the sweep's own choice)")
     args = ap.parse_args()
+    recorder = Recorder("sweep")
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment_file(Path(tmp), args.runs, args.customers, args.steps)
         per_run = serial_seconds_per_run(path)
@@ -93,6 +99,13 @@ def main() -> None:
         f"share of worker time simulating (world build + steps): {report.sim_seconds / (wall * w):.0%} "
         f"(the rest: process start-up, scheduling, validation, result tables, chunk writing)"
     )
+    figures = {"runs": n, "customers": args.customers, "steps": args.steps, "workers": w}
+    figures["cluster"] = bool(args.cluster)
+    figures.update(wall_s=wall, runs_per_s=n / wall, after_planning_runs_per_s=report.rate)
+    figures.update(
+        model_ms_per_run=per_run * 1000, simulating_share=report.sim_seconds / (wall * w)
+    )
+    finish(recorder, figures)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ from trustsim.analysis.studies.report import MARK, fmt
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- studies-table:start -->", "<!-- studies-table:end -->"
 COLUMNS = [
-    ("hypothesis", "H"), ("id", "study"), ("verdict", "verdict"),
-    ("classification", "ODD §11"), ("effect", "effect"), ("ci_low", "95 % CI low"),
-    ("ci_high", "95 % CI high"), ("ablation_effect", "with ablation"),
-    ("robust_share", "robust share"),
+    ("hypothesis", "H"), ("id", "study"), ("verdict", "verdict"), ("kind", "kind"),
+    ("effect", "effect"), ("ci_low", "CI low"), ("ci_high", "CI high"), ("sesoi", "sesoi"),
+    ("manipulation", "manipulation"), ("dose_slope", "dose slope"),
+    ("robust_share", "robust share"), ("robust_ci_low", "(Wilson low"),
+    ("robust_ci_high", "high)"),
 ]  # fmt: skip
 
 
@@ -39,8 +40,10 @@ def table(folder: Path) -> str:
         cells = [fmt(row[c]) for c, _ in COLUMNS]
         cells[2] = f"{MARK[row['verdict']]} {row['verdict']}"
         lines.append("| " + " | ".join(cells) + " |")
+    level = 100 * float(summary["ci_level"].iloc[0])
     lines.append(
-        f"\nFull run: {meta['runs']} runs, {meta['wall_seconds']:.0f} s on {meta['workers']} "
+        f"\nIntervals at the simultaneous level {level:.3g} % (1 − 0.05/{len(summary)}). "
+        f"Full run: {meta['runs']} runs, {meta['wall_seconds']:.0f} s on {meta['workers']} "
         f"workers, trustsim {meta['trustsim']}, commit `{(meta['git_commit'] or '?')[:10]}`, "
         f"{meta['finished']}."
     )

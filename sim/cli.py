@@ -41,7 +41,11 @@ DESCRIPTION = (
 )
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
-COMMAND_MODULES = ("trustsim.analysis.commands", "trustsim.classroom.commands")
+COMMAND_MODULES = (
+    "trustsim.analysis.commands",
+    "trustsim.classroom.commands",
+    "trustsim.classroom.playcmd",
+)
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:

@@ -61,10 +61,14 @@ class MissingExtra(UsageError):
 EXTRAS = {
     "solara": "classroom",
     "imageio": "classroom",
+    "segno": "classroom",
+    "uvicorn": "classroom",
     "dask": "cluster",
     "distributed": "cluster",
     "playwright": "test",
     "pyabc": "calibration",
+    "lifetimes": "data",
+    "autograd": "data",
 }
 
 

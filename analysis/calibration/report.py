@@ -347,14 +347,14 @@ def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict) -
     return "\n".join(lines)
 
 
-def _embed(md_html: str, folder: Path) -> str:
-    for name in ("predictive.png", "pairs.png"):
+def _embed(md_html: str, folder: Path, names=("predictive.png", "pairs.png")) -> str:
+    for name in names:
         data = base64.b64encode((folder / name).read_bytes()).decode()
         md_html = md_html.replace(f'src="{name}"', f'src="data:image/png;base64,{data}"')
     return md_html
 
 
-def _md_to_html(md: str) -> str:
+def _md_to_html(md: str, title: str = "calibration") -> str:
     """Enough markdown for this report: headings, tables, images, code and paragraphs."""
     out, in_code, table = [], False, []
 
@@ -401,7 +401,7 @@ def _md_to_html(md: str) -> str:
         "font-size:90%}pre{background:#f6f6f6;padding:1em;overflow:auto}"
     )
     return (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>calibration</title>'
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{style}</style></head><body>{''.join(out)}</body></html>\n"
     )
 

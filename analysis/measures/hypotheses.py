@@ -220,3 +220,104 @@ def h12_needs(events: pd.DataFrame) -> pd.DataFrame:
     tr = tr[(tr.breach == 0) & (tr.failed == 0)]
     gain = (tr.te_after - tr.te_before).rename("emotional_gain")
     return gain.groupby(tr.depth).agg(["mean", "size"]).rename_axis("depth").reset_index()
+
+
+# --- every path counted, censoring handled ---------------------------------------------
+
+
+def since(events: pd.DataFrame, burn_in: int) -> pd.DataFrame:
+    """Events from step ``burn_in`` on (the market has filled from empty by then)."""
+    return events[events.step >= burn_in]
+
+
+def h9_turnover_loss(events: pd.DataFrame, last_step: int, horizon: int) -> pd.DataFrame:
+    """H9, every path: per customer of a moving salesperson, personal minus organizational
+    trust at the move and whether the firm lost it within ``horizon`` steps — it followed,
+    or it made no trade with the old firm in (move, move + horizon], whatever took it away
+    (a handover not taken up, a switch, an exit, a need met elsewhere, leaving the market).
+    Moves whose horizon runs past the end of the run are left out (censored)."""
+    moves = h9_turnover(events)
+    moves = moves[moves.step + horizon <= last_step].reset_index(drop=True)
+    tr = trades(events)[["step", "customer", "firm"]].rename(columns={"step": "t"})
+    pairs = moves.reset_index()[["index", "step", "customer", "firm"]].merge(
+        tr, on=["customer", "firm"]
+    )
+    again = pairs[(pairs.t > pairs.step) & (pairs.t <= pairs.step + horizon)]["index"].unique()
+    kept = moves.index.isin(again)
+    return moves.assign(lost=(moves.followed.astype(bool) | ~kept).astype(float))
+
+
+def insider_spells(events: pd.DataFrame, last_step: int) -> pd.DataFrame:
+    """Per pair that became insider: the step it did, the step it was first lost by any
+    path (fell out of the ring, exit after a failure or a breach, a rival's offer taken, a
+    handover when its salesperson left, a need met by another salesperson who became its
+    own) and whether that happened before the run ended (else censored at ``last_step``)."""
+    tr = trades(events)
+    start = tr[tr.ring_after == INSIDER].groupby(PAIR).step.min().rename("start")
+    fell = tr[
+        ((tr.ring_before == INSIDER) & (tr.ring_after == OUTSIDER))
+        | (tr.exited == 1)
+        | (tr.breach_exit == 1)
+    ][[*PAIR, "step"]]
+    offers = events[(events.kind == EV_OFFER) & (events.switched == 1)][[*PAIR, "step"]]
+    moves = events[(events.kind == EV_TURNOVER) & (events.followed == 0)][[*PAIR, "step"]]
+    taken = tr[tr.lost_salesperson >= 0][["customer", "lost_salesperson", "step"]]
+    taken = taken.rename(columns={"lost_salesperson": "salesperson"})
+    losses = pd.concat([fell, offers, moves, taken], ignore_index=True)
+    losses = losses.merge(start.reset_index(), on=PAIR)
+    first = losses[losses.step > losses.start].groupby(PAIR).step.min().rename("lost_at")
+    spells = start.to_frame().join(first)
+    spells["lost"] = spells.lost_at.notna()
+    spells["end"] = spells.lost_at.fillna(last_step)
+    return spells.reset_index()
+
+
+def trades_to_cross(events: pd.DataFrame) -> pd.DataFrame:
+    """Per pair that began as outsiders: trades until it first crossed to insider
+    (``crossed``) or, censored, the trades it made in the run without crossing."""
+    tr = trades(events)
+    first = tr.sort_values("step").groupby(PAIR).first()
+    began_out = first[first.ring_before == OUTSIDER].index
+    cross = tr[(tr.ring_before == OUTSIDER) & (tr.ring_after == INSIDER)]
+    crossed = cross.groupby(PAIR).n_trades.min().rename("at")
+    made = tr.groupby(PAIR).n_trades.max().rename("made")
+    out = pd.DataFrame(index=began_out).join(crossed).join(made)
+    out["crossed"] = out["at"].notna()
+    out["trades"] = out["at"].fillna(out["made"])
+    return out.reset_index()
+
+
+def between_trades(events: pd.DataFrame) -> pd.DataFrame:
+    """Consecutive trades of a pair: the trust lost per step between one trade's end and the
+    next one's start, with the strategy-relevant gift stock at the first."""
+    tr = trades(events).sort_values([*PAIR, "step"])
+    nxt = tr.groupby(PAIR)[["step", "trust_before"]].shift(-1)
+    gap = nxt.step - tr.step
+    keep = gap.notna() & (gap > 0)
+    return pd.DataFrame(
+        {
+            "weeks": gap[keep],
+            "decay_per_week": ((tr.trust_after - nxt.trust_before) / gap)[keep],
+            "gift": tr.gift[keep],
+        }
+    )
+
+
+def shock_loss_vs_honest(events: pd.DataFrame, which: str) -> pd.Series:
+    """Trust lost at each failure (``which`` = "failed", no breach) or breach, measured
+    against an honest, successful trade at the same relationship age (``n_trades``) in the
+    same run: the matched honest change minus this trade's change."""
+    tr = trades(events)
+    change = tr.trust_after - tr.trust_before
+    honest = (tr.failed == 0) & (tr.breach == 0)
+    shock = (tr.breach == 1) if which == "breach" else ((tr.failed == 1) & (tr.breach == 0))
+    matched = change[honest].groupby(tr.n_trades[honest]).mean()
+    return (tr.n_trades[shock].map(matched) - change[shock]).dropna()
+
+
+def trades_since_breach(events: pd.DataFrame) -> pd.Series:
+    """Per breached pair: the trades it made after its first breach (``since``)."""
+    tr = trades(events)
+    first = tr[tr.breach == 1].groupby(PAIR).step.min().rename("breach_step")
+    after = tr.join(first, on=PAIR, how="inner")
+    return after[after.step > after.breach_step].groupby(PAIR).size().rename("since")

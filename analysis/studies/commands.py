@@ -78,7 +78,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    cols = ["id", "effect", "ci_low", "ci_high", "verdict", "robust_share"]
+    cols = ["id", "effect", "ci_low", "ci_high", "sesoi", "manipulation", "dose_slope", "verdict"]
     print(report.summary[cols].to_string(index=False))
     print(
         f"wrote {report.out / 'report.html'}, report.md, summary.csv ({report.meta['runs']} runs)"

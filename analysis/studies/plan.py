@@ -26,6 +26,10 @@ from trustsim.params import Scenario, flat, iter_fields
 
 MAIN_ROLES = ("control", "treatment", "ablation_control", "ablation_treatment")
 ROBUST_ROLES = ("robust_control", "robust_treatment")
+DOSE_ROLE = "dose"
+DOSE_KEY = (
+    10**7
+)  # without common seeds, dose level j's replicate r has key DOSE_KEY + j * ARM_KEY + r
 ROBUST_KEY = 10**8  # seed keys of robustness runs start here (main arms: replicate numbers)
 ARM_KEY = 10**6  # without common seeds, arm k's replicate r has key (k + 1) * ARM_KEY + r
 EXCLUDED = ("run.seed", "run.history")
@@ -42,7 +46,8 @@ class Point:
     data: dict[str, Any]  # the full nested scenario
     seeds: tuple[int, ...]
     window: int
-    statistic: str
+    statistics: tuple[str, ...]  # the study's outcome, latent and extras
+    dose_level: int = -1  # index into [dose] levels (role "dose"); -1 otherwise
 
 
 def lhs_values(study: Study, sizes: Sizes) -> pd.DataFrame:
@@ -79,7 +84,7 @@ def _with(data: dict[str, Any], values: dict[str, Any], steps_factor: float) -> 
 def study_points(study: Study, sizes: Sizes, first_id: int) -> list[Point]:
     """The study's design points, numbered from ``first_id``."""
     seed, common = study.spec.runs.master_seed, study.spec.runs.common_seeds
-    window, stat = study.spec.output.window, study.statistic
+    window, stat = study.spec.output.window, study.names
     arms = [study.control, study.treatment, *(study.ablation or ())]
     points = []
     for k, data in enumerate(arms):
@@ -94,6 +99,22 @@ def study_points(study: Study, sizes: Sizes, first_id: int) -> list[Point]:
                 tuple(run_seed(seed, key) for key in keys),
                 window,
                 stat,
+            )
+        )
+    for j, data in enumerate(study.doses):
+        # Common seeds: level j's replicate r shares its seed with every arm's replicate r.
+        keys = [r if common else DOSE_KEY + j * ARM_KEY + r for r in range(sizes.replicates)]
+        points.append(
+            Point(
+                first_id + len(points),
+                study.id,
+                DOSE_ROLE,
+                -1,
+                _with(data, {}, sizes.steps_factor),
+                tuple(run_seed(seed, key) for key in keys),
+                window,
+                stat,
+                j,
             )
         )
     for j, row in enumerate(lhs_values(study, sizes).to_dict("records")):
@@ -139,6 +160,12 @@ def experiment(
 ) -> tuple[Experiment, list[Point]]:
     """One experiment listing every run of every study (the sweep of a study report)."""
     points = all_points(studies, quick, replicates)
+    return _experiment(points, studies, out, quick, replicates, {}), points
+
+
+def _experiment(
+    points: list[Point], studies: list[Study], out: Path, quick: bool, replicates, extra: dict
+) -> Experiment:
     flats = [flat(validate(p.data, f"{p.study} [{p.role}]")) for p in points]
     names = _columns(flats)
     kinds = {f"{s}.{k}": f.annotation for s, k, f in iter_fields()}
@@ -152,6 +179,7 @@ def experiment(
             "studies": [{"id": s.id, "file": str(s.path), "text": s.text} for s in studies],
             "sizes": {s.id: asdict(s.sizes(quick, replicates)) for s in studies},
             "quick": quick,
+            **extra,
         },
         ensure_ascii=False,
         indent=1,
@@ -160,16 +188,57 @@ def experiment(
         design=Design(method="grid", parameters={n: [] for n in names}),
         output=ExpOutput(metrics=[]),
     )
-    exp = Experiment(
+    return Experiment(
         out / "studies.json",
         text,
         spec,
         Scenario(),
         tuple(Parameter(n, kinds[n], ()) for n in names),
         runs_table=table,
-        statistics=tuple((p.point_id, (p.statistic,), p.window) for p in points),
+        statistics=tuple((p.point_id, p.statistics, p.window) for p in points),
     )
-    return exp, points
+
+
+CONFIRM_ROLES = ("confirm_control", "confirm_treatment")
+CONFIRM_KEY = 2 * 10**8  # seed keys of confirmation runs (fresh seeds, not the search's)
+CONFIRM_REPLICATES = 10  # at most, per arm (quick: the quick replicates)
+
+
+def confirm_experiment(
+    studies: list[Study],
+    candidates: dict[str, dict[str, Any]],
+    out: Path,
+    quick: bool,
+    replicates: int | None,
+) -> tuple[Experiment, list[Point]]:
+    """Both arms of each study again at its candidate falsifying setting, on fresh seeds:
+    the targeted search's confirmation runs (a second sweep, resumable like the first)."""
+    points: list[Point] = []
+    for study in studies:
+        if study.id not in candidates:
+            continue
+        sizes = study.sizes(quick, replicates)
+        n = min(sizes.replicates, CONFIRM_REPLICATES)
+        seeds = tuple(run_seed(study.spec.runs.master_seed, CONFIRM_KEY + r) for r in range(n))
+        for k, data in enumerate((study.control, study.treatment)):
+            points.append(
+                Point(
+                    len(points),
+                    study.id,
+                    CONFIRM_ROLES[k],
+                    -1,
+                    _with(data, candidates[study.id], sizes.steps_factor),
+                    seeds,
+                    study.spec.output.window,
+                    (study.statistic,),
+                )
+            )
+    named = {k: {n: _plain(v) for n, v in c.items()} for k, c in candidates.items()}
+    return _experiment(points, studies, out, quick, replicates, {"confirm": named}), points
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 def points_frame(
@@ -179,7 +248,13 @@ def points_frame(
     rows = []
     lhs = {s.id: lhs_values(s, s.sizes(quick, replicates)) for s in studies}
     for p in points:
-        row = {"point_id": p.point_id, "study": p.study, "role": p.role, "lhs_point": p.lhs_point}
+        row = {
+            "point_id": p.point_id,
+            "study": p.study,
+            "role": p.role,
+            "lhs_point": p.lhs_point,
+            "dose_level": p.dose_level,
+        }
         if p.lhs_point >= 0:
             row.update({f"lhs:{k}": v for k, v in lhs[p.study].iloc[p.lhs_point].items()})
         rows.append(row)

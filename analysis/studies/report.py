@@ -16,12 +16,20 @@ import pandas as pd
 from trustsim.analysis.studies.spec import Study
 from trustsim.runtime.files import atomic_write
 
-MARK = {"supported": "🟢", "reversed": "🔴", "not detected": "⚪"}
-COLOUR = {"supported": "#1a7f37", "reversed": "#cf222e", "not detected": "#6e7781"}
+MARK = {
+    "supported": "🟢", "reversed": "🔴", "not detected": "⚪", "negligible": "🔵",
+    "manipulation failed": "🟠", "check passed": "✔️", "check failed": "❌",
+}  # fmt: skip
+COLOUR = {
+    "supported": "#1a7f37", "reversed": "#cf222e", "not detected": "#6e7781",
+    "negligible": "#0969da", "manipulation failed": "#bc4c00", "check passed": "#1a7f37",
+    "check failed": "#cf222e",
+}  # fmt: skip
 TABLE = [
-    ("hypothesis", "H"), ("id", "study"), ("statistic", "statistic"),
+    ("kind", "kind"), ("hypothesis", "H"), ("id", "study"), ("statistic", "statistic"),
     ("direction", "expected"), ("effect", "effect"), ("ci_low", "CI low"),
-    ("ci_high", "CI high"), ("effect_size", "Hedges g"), ("p_holm", "p (Holm)"),
+    ("ci_high", "CI high"), ("sesoi", "sesoi"), ("effect_size", "dz / g"),
+    ("p_holm", "p (Holm)"), ("manipulation", "manipulation"), ("dose_slope", "dose slope"),
     ("verdict", "verdict"), ("classification", "ODD §11"),
     ("ablation_effect", "ablation effect"), ("robust_share", "robust share"),
 ]  # fmt: skip
@@ -31,6 +39,10 @@ ROLE_LABEL = {
     "ablation_control": "ablation: control",
     "ablation_treatment": "ablation: treatment",
 }
+KINDS = (
+    ("finding", "Findings"),
+    ("implementation check", "Implementation checks (a relation a rule builds in)"),
+)
 
 
 def fmt(value) -> str:
@@ -94,6 +106,28 @@ def _figure_robustness(study: Study, rob: pd.DataFrame, name: str, path: Path) -
     return path
 
 
+def _figure_dose(study: Study, reps: pd.DataFrame, path: Path) -> Path | None:
+    from matplotlib.figure import Figure
+
+    dose = study.spec.dose
+    mine = reps[(reps.study == study.id) & (reps.role == "dose")]
+    if dose is None or mine.empty:
+        return None
+    x = np.asarray(dose.levels, dtype=float)[mine.dose_level.to_numpy(dtype=int)]
+    fig = Figure(figsize=(6.4, 3.4))
+    ax = fig.subplots()
+    ax.scatter(x, mine.value, s=14, alpha=0.5, label="replicate")
+    means = mine.groupby("dose_level").value.mean()
+    ax.plot(np.asarray(dose.levels)[means.index], means.to_numpy(), "k-o", lw=2, label="mean")
+    ax.set_xlabel(dose.parameter, fontsize=8)
+    ax.set_ylabel(study.statistic, fontsize=8)
+    ax.set_title(f"{study.id}: dose-response", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    return path
+
+
 # ----------------------------------------------------------------------------- text
 
 
@@ -108,6 +142,19 @@ def _design(study: Study, row: dict) -> list[str]:
         f"treatment), {'common seeds (paired)' if spec.runs.common_seeds else 'independent seeds'}, "
         f"master seed {spec.runs.master_seed}",
     ]
+    if spec.study.sesoi is not None:
+        why = f" — {spec.study.sesoi_is}" if spec.study.sesoi_is else ""
+        lines.append(f"- smallest effect of interest: ±{fmt(spec.study.sesoi)}{why}")
+    if spec.manipulation:
+        lines.append(
+            f"- manipulation: the arms should **{spec.manipulation.direction}** "
+            f"`{spec.manipulation.latent}`"
+        )
+    if spec.dose:
+        lines.append(
+            f"- dose: `{spec.dose.parameter}` at {', '.join(fmt(v) for v in spec.dose.levels)} "
+            f"on the base, same seeds"
+        )
     if spec.ablation:
         lines.append(f"- ablation (both arms): {', '.join(f'`{s}`' for s in spec.ablation.set)}")
     if spec.robustness:
@@ -116,37 +163,105 @@ def _design(study: Study, row: dict) -> list[str]:
     return lines
 
 
-def _sections(studies: list[Study], summary: pd.DataFrame, figures: dict) -> list[dict]:
-    """Per study: the text blocks both renderers lay out."""
+def _ci(row: dict, prefix: str) -> str:
+    return f"[{fmt(row[prefix + 'ci_low'])}, {fmt(row[prefix + 'ci_high'])}]"
+
+
+def _texts(study: Study, row: dict) -> dict[str, str]:
+    """The sentences of one study's section (Markdown; the HTML renderer converts them)."""
+    level = f"{100 * row['ci_level']:.3g} %"
+    size = "dz" if row["interval"].endswith("paired") else "Hedges' g"
+    texts = {
+        "Effect": f"effect {fmt(row['effect'])} (treatment {fmt(row['treatment_mean'])} − "
+        f"control {fmt(row['control_mean'])}), {level} CI {_ci(row, '')} ({row['interval']}), "
+        f"{size} {fmt(row['effect_size'])}, p = {fmt(row['p_value'])} (Holm "
+        f"{fmt(row['p_holm'])}); reading of the interval: {row['outcome']}"
+    }
+    if study.latent:
+        texts["Manipulation check"] = (
+            f"`{study.latent}` moved by {fmt(row['latent_effect'])}, {level} CI "
+            f"{_ci(row, 'latent_')}, expected to {row['latent_direction']}: "
+            f"**{row['manipulation']}**"
+        )
+    if study.spec.dose:
+        text = (
+            f"slope of `{study.statistic}` on `{row['dose_parameter']}` "
+            f"{fmt(row['dose_slope'])}, {level} CI {_ci(row, 'dose_')}, expected to "
+            f"{row['dose_direction']}: {row['dose_verdict']}"
+        )
+        if study.latent:
+            text += (
+                f"; on the measured `{study.latent}`: {fmt(row['dose_latent_slope'])}, CI "
+                f"{_ci(row, 'dose_latent_')}"
+            )
+        texts["Dose"] = text
+    texts["Ablation"] = (
+        f"with the ablation, effect {fmt(row['ablation_effect'])}, CI "
+        f"{_ci(row, 'ablation_')} ({row['ablation_verdict']})"
+        if study.ablation
+        else "no ablation in this study (the control arm is itself the mechanism switched off)"
+    )
+    texts["Robustness"] = (
+        f"expected sign at {fmt(row['robust_share'])} of {int(row['robust_points'])} sampled "
+        f"points (95 % Wilson {_ci(row, 'robust_')}); the effect moves most with "
+        f"`{row['robust_driver'] or '—'}`"
+        if row["robust_points"]
+        else "no robustness points"
+    )
+    if row["kind"] == "finding" and row["robust_points"]:
+        texts["Falsifiability"] = _falsifiability(row, level)
+    return texts
+
+
+def _also(extras: pd.DataFrame | None, sid: str) -> str:
+    """The file's further statistics (``study.report``), per arm with a 95 % interval."""
+    if extras is None or extras.empty:
+        return ""
+    mine = extras[extras.study == sid]
+    parts = [
+        f"`{r['statistic']}` {r['role']} {fmt(r['mean'])} [{fmt(r['ci_low'])}, "
+        f"{fmt(r['ci_high'])}] (n = {int(r['n'])})"
+        for r in mine.to_dict("records")
+    ]
+    return "; ".join(parts)
+
+
+def _falsifiability(row: dict, level: str) -> str:
+    """Where the effect vanishes or reverses: the targeted search's confirmed setting."""
+    if not row["falsifier_tried"]:
+        return (
+            "no setting in the ranges searched (the sampled points, and the corner a linear "
+            "fit of their effects points to) gave an effect of zero or the other sign"
+        )
+    there = (
+        f"effect {fmt(row['falsifier_effect'])}, {level} CI {_ci(row, 'falsifier_')}, "
+        f"{row['falsifier_outcome']}, both arms run there on fresh seeds"
+    )
+    if row["falsifier"]:
+        return f"the effect vanishes or reverses at {row['falsifier']} ({there})"
+    return (
+        f"none found within the ranges searched: the best candidate, {row['falsifier_tried']}, "
+        f"still gave {there}"
+    )
+
+
+def _sections(
+    studies: list[Study], summary: pd.DataFrame, figures: dict, extras=None
+) -> list[dict]:
+    """Per study, in the summary's order: the text blocks both renderers lay out."""
+    by_id = {s.id: s for s in studies}
     out = []
-    for study, row in zip(studies, summary.to_dict("records"), strict=True):
-        ci = f"[{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
-        effect = (
-            f"effect {fmt(row['effect'])} (treatment {fmt(row['treatment_mean'])} − control "
-            f"{fmt(row['control_mean'])}), 95 % CI {ci} ({row['interval']}), Hedges' g "
-            f"{fmt(row['effect_size'])}, p = {fmt(row['p_value'])} (Holm {fmt(row['p_holm'])})"
-        )
-        ablation = (
-            f"with the ablation, effect {fmt(row['ablation_effect'])}, 95 % CI "
-            f"[{fmt(row['ablation_ci_low'])}, {fmt(row['ablation_ci_high'])}] "
-            f"({row['ablation_verdict']})"
-            if study.ablation
-            else "no ablation in this study (the control arm is itself the mechanism switched off)"
-        )
-        robust = (
-            f"expected sign at {fmt(row['robust_share'])} of {int(row['robust_points'])} "
-            f"sampled points; the effect moves most with `{row['robust_driver'] or '—'}`"
-            if row["robust_points"]
-            else "no robustness points"
-        )
+    for row in summary.to_dict("records"):
+        study = by_id[row["id"]]
+        texts = _texts(study, row)
+        if also := _also(extras, study.id):
+            texts["Also measured (mean over replicates, 95 % interval)"] = also
         out.append(
             {
                 "study": study,
                 "row": row,
                 "design": _design(study, row),
-                "effect": effect,
-                "ablation": ablation,
-                "robust": robust,
+                "texts": texts,
                 "figures": figures[study.id],
             }
         )
@@ -168,14 +283,41 @@ def _provenance_lines(meta: dict) -> list[str]:
 
 QUICK_TITLE = " (--quick: reduced sizes, not the model's answer)"
 RULE = (
-    "Verdict rule: effect = mean(treatment) − mean(control) over replicates with a 95 % "
-    "BCa bootstrap interval (t interval where the bootstrap is degenerate); **supported** if "
-    "the interval excludes 0 on the expected side, **reversed** if it excludes 0 on the "
-    "other side, otherwise **not detected**. p-values (Welch or paired t) are Holm-corrected "
-    "across the studies of this report. ODD §11 says which part of each hypothesis a rule "
-    "builds in (by form) and which is emergent: a supported by-form relation is a check of "
-    "the implementation, not a discovery."
+    "Verdict rule: effect = mean(treatment) − mean(control) over replicates with a BCa "
+    "bootstrap interval (t interval where the bootstrap is degenerate) at the simultaneous "
+    "level 1 − 0.05/m for the m studies of this report (Bonferroni: all verdicts together "
+    "err with probability ≤ 0.05). **negligible** if the interval lies inside ±sesoi (the "
+    "smallest effect of interest; two one-sided tests), else **supported** if it excludes 0 "
+    "on the expected side, **reversed** on the other side, otherwise **not detected**. A "
+    "study whose arms do not move its latent in the expected direction (the manipulation "
+    "check, same level) is **manipulation failed**, whatever its outcome. Studies whose "
+    "relation a rule builds in (ODD §11: by form, by form in direction) are implementation "
+    "checks (**check passed** / **check failed**), listed after the findings. Effect sizes: "
+    "dz for paired (common-seed) arms, Hedges' g otherwise."
 )
+
+
+def _study_md(s: dict, out: Path) -> list[str]:
+    study, row = s["study"], s["row"]
+    lines = [
+        f"### {row['hypothesis'] or ''} {study.id}: {MARK[row['verdict']]} {row['verdict']} "
+        f"({row['classification']})".replace("###  ", "### "),
+        "",
+        f"**Claim.** {study.spec.study.claim}",
+        "",
+        f"**Source.** {study.spec.study.source or '—'}",
+        "",
+        "**Design.**",
+        "",
+        *s["design"],
+        "",
+    ]
+    for title, text in s["texts"].items():
+        lines += [f"**{title}.** {text}.", ""]
+    lines += [
+        f"![{study.id} {k}]({p.relative_to(out).as_posix()})" for k, p in s["figures"].items()
+    ]
+    return [*lines, ""]
 
 
 def render_md(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
@@ -188,32 +330,12 @@ def render_md(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
         cells[verdict_col] = f"{MARK.get(cells[verdict_col], '')} {cells[verdict_col]}"
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Provenance", "", *_provenance_lines(meta), ""]
-    for s in sections:
-        study, row = s["study"], s["row"]
-        lines += [
-            f"## {row['hypothesis'] or ''} {study.id}: {MARK[row['verdict']]} {row['verdict']} "
-            f"({row['classification']})".replace("##  ", "## "),
-            "",
-            f"**Claim.** {study.spec.study.claim}",
-            "",
-            f"**Source.** {study.spec.study.source or '—'}",
-            "",
-            "**Design.**",
-            "",
-            *s["design"],
-            "",
-            f"**Effect.** {s['effect']}.",
-            "",
-            f"**Ablation.** {s['ablation']}.",
-            "",
-            f"**Robustness.** {s['robust']}.",
-            "",
-        ]
-        lines += [
-            f"![{study.id} {k}]({p.relative_to(meta['_out']).as_posix()})"
-            for k, p in s["figures"].items()
-        ]
-        lines.append("")
+    for kind, heading in KINDS:
+        mine = [s for s in sections if s["row"]["kind"] == kind]
+        if mine:
+            lines += [f"## {heading}", ""]
+        for s in mine:
+            lines += _study_md(s, meta["_out"])
     return "\n".join(lines)
 
 
@@ -229,6 +351,23 @@ def _md_inline(text: str) -> str:
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}">'
+
+
+def _study_html(s: dict) -> list[str]:
+    study, row = s["study"], s["row"]
+    colour = COLOUR[row["verdict"]]
+    return [
+        f"<h3>{html.escape(row['hypothesis'] or '')} {html.escape(study.id)}: "
+        f"<span style='color:{colour}'>{row['verdict']}</span> "
+        f"({html.escape(row['classification'])})</h3>",
+        f"<p><b>Claim.</b> {html.escape(study.spec.study.claim)}</p>",
+        f"<p><b>Source.</b> {html.escape(study.spec.study.source or '—')}</p>",
+        "<p><b>Design.</b></p><ul>",
+        *[f"<li>{_md_inline(x[2:])}</li>" for x in s["design"]],
+        "</ul>",
+        *[f"<p><b>{html.escape(k)}.</b> {_md_inline(v)}.</p>" for k, v in s["texts"].items()],
+        *[_img(p) for p in s["figures"].values()],
+    ]
 
 
 def render_html(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
@@ -255,23 +394,12 @@ def render_html(summary: pd.DataFrame, sections: list[dict], meta: dict) -> str:
         *[f"<li>{_md_inline(x[2:])}</li>" for x in _provenance_lines(meta)],
         "</ul>",
     ]
-    for s in sections:
-        study, row = s["study"], s["row"]
-        colour = COLOUR[row["verdict"]]
-        parts += [
-            f"<h2>{html.escape(row['hypothesis'] or '')} {html.escape(study.id)}: "
-            f"<span style='color:{colour}'>{row['verdict']}</span> "
-            f"({html.escape(row['classification'])})</h2>",
-            f"<p><b>Claim.</b> {html.escape(study.spec.study.claim)}</p>",
-            f"<p><b>Source.</b> {html.escape(study.spec.study.source or '—')}</p>",
-            "<p><b>Design.</b></p><ul>",
-            *[f"<li>{_md_inline(x[2:])}</li>" for x in s["design"]],
-            "</ul>",
-            f"<p><b>Effect.</b> {_md_inline(s['effect'])}.</p>",
-            f"<p><b>Ablation.</b> {_md_inline(s['ablation'])}.</p>",
-            f"<p><b>Robustness.</b> {_md_inline(s['robust'])}.</p>",
-            *[_img(p) for p in s["figures"].values()],
-        ]
+    for kind, heading in KINDS:
+        mine = [s for s in sections if s["row"]["kind"] == kind]
+        if mine:
+            parts.append(f"<h2>{html.escape(heading)}</h2>")
+        for s in mine:
+            parts += _study_html(s)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -283,6 +411,7 @@ def write_report(
     reps: pd.DataFrame,
     rob: pd.DataFrame,
     meta: dict,
+    extras: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
     from trustsim.analysis.studies.stats import driver
 
@@ -298,8 +427,11 @@ def write_report(
         )
         if robust is not None:
             figs["robustness"] = robust
+        dose = _figure_dose(study, reps, out / "figures" / f"{study.id}_dose.png")
+        if dose is not None:
+            figs["dose"] = dose
         figures[study.id] = figs
-    sections = _sections(studies, summary, figures)
+    sections = _sections(studies, summary, figures, extras)
     md = render_md(summary, sections, {**meta, "_out": out})
     page = render_html(summary, sections, meta)
     atomic_write(out / "report.md", lambda p: p.write_text(md, encoding="utf-8"))

@@ -36,6 +36,7 @@ MAX_RUNS_PER_STUDY = 20_000  # refused above this, before anything is planned
 MAX_REPLICATES = 1_000
 MAX_LHS_SAMPLES = 1_000
 MIN_ROBUST_PARAMETERS = 4
+MIN_DOSE_LEVELS = 3
 CLASSIFICATIONS = ("by form", "by form in direction", "by-form core, emergent size", "emergent")
 NOT_SETTABLE = {"run.seed": "seeds come from runs.master_seed", "run.history": "set when needed"}
 
@@ -56,6 +57,34 @@ class Meta(_Table):
     control_is: str = Field(description="what the control arm is and why", min_length=1)
     classification: str = Field(
         "unclassified", description="ODD §11 class: " + ", ".join(CLASSIFICATIONS)
+    )
+    sesoi: float | None = Field(
+        None,
+        description="the smallest effect of interest, in the statistic's units (a number >= 0)",
+        ge=0,
+    )
+    sesoi_is: str = Field("", description="why that sesoi (one sentence; optional)")
+    report: list[str] = Field(
+        [], description="further named statistics shown per arm with an interval (optional)"
+    )
+
+
+class Manipulation(_Table):
+    latent: str = Field(description="the named statistic or metric the arms are meant to move")
+    direction: Literal["increase", "decrease"] = Field(
+        description="increase or decrease (expected sign of treatment - control)"
+    )
+
+
+class Dose(_Table):
+    parameter: str = Field(description="a numeric scenario parameter, section.key")
+    levels: list[float] = Field(
+        description=f"at least {MIN_DOSE_LEVELS} distinct values", min_length=MIN_DOSE_LEVELS
+    )
+    direction: Literal["increase", "decrease"] | None = Field(
+        None,
+        description="expected sign of the slope on the level (default: from the arms, else "
+        "study.direction)",
     )
 
 
@@ -97,6 +126,8 @@ class Spec(_Table):
     treatment: Arm
     runs: Runs
     ablation: Arm | None = None
+    manipulation: Manipulation | None = None
+    dose: Dose | None = None
     robustness: Robustness | None = None
     output: Output = Field(default_factory=Output)
 
@@ -137,6 +168,7 @@ class Study:
     control: dict[str, Any]
     treatment: dict[str, Any]
     ablation: tuple[dict[str, Any], dict[str, Any]] | None
+    doses: tuple[dict[str, Any], ...] = ()  # the base at each [dose] level
 
     @property
     def id(self) -> str:
@@ -149,6 +181,37 @@ class Study:
     @property
     def sign(self) -> int:
         return 1 if self.spec.study.direction == "increase" else -1
+
+    @property
+    def latent(self) -> str | None:
+        return self.spec.manipulation.latent if self.spec.manipulation else None
+
+    @property
+    def latent_sign(self) -> int:
+        m = self.spec.manipulation
+        return 0 if m is None else (1 if m.direction == "increase" else -1)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every statistic a run of this study computes: the outcome, the latent, extras."""
+        out = [self.statistic, *([self.latent] if self.latent else []), *self.spec.study.report]
+        return tuple(dict.fromkeys(out))
+
+    @property
+    def dose_sign(self) -> int:
+        """Expected sign of the slope on the dose level: the file's, else from the arms
+        (the sign of treatment - control of that parameter times the study's), else the
+        study's direction."""
+        dose = self.spec.dose
+        if dose is None:
+            return 0
+        if dose.direction is not None:
+            return 1 if dose.direction == "increase" else -1
+        section, key = dose.parameter.split(".")
+        c, t = self.control[section][key], self.treatment[section][key]
+        if isinstance(c, int | float) and not isinstance(c, bool) and c != t:
+            return self.sign * (1 if t > c else -1)
+        return self.sign
 
     @property
     def robust_names(self) -> list[str]:
@@ -171,7 +234,7 @@ class Study:
         return full
 
     def n_runs(self, sizes: Sizes) -> int:
-        arms = 4 if self.ablation else 2
+        arms = (4 if self.ablation else 2) + len(self.doses)
         return arms * sizes.replicates + 2 * sizes.lhs_samples * sizes.lhs_replicates
 
     @property
@@ -243,16 +306,53 @@ def _check_robustness(source: str, spec: Spec) -> list[str]:
     return problems
 
 
+def _check_names(source: str, spec: Spec) -> list[str]:
+    """Every statistic the file names must be known (one line each, with a suggestion)."""
+    named = [("study.statistic", spec.study.statistic)]
+    named += [("study.report", n) for n in spec.study.report]
+    if spec.manipulation is not None:
+        named.append(("manipulation.latent", spec.manipulation.latent))
+    return [
+        f"{source}: {key} = {name!r}: unknown statistic"
+        f"{suggest(name, registry.known())} (`trustsim study --list-statistics`)"
+        for key, name in named
+        if name not in registry.known()
+    ]
+
+
+def _check_dose(source: str, spec: Spec, base: dict[str, Any]) -> tuple[tuple, list[str]]:
+    """The base scenario at each dose level (problems name the file and the key)."""
+    from trustsim.params import iter_fields
+
+    dose = spec.dose
+    if dose is None:
+        return (), []
+    fields = {f"{s}.{k}": f for s, k, f in iter_fields()}
+    where = f"{source}: dose.parameter = {dose.parameter!r}"
+    if dose.parameter not in fields:
+        return (), [f"{where}: no such parameter{suggest(dose.parameter, list(fields))}"]
+    kind = fields[dose.parameter].annotation
+    if kind not in (int, float) or dose.parameter in NOT_SETTABLE:
+        return (), [f"{where}: only a numeric parameter can be dosed"]
+    if len(set(dose.levels)) != len(dose.levels):
+        return (), [f"{source}: dose.levels: the levels must be distinct"]
+    levels = [int(v) if kind is int and float(v).is_integer() else v for v in dose.levels]
+    bad = [p for v in levels if (p := value_problem(dose.parameter, kind, v))]
+    if bad:
+        return (), [f"{source}: dose.levels: {p}" for p in bad]
+    out, problems = [], []
+    for v in levels:
+        data, found = _arm(source, "dose", base, [f"{dose.parameter}={v}"])
+        out.append(data)
+        problems += found
+    return tuple(out), problems
+
+
 def parse(path: Path, text: str, data: dict[str, Any]) -> Study:
     """Validate parsed TOML into a Study (every problem at once where possible)."""
     source = str(path)
     spec = validate_spec(Spec, data, source, "a study")
-    meta, problems = spec.study, []
-    if meta.statistic not in registry.known():
-        problems.append(
-            f"{source}: study.statistic = {meta.statistic!r}: unknown statistic"
-            f"{suggest(meta.statistic, registry.known())} (`trustsim study --list-statistics`)"
-        )
+    meta, problems = spec.study, _check_names(source, spec)
     if meta.classification not in (*CLASSIFICATIONS, "unclassified"):
         problems.append(
             f"{source}: study.classification = {meta.classification!r} is not allowed: must be "
@@ -279,9 +379,11 @@ def parse(path: Path, text: str, data: dict[str, Any]) -> Study:
             f"{source}: [control] and [treatment] give the same scenario: the arms must differ"
         )
     problems += _check_robustness(source, spec)
+    doses, p4 = _check_dose(source, spec, bdata)
+    problems += p4
     if problems:
         raise ScenarioError(problems)
-    study = Study(path, text, spec, base, control, treatment, ablation)
+    study = Study(path, text, spec, base, control, treatment, ablation, doses)
     if problem := too_many(study, study.sizes()):
         raise ScenarioError([problem])
     return study
