@@ -30,9 +30,20 @@ from trustsim.errors import (
     interrupt_in,
     output_errors,
 )
-from trustsim.loader import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, resolve_path
+from trustsim.loader import (
+    CLI_LABEL,
+    DEFAULT_SCENARIO,
+    SCENARIO_DIR,
+    load_scenario,
+    resolve_path,
+)
 from trustsim.runtime.files import out_path
 from trustsim.runtime.memory import add_max_memory
+
+DESCRIPTION = (
+    "Agent-based simulation of trust between customers and salespeople: run scenarios, "
+    "sweeps and studies, and the classroom app."
+)
 
 # Modules that add sub-commands: each has ``register(subparsers)``; missing ones are skipped.
 COMMAND_MODULES = (
@@ -111,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trustsim.runtime.report import print_paths, print_summary
     from trustsim.runtime.run import simulate, write_run
 
-    scenario = load_scenario(args.scenario, _overrides(args))
+    scenario = load_scenario(args.scenario, _overrides(args), label=CLI_LABEL)
     source = resolve_path(args.scenario)
     check_run(scenario, args.engine, max_memory=args.max_memory, what=f"{source}: this run")
     out = args.out or Path("out") / source.stem
@@ -150,7 +161,7 @@ def _interruptible(work: Callable[[], object], out: Path):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides, label=CLI_LABEL)
     p = scenario.population
     print(
         f"{resolve_path(args.scenario)}: ok ({p.n_customers} customers, {p.n_salespeople} "
@@ -160,11 +171,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from trustsim.params import describe, iter_fields
+    from trustsim.params import describe, iter_fields, keyword_of
 
     for section, key, finfo in iter_fields():
         print(
             f"{section}.{key} = {finfo.default!r}  [{describe(section, key)}]  {finfo.description}"
+            f"  (Python: TrustModel({keyword_of(section, key)}=...))"
         )
     return 0
 
@@ -187,7 +199,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="trustsim", description=__doc__.splitlines()[0])
+    parser = Parser(prog="trustsim", description=DESCRIPTION)
     from trustsim import __version__
 
     parser.add_argument("--version", action="version", version=f"trustsim {__version__}")

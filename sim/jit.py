@@ -16,3 +16,29 @@ def variant(fn, name: str, parallel: bool = False, **rebind):
     copy = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
     copy.__qualname__ = name
     return njit(cache=True, parallel=parallel)(copy)
+
+
+COMPILING = (
+    "trustsim: compiling the fast core for this version, about a minute, once "
+    "(later runs start in seconds)"
+)
+_told: list[bool] = []
+
+
+def cold_cache(folder: str | None = None) -> bool:
+    """True when this version's compiled code is not on disk yet (the first run compiles
+    it: about a minute, against seconds once cached)."""
+    import os
+    from pathlib import Path
+
+    path = Path(folder or os.environ.get("NUMBA_CACHE_DIR", ""))
+    return not path.is_dir() or next(path.rglob("*.nbi"), None) is None
+
+
+def compile_notice() -> None:
+    """Say once per process, on stderr, that the fast core is being compiled, when it is."""
+    import sys
+
+    if not _told and cold_cache():
+        _told.append(True)
+        print(COMPILING, file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from trustsim.errors import ScenarioError
-from trustsim.params import Scenario, describe, flat, iter_fields
+from trustsim.params import Scenario, describe, flat, iter_fields, keywords
 
 # Shipped scenarios are package data (folder scenarios/ of the repository), read through
 # importlib.resources so that an installed wheel finds them as a checkout does.
@@ -156,10 +156,17 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> tuple[dict[str, Any], list[str]]:
+CLI_LABEL = "--set {}"  # how the command line names an override in a problem line
+PYTHON_LABEL = "override '{}'"  # and how the Python API does
+
+
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str], label: str = CLI_LABEL
+) -> tuple[dict[str, Any], list[str]]:
     """Apply ``section.key=value`` strings to nested scenario data.
 
-    Returns a new dict and one problem line per override that names nothing.
+    Returns a new dict and one problem line per override that names nothing, each
+    starting with ``label`` filled in with the override.
     """
     known = [f"{s}.{k}" for s, k, _ in iter_fields()]
     out = {s: dict(v) if isinstance(v, dict) else v for s, v in data.items()}
@@ -170,24 +177,75 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> tuple[dict[st
         if not sep or key not in known:
             why = "expected KEY=VALUE" if not sep else f"no such parameter{suggest(key, known)}"
             problems.append(
-                f"--set {item}: {why} (keys look like population.n_customers; "
+                f"{label.format(item)}: {why} (keys look like population.n_customers; "
                 f"`trustsim params` lists them)"
             )
             continue
         section, name = key.split(".")
         table = out.setdefault(section, {})
         if not isinstance(table, dict):
-            problems.append(f"--set {item}: [{section}] in the scenario is not a table")
+            problems.append(f"{label.format(item)}: [{section}] in the scenario is not a table")
             continue
         table[name] = parse_value(value.strip())
     return out, problems
 
 
-def load_scenario(name: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
-    """Load a scenario file (default: baseline), apply --set overrides, validate."""
+def with_keywords(base: Scenario | None, given: dict[str, Any], source: str) -> Scenario:
+    """``base`` (default: the schema's defaults) with parameters given as Python keywords
+    (``n_customers=200``, ``culture__ring_gradient=0.9``; :func:`trustsim.params.keywords`),
+    validated by the schema; ScenarioError with one line per problem, naming ``source``."""
+    if base is not None and not isinstance(base, Scenario):
+        raise ScenarioError(
+            [
+                f"{source}: the settings must be a trustsim Scenario (trustsim.load_scenario(...)"
+                f" or trustsim.Scenario()), not {type(base).__name__}"
+            ]
+        )
+    base = base or Scenario()
+    if not given:
+        return base
+    names = keywords()
+    data = base.model_dump()
+    problems = []
+    for word, value in given.items():
+        if word not in names:
+            problems.append(
+                f"{source}: no parameter '{word}'{suggest(word, list(names))} "
+                f"(keywords look like n_customers=200 or culture__ring_gradient=0.9; "
+                f"`trustsim params` lists them)"
+            )
+            continue
+        section, key = names[word]
+        data[section][key] = value.item() if hasattr(value, "item") else value  # numpy scalars
+    if problems:
+        raise ScenarioError(problems)
+    return validate(data, source)
+
+
+def model_settings(
+    params: Scenario | None, scenario: object, given: dict[str, Any], source: str
+) -> Scenario:
+    """A model's settings from its arguments: ``params`` (or a trustsim Scenario given as
+    ``scenario=``, Mesa's name for its own settings) changed by keywords."""
+    if isinstance(scenario, Scenario):
+        if params is not None:
+            raise ScenarioError([f"{source}: give the settings once (params=), not twice"])
+        params = scenario
+    return with_keywords(params, given, source)
+
+
+def load_scenario(
+    name: str | Path | None = None,
+    overrides: list[str] | None = None,
+    *,
+    label: str = PYTHON_LABEL,
+) -> Scenario:
+    """Load a scenario file (default: baseline), apply ``section.key=value`` overrides,
+    validate. Problem lines name an override by ``label`` (the CLI's: ``CLI_LABEL``)."""
     path = resolve_path(name or DEFAULT_SCENARIO)
-    data, problems = apply_overrides(read_toml(path), overrides or [])
-    source = str(path) + (" with --set" if overrides else "")
+    data, problems = apply_overrides(read_toml(path), overrides or [], label)
+    with_what = "--set" if label == CLI_LABEL else "overrides"
+    source = str(path) + (f" with {with_what}" if overrides else "")
     try:
         scenario = validate(data, source)
     except ScenarioError as exc:
@@ -198,12 +256,15 @@ def load_scenario(name: str | Path | None = None, overrides: list[str] | None = 
 
 
 __all__ = [
+    "CLI_LABEL",
     "SCENARIO_DIR",
     "ScenarioError",
     "apply_overrides",
     "flat",
     "load_scenario",
+    "model_settings",
     "read_toml",
     "resolve_path",
     "validate",
+    "with_keywords",
 ]

@@ -8,6 +8,7 @@ the classroom controls all read this module; nothing else lists parameters.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -619,6 +620,31 @@ def describe(section: str, key: str) -> str:
 def flat(scenario: Scenario) -> dict[str, Any]:
     """The scenario as ``{"section.key": value}``."""
     return {f"{s}.{k}": getattr(getattr(scenario, s), k) for s, k, _ in iter_fields()}
+
+
+@cache
+def keywords() -> dict[str, tuple[str, str]]:
+    """Keyword name -> (section, key) for every parameter, as models take them in Python:
+    ``n_customers=200`` where the key names one parameter, ``section__key`` always.
+
+    Where a mechanism switch shares its name with a quantity (``ring_gradient``,
+    ``capacity``), the short name is the quantity and the switch goes by
+    ``mechanisms__name``; a name two quantities share goes only by ``section__key``.
+    """
+    owners: dict[str, list[tuple[str, str]]] = {}
+    for section, key, _ in iter_fields():
+        owners.setdefault(key, []).append((section, key))
+    out = {f"{s}__{k}": (s, k) for s, k, _ in iter_fields()}
+    for key, found in owners.items():
+        quantities = [o for o in found if o[0] != "mechanisms"]
+        if len(quantities or found) == 1:
+            out[key] = (quantities or found)[0]
+    return out
+
+
+def keyword_of(section: str, key: str) -> str:
+    """The shortest keyword that names ``section.key`` (see :func:`keywords`)."""
+    return key if keywords().get(key) == (section, key) else f"{section}__{key}"
 
 
 def _record_dtype() -> np.dtype:

@@ -45,3 +45,25 @@ def index(seed, step, a, b, purpose, n):
     """A uniform integer in [0, n)."""
     k = int(uniform(seed, step, a, b, purpose) * n)
     return min(k, n - 1)
+
+
+def seed_from(seed: object, rng: object, default: int, source: str) -> int:
+    """The master seed of a model from Mesa's ``seed``/``rng`` arguments: an integer as
+    given, a numpy Generator's next draw, and ``default`` (the scenario's run.seed) when
+    neither is given, so a run is reproducible unless asked otherwise. Mesa 3.5 takes
+    either, not both; so do the engines."""
+    from trustsim.errors import UsageError
+
+    if seed is not None and rng is not None:
+        raise UsageError(f"{source}: give rng or seed, not both (they are the same thing)")
+    given = rng if seed is None else seed
+    if given is None:
+        return int(default)
+    if isinstance(given, np.random.Generator):
+        return int(given.integers(2**62))
+    if isinstance(given, (int, np.integer)) and not isinstance(given, bool) and given >= 0:
+        return int(given)
+    raise UsageError(
+        f"{source}: rng = {given!r} is not allowed: must be a whole number >= 0 "
+        "(the master seed) or a numpy Generator"
+    )

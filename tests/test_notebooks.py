@@ -16,12 +16,17 @@ def test_there_is_a_classroom_notebook():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path):
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the kernel's temporary folders go here
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()  # raises CellExecutionError naming the failing cell
+    left = [p.name for p in scratch.iterdir() if p.is_dir() and p.name.startswith("tmp")]
+    assert left == [], f"{path.name} left temporary folders behind"
     figures = [
         o
         for cell in nb.cells

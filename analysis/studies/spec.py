@@ -141,6 +141,18 @@ class Sizes:
     lhs_replicates: int
     steps_factor: float = 1.0
 
+    def __str__(self) -> str:
+        """In words, for ``study --dry-run``: "6 replicates an arm, robustness 8 points x 1
+        replicate, half the steps"."""
+        robust = (
+            f"robustness {self.lhs_samples} points x {self.lhs_replicates} "
+            f"replicate{'s' if self.lhs_replicates != 1 else ''}"
+            if self.lhs_samples
+            else "no robustness check"
+        )
+        steps = "" if self.steps_factor == 1 else f", steps x {self.steps_factor:g}"
+        return f"{self.replicates} replicates an arm, {robust}{steps}"
+
 
 QUICK = Sizes(replicates=6, lhs_samples=8, lhs_replicates=1, steps_factor=0.5)
 

@@ -34,7 +34,12 @@ import pandas as pd
 from trustsim.analysis.sweep.batch import Batch, BatchResult, run_batch
 from trustsim.analysis.sweep.chunks import check_chunk, heal, read_table, set_aside, write_table
 from trustsim.analysis.sweep.design import ID_COLUMNS, largest_run, plan
-from trustsim.analysis.sweep.executors import check_options, machine_workers, open_executor
+from trustsim.analysis.sweep.executors import (
+    check_main_guard,
+    check_options,
+    machine_workers,
+    open_executor,
+)
 from trustsim.analysis.sweep.experiment import Experiment
 from trustsim.analysis.sweep.load import load_experiment
 from trustsim.analysis.sweep.progress import SweepProgress
@@ -489,6 +494,8 @@ def execute(
     at_once = 1 if cluster else (machine_workers() if workers is None else max(workers, 1))
     check_runs(largest_run(exp, full), at_once, max_memory, f"{exp.path}: this sweep")
     check_options(workers, cluster)
+    if not cluster and at_once > 1:
+        check_main_guard()  # before the folder is locked: a script's workers rerun it
     with exclusive(out):
         try:
             return _session(exp, out, full, workers, cluster, batch, progress)

@@ -91,6 +91,55 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+MAIN_GUARD = (
+    "{where}: a script that runs a sweep with worker processes must start it under "
+    '`if __name__ == "__main__":` (each worker imports the script again, and without the '
+    "guard would start the sweep again); indent the call below that line, or use workers=1"
+)
+
+
+def check_main_guard() -> None:
+    """Stop at once, with one line, when a script calls the sweep from its top level without
+    the ``__main__`` guard (its workers would run the script again). Nothing to check in
+    a notebook, an interactive session or ``python -c``."""
+    import ast
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path or not os.path.isfile(path):
+        return
+    frame = sys._getframe(1)
+    while frame is not None and not (
+        frame.f_globals is vars(main) and frame.f_code.co_name == "<module>"
+    ):
+        frame = frame.f_back
+    if frame is None:
+        return
+    try:
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return
+    line = frame.f_lineno
+    if not any(
+        _is_main_guard(node) and node.body[0].lineno <= line <= (node.end_lineno or line)
+        for node in ast.walk(tree)
+    ):
+        raise UsageError(MAIN_GUARD.format(where=f"{path}:{line}"))
+
+
+def _is_main_guard(node: object) -> bool:
+    import ast
+
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    parts = [node.test.left, *node.test.comparators]
+    names = {p.id for p in parts if isinstance(p, ast.Name)}
+    values = {p.value for p in parts if isinstance(p, ast.Constant)}
+    return names == {"__name__"} and values == {"__main__"}
+
+
 def start_workers_early() -> None:
     """Start the fork server now, so that it loads while this process is still importing
     and planning (it is shared by every pool of this process and lives as long as it)."""
@@ -109,6 +158,7 @@ class LocalPool:
     def __init__(self, workers: int) -> None:
         from trustsim.analysis.sweep.batch import init_local_worker
 
+        check_main_guard()
         self.workers = workers
         self.window = 3 * workers  # batches in flight: enough to keep every process busy
         start_workers_early()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from trustsim.analysis.sweep.driver import load_runs, read_manifest
@@ -78,6 +79,13 @@ def _check_names(manifest: dict, metrics: list[str], x: str, y: str | None, out:
         raise UsageError("\n".join(problems))
 
 
+def value_label(value: object) -> str:
+    """A parameter value as a legend or tick shows it: switches as off/on, numbers short."""
+    if isinstance(value, (bool, np.bool_)):
+        return "on" if value else "off"
+    return f"{value:.3g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
 def _draw_lines(
     ax, runs: pd.DataFrame, metric: str, x: str, hue: str | None, sampled: bool
 ) -> None:
@@ -96,7 +104,7 @@ def _draw_lines(
     table = spread(runs, metric, x, use_hue)
     groups = table.groupby(use_hue) if use_hue else [(None, table)]
     for k, (level, part) in enumerate(groups):
-        label = f"{level:g}" if use_hue else "mean"
+        label = value_label(level) if use_hue else "mean"
         ax.plot(part[x], part["mean"], "o-", color=f"C{k}", label=label, ms=4)
         ax.fill_between(
             part[x],
@@ -132,14 +140,16 @@ def figure(
     _draw_lines(ax, runs, metric, x, y, sampled)
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
+    if pd.api.types.is_bool_dtype(runs[x]):
+        ax.set_xticks([0, 1], [value_label(False), value_label(True)])
     if y:
         table = heatmap(runs, metric, x, y, sampled)
         hm = axes[0, 1]
         image = hm.imshow(
             table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis"
         )
-        hm.set_xticks(range(table.shape[1]), [f"{v:.3g}" for v in table.columns], fontsize=8)
-        hm.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index], fontsize=8)
+        hm.set_xticks(range(table.shape[1]), [value_label(v) for v in table.columns], fontsize=8)
+        hm.set_yticks(range(table.shape[0]), [value_label(v) for v in table.index], fontsize=8)
         hm.set_xlabel(x)
         hm.set_ylabel(y)
         hm.set_title(f"mean of {metric}", fontsize=9, loc="left")

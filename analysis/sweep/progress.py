@@ -61,10 +61,14 @@ class SweepProgress:
 
     def _log(self, label: str = "") -> None:
         rate = self.rate()
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta = (
+            f"ETA {(self.total - self.done) / rate:.0f} s"
+            if rate > 0
+            else "ETA after the first runs"
+        )
         print(
             f"{label + ': ' if label else ''}{self.done}/{self.total} runs, {rate:.1f} runs/s, "
-            f"ETA {eta:.0f} s",
+            f"{eta}",
             file=sys.stderr,
             flush=True,
         )

@@ -19,7 +19,7 @@ from trustsim.analysis.sweep.experiment import Experiment
 from trustsim.runtime.files import atomic_write
 
 SENSITIVITY_METHODS = ("morris", "sobol")
-COLUMNS = ["metric", "parameter", "index", "value", "conf"]
+COLUMNS = ["metric", "parameter", "statistic", "value", "conf"]  # statistic: S1, mu_star, ...
 CONF_LEVEL = 0.95
 RESAMPLES = 1000
 MAX_COLUMNS = 3  # panels per row of the figure
@@ -41,9 +41,9 @@ def main_indices(experiment: Experiment) -> tuple[str, ...]:
 
 def summary(table: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     """The main indices as a wide table: one row per metric and parameter, "value ± conf"."""
-    main = table[table["index"].isin(main_indices(experiment))]
+    main = table[table["statistic"].isin(main_indices(experiment))]
     cells = main.assign(cell=[f"{v:.3g} ± {c:.2g}" for v, c in zip(main["value"], main["conf"])])
-    wide = cells.pivot(index=["metric", "parameter"], columns="index", values="cell")
+    wide = cells.pivot(index=["metric", "parameter"], columns="statistic", values="cell")
     return wide.reindex(pd.MultiIndex.from_frame(main[["metric", "parameter"]].drop_duplicates()))
 
 
@@ -148,7 +148,7 @@ def figure(table: pd.DataFrame, experiment: Experiment, path: Path) -> Path:
     )
     height = 0.8 / len(shown)
     for ax, metric in zip(axes.flat, metrics):
-        sub = table[table["metric"] == metric].set_index(["index", "parameter"])
+        sub = table[table["metric"] == metric].set_index(["statistic", "parameter"])
         for k, index in enumerate(shown):
             vals = sub.loc[index].reindex(names)
             pos = np.arange(len(names)) + (k - (len(shown) - 1) / 2) * height

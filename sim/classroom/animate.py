@@ -13,7 +13,7 @@ from trustsim.classroom.lessons import Lesson, find_lesson
 from trustsim.classroom.ringview import draw_rings
 from trustsim.classroom.text import text
 from trustsim.errors import require
-from trustsim.loader import ScenarioError, apply_overrides, load_scenario, validate
+from trustsim.loader import CLI_LABEL, ScenarioError, apply_overrides, load_scenario, validate
 from trustsim.mesa_model.model import TrustModel
 from trustsim.params import Scenario
 
@@ -28,7 +28,7 @@ def resolve(
     if lesson is None:
         if try_this:
             raise ScenarioError([f"--try: {name} is a scenario, not a lesson"])
-        return load_scenario(name, overrides or []), None
+        return load_scenario(name, overrides or [], label=CLI_LABEL), None
     scenario = lesson.tried if try_this else lesson.scenario
     if overrides:
         data, problems = apply_overrides(scenario.model_dump(), overrides)
@@ -62,14 +62,21 @@ def check_output(out: Path) -> None:
         raise ScenarioError([f"--out {out}: is a folder, expected a file name"])
 
 
+def frame_figure(model: TrustModel, customer: int, lang: str, title: str) -> Figure:
+    """The ring view at the model's current step, drawn: the rings above, their two-line
+    legend whole below them (room kept for it in both languages)."""
+    fig = Figure(figsize=(5, 5.4), dpi=80)
+    FigureCanvasAgg(fig)
+    draw_rings(fig.add_axes((0, 0.11, 1, 0.81)), model, customer, lang)
+    fig.suptitle(text(lang, "frame_title", name=title, step=model.steps), fontsize=11)
+    fig.canvas.draw()
+    return fig
+
+
 def render(model: TrustModel, customer: int, lang: str, title: str) -> np.ndarray:
     """One frame (RGB array) of the ring view at the model's current step."""
-    fig = Figure(figsize=(5, 5.4), dpi=80)
-    canvas = FigureCanvasAgg(fig)
-    draw_rings(fig.add_axes((0, 0.04, 1, 0.88)), model, customer, lang)
-    fig.suptitle(text(lang, "frame_title", name=title, step=model.steps), fontsize=11)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    fig = frame_figure(model, customer, lang, title)
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
 def frames(scenario: Scenario, customer: int, steps: int, lang: str, title: str):

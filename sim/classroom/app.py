@@ -46,12 +46,21 @@ speed = solara.reactive(4)  # steps per second while playing
 ADMISSION = Admission()
 
 
+WARMING = threading.Event()  # set while a cold start compiles the model's rules
+
+
 def _warm_up() -> None:
-    """Compile the model's rules once at server start, not on the first student's click."""
-    from trustsim.loader import load_scenario
+    """Compile the model's rules once at server start, not on the first student's click;
+    while a cold start compiles (about a minute), the page says so."""
+    from trustsim.jit import cold_cache
     from trustsim.mesa_model.model import TrustModel
 
-    TrustModel(load_scenario("baseline", ["population.n_customers=20"])).step()
+    if cold_cache():
+        WARMING.set()
+    try:
+        TrustModel(n_customers=20).step()
+    finally:
+        WARMING.clear()
 
 
 threading.Thread(target=_warm_up, name="trustsim-warm-up", daemon=True).start()
@@ -192,12 +201,14 @@ def Picker(session: Session, L: str) -> None:
             on_click=_act(lambda: session.move(-1)),
             classes=["ts-previous"],
             outlined=True,
+            disabled=not session.can_move(-1),
         )
         solara.Button(
             text(L, "next"),
             on_click=_act(lambda: session.move(1)),
             classes=["ts-next"],
             outlined=True,
+            disabled=not session.can_move(1),
         )
     n = session.model.params.population.n_customers
 
@@ -380,6 +391,8 @@ def Classroom() -> None:
         solara.v.Spacer()
         if address:
             solara.Text(text(L, "address", url=address), classes=["ts-address"])
+        elif os.environ.get("TRUSTSIM_ANNOUNCE"):  # served by `trustsim app` on loopback
+            solara.Text(text(L, "address_local"), classes=["ts-address"])
         other = LANGS[(LANGS.index(L) + 1) % len(LANGS)]
         solara.Button(
             text(L, "switch_language"),
@@ -388,6 +401,8 @@ def Classroom() -> None:
             classes=["ts-lang"],
             style={"color": "white"},
         )
+    if WARMING.is_set():
+        solara.Info(text(L, "compiling"), classes=["ts-compiling"])
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
         with solara.Column(classes=["ts-side"]):
             with solara.Card(text(L, "controls")):

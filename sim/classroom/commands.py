@@ -85,7 +85,10 @@ def check_host(host: str) -> None:
         socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, TypeError, ValueError) as exc:
         why = getattr(exc, "strerror", None) or "not a host name or address"
-        raise UsageError(f"--host {host!r}: {why}; use e.g. 127.0.0.1 or 0.0.0.0") from None
+        raise UsageError(
+            f"--host {host}: no such address ({why}); use 127.0.0.1 (this computer only) "
+            "or 0.0.0.0 (students' devices too)"
+        ) from None
 
 
 def check_port(host: str, port: int) -> None:
@@ -104,6 +107,11 @@ def check_port(host: str, port: int) -> None:
             f"--host {host}: not an address of this computer ({exc.strerror})"
         ) from None
     except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(
+                f"--host {host}: not an address of this computer; use 127.0.0.1 "
+                "(this computer only) or 0.0.0.0 (students' devices too)"
+            ) from None
         cause = "another program listens there" if exc.errno == errno.EADDRINUSE else None
         raise OutputError(
             "starting the classroom server",
@@ -143,25 +151,26 @@ def student_urls(host: str, port: int) -> list[str]:
     return [f"http://{h}:{port}/" for h in hosts]
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "trustsim.classroom.app",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--log-level",
-        "warning",
-    ]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "trustsim.classroom.serve", host, str(port)]
+
+
+def announcement(host: str, port: int, urls: list[str], limit: int) -> str:
+    """What ``trustsim app`` prints once the page answers."""
+    lines = [f"classroom: http://{host}:{port}/  (Ctrl-C to stop)"]
+    if host in LOCAL_HOSTS:
+        lines.append("only this computer can open it; --host 0.0.0.0 lets students connect")
+    else:
+        lines += [f"students open: {url}" for url in urls]
+    lines.append(f"up to {limit} browsers at once (--max-sessions)")
+    return "\n".join(lines)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    from trustsim.classroom.serve import ANNOUNCE_ENV
     from trustsim.errors import UsageError, require
 
     require("solara", "trustsim app")
@@ -190,24 +199,19 @@ def cmd_app(args: argparse.Namespace) -> int:
     for line in ensure(log=lambda msg: print(msg, flush=True)):
         print(f"warning: {line}", file=sys.stderr)
     urls = student_urls(args.host, port)
+    reachable = args.host not in LOCAL_HOSTS
     env = {
         **os.environ,
         "TRUSTSIM_LANG": args.lang,
         "TRUSTSIM_LESSON": args.lesson or "",
-        "TRUSTSIM_ADDRESS": urls[0],
+        "TRUSTSIM_ADDRESS": urls[0] if reachable else "",  # the header shows it to students
+        ANNOUNCE_ENV: announcement(args.host, port, urls, limit),
         MAX_ENV: str(limit),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         # a closed tab's session (and its place) is freed after a minute, not a day
         "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "60s"),
     }
-    print(f"classroom: http://{args.host}:{port}/  (Ctrl-C to stop)", flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        for url in urls:
-            print(f"students open: {url}", flush=True)
-    else:
-        print("only this computer can open it; --host 0.0.0.0 lets students connect", flush=True)
-    print(f"up to {limit} browsers at once (--max-sessions)", flush=True)
-    cmd = solara_command(args.host, port)
+    cmd = server_command(args.host, port)
     os.execve(cmd[0], cmd, env)  # the server replaces this process: one pid to stop
 
 

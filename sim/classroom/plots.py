@@ -34,7 +34,8 @@ def draw_plots(
     groups = panels(extra)
     cols = 2 if len(groups) <= 4 else 3
     rows = -(-len(groups) // cols)
-    steps = range(1, len(frame) + 1)
+    # the Mesa model's DataCollector has a step column (from step 0); a simulate() table too
+    steps = frame["step"] if "step" in frame else range(1, len(frame) + 1)
     for i, (title, names) in enumerate(groups):
         ax = fig.add_subplot(rows, cols, i + 1)
         counts = [n for n in names if n in COUNTERS]

@@ -14,7 +14,7 @@ from typing import Any
 
 from trustsim.classroom.lessons import Lesson, all_lessons
 from trustsim.classroom.ringview import network_layout
-from trustsim.classroom.text import param_label
+from trustsim.classroom.text import param_label, text
 from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
@@ -106,7 +106,8 @@ def slider_range(key: str, value: Any) -> tuple[float, float]:
 def control(key: str, value: Any, lang: str) -> dict[str, Any]:
     """One control in the ``model_params`` format of Mesa's SolaraViz / UserInputs."""
     finfo = _fields()[key]
-    label = f"{param_label(key, lang)} = {value}"
+    shown = text(lang, "yes" if value else "no") if finfo.annotation is bool else value
+    label = f"{param_label(key, lang)} = {shown}"
     if finfo.annotation is bool:
         return {"type": "Checkbox", "value": bool(value), "label": label}
     if choices_of(finfo):
@@ -187,6 +188,14 @@ class Session:
         i = [item.key for item in lessons].index(self.item.key)
         self.open(lessons[min(max(i + offset, 0), len(lessons) - 1)].key)
 
+    def can_move(self, offset: int) -> bool:
+        """Whether :meth:`move` by ``offset`` goes anywhere (no previous of the first lesson,
+        no next of the last); from a scenario it opens the first lesson."""
+        keys = [item.key for item in self.lessons]
+        if self.item.kind != "lesson":
+            return True
+        return 0 <= keys.index(self.item.key) + offset < len(keys)
+
     def try_this(self, on: bool = True) -> None:
         """Apply (or undo) the lesson's "try this" change and start again."""
         if self.item.lesson is None:
@@ -251,9 +260,11 @@ class Session:
             return self.model.steps
 
     def frame(self):
-        """Per-step metrics so far (the model's DataCollector)."""
+        """Per-step metrics so far, a row per step from step 1 (the model's DataCollector
+        without its step-0 row), as simulate()'s time series."""
         with self.lock:
-            return self.model.datacollector.get_model_vars_dataframe()
+            frame = self.model.datacollector.get_model_vars_dataframe()
+            return frame.iloc[1:].reset_index(drop=True)
 
 
 def _literal(value: Any) -> str:

@@ -20,7 +20,7 @@ from trustsim.classroom.market import OUTCOMES, Market, Round, replay
 from trustsim.errors import DamagedFile
 from trustsim.params import Scenario
 
-META_KEY = b"trustsim.class"
+META_KEY = b"trustsim_class"
 
 
 def rows(market: Market) -> list[dict[str, Any]]:

@@ -276,9 +276,10 @@ def plot_bases(lang: str, extra: list[str] | tuple[str, ...], world: int) -> lis
 def plot_feeds(model: TrustModel, extra: list[str] | tuple[str, ...], world: int) -> list[tuple]:
     """Per panel: (world, step, {metric: values so far}) for :attr:`Chart.feed`."""
     columns = model.datacollector.model_vars
-    # tuples: a snapshot, not the DataCollector's lists that the next step lengthens
+    # tuples: a snapshot, not the DataCollector's lists that the next step lengthens; from
+    # step 1 (the DataCollector's first row is step 0, before anything happened)
     return [
-        (world, model.steps, {name: tuple(columns.get(name, ())) for name in names})
+        (world, model.steps, {name: tuple(columns.get(name, ())[1:]) for name in names})
         for _, names in panels(extra)
     ]
 

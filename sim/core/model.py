@@ -16,12 +16,15 @@ from trustsim.core.relstore import (
 from trustsim.core.state import Scratch, State, WorldArrays
 from trustsim.core.step import run_steps_parallel, run_steps_serial, step_parallel, step_serial
 from trustsim.errors import UsageError
+from trustsim.jit import compile_notice
+from trustsim.loader import model_settings
 from trustsim.metrics import (
     COUNTERS,
     MEANS,
 )
 from trustsim.params import Scenario, param_record
 from trustsim.population import World, build_world
+from trustsim.rng import seed_from
 
 
 def threads() -> int:
@@ -45,10 +48,21 @@ class CoreModel:
     """Array state plus a step driver: the fast engine, with the Mesa model's interface."""
 
     def __init__(
-        self, scenario: Scenario | None = None, seed: int | None = None, world: World | None = None
+        self,
+        params: Scenario | None = None,
+        seed: int | None = None,
+        world: World | None = None,
+        *,
+        rng: int | np.random.Generator | None = None,
+        scenario: object = None,
+        **keywords: object,
     ):
-        self.params = scenario or Scenario()
-        self.seed = self.params.run.seed if seed is None else seed
+        """A model of ``params`` with parameters changed by keyword, as
+        :class:`trustsim.mesa_model.model.TrustModel` takes them:
+        ``CoreModel(n_customers=200, ring_gradient=0.9, rng=3)``."""
+        self.params = model_settings(params, scenario, keywords, type(self).__name__)
+        self.seed = seed_from(seed, rng, self.params.run.seed, type(self).__name__)
+        compile_notice()  # the first run in a new environment compiles for a minute
         self.P = param_record(self.params)
         self.world = w = world or build_world(self.params, self.seed)
         self.history = self.params.run.history
@@ -72,6 +86,11 @@ class CoreModel:
         self._rows: list[dict[str, float]] = []  # the blocks as rows, built when asked
         self._in_rows = 0  # blocks already in _rows
         self.events: list[np.ndarray] = []
+
+    @property
+    def running(self) -> bool:
+        """True until run.steps steps are done (as a Mesa model's ``running``)."""
+        return self.steps < self.params.run.steps
 
     # The state by name, for tests and tools: views, not copies.
     @property

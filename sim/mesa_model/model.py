@@ -8,31 +8,66 @@ the same function the fast core calls.
 from __future__ import annotations
 
 from collections import Counter
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from trustsim import rules
 from trustsim.codes import NO_SALESPERSON, OUTSIDER
+from trustsim.jit import compile_notice
+from trustsim.loader import model_settings
 from trustsim.measure import Census, summarize
 from trustsim.mesa_model.agents import Customer, Firm, Relationship, Salesperson
 from trustsim.metrics import COUNTERS, LOG_COLUMNS, LOG_DEFAULTS, MEANS
 from trustsim.params import Scenario, param_record
 from trustsim.population import World, build_world
+from trustsim.rng import seed_from
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class TrustModel(mesa.Model):
-    """Customers, salespeople and firms in a 差序格局 tie network."""
+    """Customers, salespeople and firms in a 差序格局 tie network.
+
+    Agents: ``model.customers``, ``model.salespeople``, ``model.firms`` (lists by index;
+    each agent's ``idx`` is its index, ``unique_id`` Mesa's id). The tie network is
+    :attr:`ties`. ``model.params`` holds the settings (a :class:`trustsim.Scenario`);
+    ``model.scenario`` is Mesa's own.
+    """
 
     def __init__(
-        self, scenario: Scenario | None = None, seed: int | None = None, world: World | None = None
+        self,
+        params: Scenario | None = None,
+        seed: int | None = None,
+        world: World | None = None,
+        *,
+        rng: int | np.random.Generator | None = None,
+        scenario: object = None,
+        **keywords: object,
     ):
-        scenario = scenario or Scenario()
-        seed = scenario.run.seed if seed is None else seed
-        super().__init__(rng=seed)
-        self.params, self.seed, self.P = scenario, seed, param_record(scenario)
-        self.world = world or build_world(scenario, seed)
-        self.history = scenario.run.history
+        """A model of ``params`` (default: the schema's defaults), with any parameter
+        changed by keyword: ``TrustModel(n_customers=200, ring_gradient=0.9, rng=3)``.
+
+        Keywords are the parameters' names where a name is unique, ``section__name``
+        otherwise (``mechanisms__ring_gradient=False``); ``trustsim params`` lists them,
+        and the schema checks them with the same one-line errors as a scenario file.
+        ``rng`` (or ``seed``, as in Mesa) is the master seed: a whole number or a numpy
+        Generator; without one the run uses run.seed, so it is reproducible. ``scenario``
+        is Mesa's (SolaraViz passes one on Reset); its ``rng`` is used when given.
+        ``run_model()`` runs run.steps steps (``running`` turns false after the last).
+        ``world`` is a prebuilt :class:`trustsim.population.World` for these settings.
+        """
+        self.params = model_settings(params, scenario, keywords, type(self).__name__)
+        rng = getattr(scenario, "rng", None) if rng is None and seed is None else rng
+        self.seed = seed_from(seed, rng, self.params.run.seed, type(self).__name__)
+        compile_notice()  # the first run in a new environment compiles for a minute
+        super().__init__(rng=self.seed)
+        self.P = param_record(self.params)
+        self.world = world or build_world(self.params, self.seed)
+        self.history = self.params.run.history
         self.firms = [Firm(self, f) for f in range(self.world.n_firms)]
         self.salespeople = [
             Salesperson(self, s, self.firms[int(f)]) for s, f in enumerate(self.world.sp_firm)
@@ -46,10 +81,26 @@ class TrustModel(mesa.Model):
             ]
         self.counts: Counter[str] = Counter()
         self.events: list[tuple] = []
-        self.metrics: dict[str, float] = {}
+        self.metrics: dict[str, float] = self.summarize()  # step 0: the starting state
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in COUNTERS + MEANS}
+            model_reporters={"step": "steps"} | {n: _reporter(n) for n in COUNTERS + MEANS},
+            agenttype_reporters={Customer: CUSTOMER_REPORTERS},
         )
+        self.datacollector.collect(self)
+
+    @cached_property
+    def ties(self) -> nx.Graph:
+        """The tie network: a node per customer keyed by its ``unique_id``, with node
+        attributes ``agent`` (the :class:`Customer`) and ``idx``; edge attribute ``ring``
+        (0 family, 1 insider, 2 outsider; trustsim.codes). Made on first use; the
+        engines read ``world.csr``, and ``world.graph`` is the same keyed by ``idx``."""
+        import networkx as nx
+
+        keys = {c.idx: c.unique_id for c in self.customers}
+        graph = nx.relabel_nodes(self.world.graph, keys, copy=True)
+        nx.set_node_attributes(graph, {c.unique_id: c for c in self.customers}, "agent")
+        nx.set_node_attributes(graph, {c.unique_id: c.idx for c in self.customers}, "idx")
+        return graph
 
     # ------------------------------------------------------------ helpers for agents
     @property
@@ -124,6 +175,7 @@ class TrustModel(mesa.Model):
         customers.shuffle_do("listen")
         self.metrics = self.summarize()
         self.datacollector.collect(self)
+        self.running = self.steps < self.params.run.steps  # so run_model() ends
 
     def open_round(self, wanted: list[Salesperson | None], served: Counter[int]) -> None:
         """Requests per salesperson for a round of encounters, and the capacity left after
@@ -171,6 +223,7 @@ class TrustModel(mesa.Model):
             aware=np.array([cust.aware for cust in self.customers], dtype=np.bool_),
             revenue=np.array([cust.revenue for cust in self.customers]),
         )
+        self.census = census  # the agent reporters read it
         means = summarize(self.seed, t, counts, census, P)
         out: dict[str, float] = {k: int(v) for k, v in zip(COUNTERS, counts)}
         out.update(zip(MEANS, means.tolist()))
@@ -183,3 +236,11 @@ def _idx(sp: Salesperson | None) -> int:
 
 def _reporter(name: str):
     return lambda m: m.metrics[name]
+
+
+# Each customer's state as the step's summary saw it (NaN / ring 2 without a salesperson).
+CUSTOMER_REPORTERS = {
+    "salesperson": lambda c: int(c.model.census.end_sp[c.idx]),
+    "trust": lambda c: float(c.model.census.trust[c.idx]),
+    "ring": lambda c: int(c.model.census.ring[c.idx]),
+}

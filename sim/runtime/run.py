@@ -52,6 +52,17 @@ class RunResult:
     def steps(self) -> int:
         return len(self.columns["step"])
 
+    def __repr__(self) -> str:
+        """One line (the scenario and the tables are attributes: ``.scenario``,
+        ``.timeseries``, ``.events``)."""
+        p = self.scenario.population
+        events = "no event log" if self.events is None else f"{len(self.events)} events"
+        return (
+            f"RunResult(engine={self.engine!r}, seed={self.seed}, steps={self.steps}, "
+            f"{p.n_customers} customers, {p.n_salespeople} salespeople, {events}, "
+            f"{self.wall_time:.2f} s)"
+        )
+
 
 def timeseries_columns(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
     """One array per metric in METRICS order, one value per step, counters as integers."""
@@ -87,9 +98,10 @@ def events_frame(model) -> pd.DataFrame | None:
 
 
 def model_rows(model) -> list[dict[str, float]]:
-    """Per-step metric rows collected so far (Mesa: from its DataCollector)."""
+    """Per-step metric rows collected so far, from step 1 (Mesa: from its DataCollector,
+    whose first row is step 0, the starting state)."""
     if hasattr(model, "datacollector"):
-        return model.datacollector.get_model_vars_dataframe().to_dict("records")
+        return model.datacollector.get_model_vars_dataframe().to_dict("records")[1:]
     return model.rows
 
 

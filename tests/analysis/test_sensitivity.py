@@ -22,7 +22,7 @@ UNIT_PARAMS = (
 
 
 def values(table: pd.DataFrame, index: str) -> pd.Series:
-    return table[table["index"] == index].set_index("parameter")["value"]
+    return table[table["statistic"] == index].set_index("parameter")["value"]
 
 
 def test_sobol_indices_of_the_ishigami_function(tmp_path):
@@ -65,7 +65,7 @@ def model_experiment(tmp_path_factory):
 def test_a_parameter_the_metric_ignores_gets_zero(model_experiment, tmp_path):
     """Survey noise only blurs the simulated survey: it cannot change trades or trust."""
     table = sensitivity(model_experiment, tmp_path / "sweep", workers=1)
-    mu_star = table[table["index"] == "mu_star"].set_index(["metric", "parameter"])["value"]
+    mu_star = table[table["statistic"] == "mu_star"].set_index(["metric", "parameter"])["value"]
     for metric in ("trades", "mean_trust"):
         assert mu_star[metric, "measurement.survey_noise"] == 0.0
         assert mu_star[metric, "population.purchase_rate"] > 0
@@ -92,7 +92,7 @@ def test_cli_writes_table_and_figure(model_experiment, tmp_path, capsys):
         == 0
     )
     table = pd.read_csv(out / "sensitivity.csv")
-    assert list(table.columns) == ["metric", "parameter", "index", "value", "conf"]
+    assert list(table.columns) == ["metric", "parameter", "statistic", "value", "conf"]
     assert len(table) == 3 * 3 * 3  # metrics x parameters x (mu_star, mu, sigma)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), table)
     image = imread(out / "sensitivity.png")

@@ -1,0 +1,80 @@
+"""The classroom's server process (``trustsim app`` becomes it): the Solara page on
+uvicorn, which says where to open it only once the server answers there.
+
+``solara run`` prints its address before the server listens (opening it at once gave
+"connection refused") and checks for a new Solara version over the network; this starts the
+same app, in production mode, without either.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+
+APP = "trustsim.classroom.app"
+ANNOUNCE_ENV = "TRUSTSIM_ANNOUNCE"  # the lines to print once the page answers
+WAIT_SECONDS = 300.0
+
+
+def probe_url(host: str, port: int) -> str:
+    """Where this machine reaches the server (a wildcard address is reached on loopback)."""
+    near = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    near = f"[{near}]" if ":" in near else near
+    return f"http://{near}:{port}/readyz"
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers at ``url`` (any status counts)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def announce_when_up(server: object, url: str, lines: str) -> None:
+    """Print ``lines`` once the server has started and answers at ``url``."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline and not getattr(server, "should_exit", False):
+        if getattr(server, "started", False) and answers(url):
+            print(lines, flush=True)
+            return
+        time.sleep(0.05)
+
+
+def main(host: str, port: int) -> None:
+    import uvicorn
+    from solara.__main__ import LOGGING_CONFIG
+    from solara.server import settings
+
+    # Solara warns on every page load over plain http on an address other than
+    # "localhost" that it falls back to a SameSite=Lax cookie: the right cookie for this
+    # page, which is never embedded in another site's frame.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    settings.main.mode = "production"
+    settings.telemetry.mixpanel_enable = False
+    os.environ.update(SOLARA_APP=APP, SERVER_NAME=host, SERVER_PORT=str(port))
+    config = uvicorn.Config(
+        "solara.server.starlette:app",
+        host=host,
+        port=port,
+        log_config=LOGGING_CONFIG,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    lines = os.environ.get(ANNOUNCE_ENV, "")
+    threading.Thread(
+        target=announce_when_up, args=(server, probe_url(host, port), lines), daemon=True
+    ).start()
+    server.run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
