@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.classroom.test_app_browser import ARGS, CHROMIUM, free_port
+from tests.browser import free_port, launch
 from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,7 +47,7 @@ def test_solaraviz_renders_trustmodel_and_reset_works(tmp_path):
             except OSError:
                 time.sleep(0.5)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = launch(pw)
             tab = browser.new_page()
             tab.goto(url, timeout=120_000)
             tab.get_by_text("Time: 0.0").wait_for(timeout=120_000)
