@@ -436,6 +436,16 @@ def generation_seed(master_seed: int, t: int) -> list[int]:
     return [master_seed % 2**32, master_seed >> 32, t + 1]
 
 
+# Tests interrupt a calibration at a fixed point: with TRUSTSIM_PAUSE_AFTER_GENERATION=N it
+# waits once N generations are stored, until a signal ends or interrupts it.
+PAUSE = "TRUSTSIM_PAUSE_AFTER_GENERATION"
+
+
+def _pause_for_tests(stored: int) -> None:
+    if os.environ.get(PAUSE) == str(stored):
+        time.sleep(600)
+
+
 def _run_generations(
     make, history, out: Path, plan: Plan, workers: int, progress: bool, master_seed: int
 ) -> None:
@@ -456,6 +466,7 @@ def _run_generations(
             abc.load(f"sqlite:///{work}", history.id)
             abc.run(max_nr_populations=1, min_acceptance_rate=plan.population_size / left)
         history = _readable_history(out / DB_NAME)[0]
+        _pause_for_tests(history.max_t + 1)
         if history.max_t == before:
             return  # the cap was hit before the generation filled: the budget is spent
         if progress:

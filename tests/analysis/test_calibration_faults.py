@@ -21,7 +21,7 @@ import pytest
 from tests.analysis.calibration_helpers import observe_truth, targets_text
 from tests.analysis.test_calibration import generations
 from tests.helpers import ROOT
-from trustsim.analysis.calibration.abc import WORK_NAME, calibrate
+from trustsim.analysis.calibration.abc import PAUSE, WORK_NAME, calibrate
 from trustsim.analysis.calibration.plan import make_plan
 from trustsim.analysis.calibration.targets import load_targets
 from trustsim.errors import ScenarioError, UsageError
@@ -69,8 +69,14 @@ def cli_cmd(path: Path, out: Path) -> list[str]:
 def interrupt_after(path: Path, out: Path, stored: int, sig: int) -> subprocess.CompletedProcess:
     """Start a calibration, wait until ``stored`` generations are in abc.db (0: until the
     movability check is running, before abc.db exists), then send ``sig``."""
+    env = {**os.environ, PAUSE: str(stored)}  # it waits there: the signal's point is fixed
     proc = subprocess.Popen(
-        cli_cmd(path, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cli_cmd(path, out),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     deadline = time.monotonic() + WAIT
     ready = ((out / "calibration.json").exists) if stored == 0 else None
