@@ -121,6 +121,10 @@ def _plain_parameters() -> None:
 
     def plain(scenario):
         data = scenario.model_dump()
+        for section, key, finfo in params.iter_fields():  # a word as its position, as
+            choices = params.choices_of(finfo)  # param_record stores it
+            if choices:
+                data[section][key] = choices.index(data[section][key])
         return [SimpleNamespace(**{k: SimpleNamespace(**v) for k, v in data.items()})]
 
     params.param_record = plain

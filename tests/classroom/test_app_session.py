@@ -5,7 +5,7 @@ import pytest
 from trustsim.classroom.lessons import all_lessons
 from trustsim.classroom.session import CONTROLS, Session, catalogue, control, control_keys
 from trustsim.loader import ScenarioError
-from trustsim.params import field_range, iter_fields
+from trustsim.params import choices_of, field_range, iter_fields
 
 FIELDS = {f"{s}.{k}": f for s, k, f in iter_fields()}
 
@@ -43,6 +43,9 @@ def test_controls_come_from_the_schema():
             assert c["label"].startswith(finfo.description.rstrip("."))
             if finfo.annotation is bool:
                 assert c["type"] == "Checkbox"
+                continue
+            if choices_of(finfo):  # a word-valued parameter: its words to choose from
+                assert c["type"] == "Select"
                 continue
             lo, hi = field_range(finfo)
             assert c["type"] == ("SliderInt" if finfo.annotation is int else "SliderFloat")

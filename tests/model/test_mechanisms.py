@@ -30,9 +30,12 @@ def on():
 
 
 @pytest.mark.parametrize("switch", list(Mechanisms.model_fields))
-def test_switching_a_mechanism_off_changes_the_run(on, switch):
-    off = run(f"mechanisms.{switch}=false")
-    assert not on.equals(off), f"mechanisms.{switch} has no effect"
+def test_switching_a_mechanism_changes_the_run(on, switch):
+    """A switch on by default is switched off; one off by default (the customers' and
+    firms' mechanisms of ODD 7.17, 7.18) is switched on."""
+    default = Mechanisms.model_fields[switch].default
+    other = run(f"mechanisms.{switch}={str(not default).lower()}")
+    assert not on.equals(other), f"mechanisms.{switch} has no effect"
 
 
 # What "off" must mean, metric by metric.
