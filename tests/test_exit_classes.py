@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from tests.analysis.study_helpers import write_study
-from tests.helpers import ROOT
+from tests.helpers import ROOT, disk_full_at
 from trustsim.cli import main
 
 SMALL = ["--steps", "3", "--set", "population.n_customers=40", "--no-figure"]
@@ -139,3 +140,27 @@ def test_a_study_folder_of_other_studies_names_the_edited_file(tmp_path, capsys)
     assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 2
     line = one_line(capsys.readouterr().err)
     assert f"{study} was edited since" in line and "studies.json" not in line
+
+
+def test_a_full_disk_after_the_studys_runs_says_they_are_kept(tmp_path, monkeypatch, capsys):
+    import json
+
+    import trustsim.analysis.studies.run as study_run
+
+    study = write_study(tmp_path, replicates=2)
+    out = tmp_path / "s"
+    args = ["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]
+    with monkeypatch.context() as patch:
+        disk_full_at(patch, study_run, "summary.csv")
+        assert main(args) == 74
+    line = one_line(capsys.readouterr().err)
+    assert "nothing else was changed" not in line and f"cannot write {out / 'summary.csv'}" in line
+    runs = len(pd.read_parquet(out / "sweep" / "runs.parquet"))
+    assert (
+        f"all {runs} runs are kept in {out / 'sweep'}; "
+        "free space and run the same command again (it reuses the runs)"
+    ) in line
+    assert not list(out.glob(".summary.csv.*"))  # no half file
+    assert main(args) == 0
+    assert json.loads((out / "provenance.json").read_text())["new_runs"] == 0
+
