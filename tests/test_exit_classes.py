@@ -164,3 +164,18 @@ def test_a_full_disk_after_the_studys_runs_says_they_are_kept(tmp_path, monkeypa
     assert main(args) == 0
     assert json.loads((out / "provenance.json").read_text())["new_runs"] == 0
 
+
+def test_the_readme_exit_table_covers_every_command():
+    """Every command is named in the row that lists them all, and 130 holds for all of
+    them (the servers included)."""
+    from trustsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    rows = {
+        cells[1].strip(): cells[3].strip()
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and len(cells := line.split("|")) > 4
+    }
+    listed = rows["2"].removeprefix("all (").removesuffix(")").split(", ")
+    assert sorted(listed) == sorted(sub.choices)
+    assert rows["130"] == "all"
