@@ -1,6 +1,8 @@
 """Random bytes and random TOML for every file kind (scenario, experiment, study, targets,
 lesson) and random values for every option of every command: each ends with exit status 0
-or 2 and no traceback (an --out that cannot be created may also end with 73, its class).
+or 2 and no traceback (an --out that cannot be created may also end with 73, its class); a
+refusal says its problems in lines that begin with ``error:`` (no usage block) and leaves
+no file or folder behind (the current folder is the test's own).
 
 The work a command would start after its checks is replaced by a marker that ends the
 command with status 0, so that each example costs milliseconds; each kind is bounded by
@@ -87,7 +89,12 @@ def _numeric_only(host, port, family=0, type=0, proto=0, flags=0):
     return _getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
 
 
+def tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
 def status_of(argv: list[str], capsys, allowed=(0, 2)) -> int:
+    before = tree(Path.cwd())
     try:
         code = cli.main(argv)
     except SystemExit as stop:  # argparse
@@ -95,6 +102,11 @@ def status_of(argv: list[str], capsys, allowed=(0, 2)) -> int:
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err, (argv, err)
     assert code in allowed, (argv, code, err)
+    if code:  # refused: a line per problem, no usage block, no other output
+        lines = err.splitlines()
+        assert any(ln.startswith("error: ") for ln in lines), (argv, err)
+        assert all(ln.startswith(("error: ", "warning: ")) for ln in lines), (argv, err)
+        assert tree(Path.cwd()) == before, (argv, "a refused command left files", err)
     return code
 
 
