@@ -112,13 +112,14 @@ def test_app_port_out_of_range_is_2(port, capsys):
     assert f"--port {port}: must be in 1..65535" in one_line(capsys.readouterr().err)
 
 
-def test_app_busy_port_is_73(capsys):
-    pytest.importorskip("solara")
+@pytest.mark.parametrize("command", ["app", "class"])
+def test_a_servers_busy_port_is_73(command, capsys):
+    pytest.importorskip("solara" if command == "app" else "uvicorn")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["app", "--port", str(port)]) == 73
+        assert main([command, "--port", str(port)]) == 73  # before the class's model is made
     line = one_line(capsys.readouterr().err)
     assert f"cannot create 127.0.0.1:{port}: another program listens there" in line
     assert "choose another --port" in line
