@@ -15,7 +15,7 @@ import errno
 import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -223,6 +223,20 @@ def output_errors(
         if isinstance(exc, BlockingIOError | InterruptedError | TimeoutError):
             raise
         raise OutputError.from_os(exc, doing, path, kept, next_step) from exc
+
+
+@contextlib.contextmanager
+def keeping(kept: Callable[[], str], again: str) -> Iterator[None]:
+    """A failed write (a full disk, ...) inside the block after work was kept: the line
+    says ``kept()`` (what the folder holds now, looked at then) instead of "nothing else
+    was changed", and that the same command, run again, goes on (``again``)."""
+    try:
+        yield
+    except OutputError as exc:
+        exc.kept = kept()
+        fix = "free space" if exc.exit_status == EXIT_IO else "fix that"
+        exc.next_step = f"{fix} and run the same command again {again}"
+        raise
 
 
 class FileError(TrustsimError):

@@ -33,3 +33,21 @@ def assert_frames_equal(a: pd.DataFrame, b: pd.DataFrame, atol: float = 1e-12) -
             assert bad.size == 0, (
                 f"{col} differs first at row {bad[:1]}: {x[bad[:1]]} vs {y[bad[:1]]}"
             )
+
+
+def disk_full_at(monkeypatch, module, name: str) -> None:
+    """``module``'s atomic_write of the file called ``name`` fails as on a full disk: a real
+    ENOSPC raised inside the real atomic_write after part of the file was written."""
+    import errno
+    import os
+
+    real = module.atomic_write
+
+    def atomic_write(path, write):
+        def half_then_full(tmp: Path) -> None:
+            tmp.write_bytes(b"half a file")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        return real(path, half_then_full if Path(path).name == name else write)
+
+    monkeypatch.setattr(module, "atomic_write", atomic_write)

@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from tests.analysis.study_helpers import write_study
-from tests.helpers import ROOT
+from tests.helpers import ROOT, disk_full_at
 from trustsim.cli import main
 
 SMALL = ["--steps", "3", "--set", "population.n_customers=40", "--no-figure"]
@@ -111,13 +112,14 @@ def test_app_port_out_of_range_is_2(port, capsys):
     assert f"--port {port}: must be in 1..65535" in one_line(capsys.readouterr().err)
 
 
-def test_app_busy_port_is_73(capsys):
-    pytest.importorskip("solara")
+@pytest.mark.parametrize("command", ["app", "class"])
+def test_a_servers_busy_port_is_73(command, capsys):
+    pytest.importorskip("solara" if command == "app" else "uvicorn")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["app", "--port", str(port)]) == 73
+        assert main([command, "--port", str(port)]) == 73  # before the class's model is made
     line = one_line(capsys.readouterr().err)
     assert f"cannot create 127.0.0.1:{port}: another program listens there" in line
     assert "choose another --port" in line
@@ -139,3 +141,42 @@ def test_a_study_folder_of_other_studies_names_the_edited_file(tmp_path, capsys)
     assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 2
     line = one_line(capsys.readouterr().err)
     assert f"{study} was edited since" in line and "studies.json" not in line
+
+
+def test_a_full_disk_after_the_studys_runs_says_they_are_kept(tmp_path, monkeypatch, capsys):
+    import json
+
+    import trustsim.analysis.studies.run as study_run
+
+    study = write_study(tmp_path, replicates=2)
+    out = tmp_path / "s"
+    args = ["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]
+    with monkeypatch.context() as patch:
+        disk_full_at(patch, study_run, "summary.csv")
+        assert main(args) == 74
+    line = one_line(capsys.readouterr().err)
+    assert "nothing else was changed" not in line and f"cannot write {out / 'summary.csv'}" in line
+    runs = len(pd.read_parquet(out / "sweep" / "runs.parquet"))
+    assert (
+        f"all {runs} runs are kept in {out / 'sweep'}; "
+        "free space and run the same command again (it reuses the runs)"
+    ) in line
+    assert not list(out.glob(".summary.csv.*"))  # no half file
+    assert main(args) == 0
+    assert json.loads((out / "provenance.json").read_text())["new_runs"] == 0
+
+
+def test_the_readme_exit_table_covers_every_command():
+    """Every command is named in the row that lists them all, and 130 holds for all of
+    them (the servers included)."""
+    from trustsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    rows = {
+        cells[1].strip(): cells[3].strip()
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and len(cells := line.split("|")) > 4
+    }
+    listed = rows["2"].removeprefix("all (").removesuffix(")").split(", ")
+    assert sorted(listed) == sorted(sub.choices)
+    assert rows["130"] == "all"

@@ -1,6 +1,8 @@
 """Random bytes and random TOML for every file kind (scenario, experiment, study, targets,
 lesson) and random values for every option of every command: each ends with exit status 0
-or 2 and no traceback (an --out that cannot be created may also end with 73, its class).
+or 2 and no traceback (an --out that cannot be created may also end with 73, its class); a
+refusal says its problems in lines that begin with ``error:`` (no usage block) and leaves
+no file or folder behind (the current folder is the test's own).
 
 The work a command would start after its checks is replaced by a marker that ends the
 command with status 0, so that each example costs milliseconds; each kind is bounded by
@@ -10,8 +12,11 @@ command with status 0, so that each example costs milliseconds; each kind is bou
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import math
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,11 +65,36 @@ def no_work(monkeypatch, tmp_path):
     monkeypatch.setattr(animate, "frames", reached)
     monkeypatch.setattr(assets, "ensure", lambda log=print: [])
     monkeypatch.setattr(os, "execve", reached)
+    monkeypatch.setattr(socket, "getaddrinfo", _numeric_only)  # a random --host: no DNS
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    # Speed, not behaviour: the parser is built once (it is the same every time), and the
+    # objects alive before the examples are frozen out of the full collection the error
+    # report runs (which otherwise walks every imported module's objects, ~0.2 s a call);
+    # what a command makes is still collected as before.
+    monkeypatch.setattr(cli, "build_parser", PARSER)
+    gc.collect()  # the garbage of earlier tests, before the rest is frozen
+    gc.freeze()
+    yield tmp_path
+    gc.unfreeze()
+
+
+PARSER = functools.cache(cli.build_parser)
+_getaddrinfo = socket.getaddrinfo
+
+
+def _numeric_only(host, port, family=0, type=0, proto=0, flags=0):
+    """getaddrinfo for numeric addresses only: a random name is refused here (as a name
+    with no address is) instead of being looked up over the network, which took seconds
+    and is traffic off 127.0.0.1."""
+    return _getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+
+
+def tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
 def status_of(argv: list[str], capsys, allowed=(0, 2)) -> int:
+    before = tree(Path.cwd())
     try:
         code = cli.main(argv)
     except SystemExit as stop:  # argparse
@@ -72,6 +102,11 @@ def status_of(argv: list[str], capsys, allowed=(0, 2)) -> int:
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err, (argv, err)
     assert code in allowed, (argv, code, err)
+    if code:  # refused: a line per problem, no usage block, no other output
+        lines = err.splitlines()
+        assert any(ln.startswith("error: ") for ln in lines), (argv, err)
+        assert all(ln.startswith(("error: ", "warning: ")) for ln in lines), (argv, err)
+        assert tree(Path.cwd()) == before, (argv, "a refused command left files", err)
     return code
 
 
@@ -237,7 +272,7 @@ SKIP = {"--help", "--version", "--debug", "--cluster"}  # --cluster would dial o
 
 
 def options(command: str) -> list[argparse.Action]:
-    parser = cli.build_parser()
+    parser = PARSER()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return [
         a

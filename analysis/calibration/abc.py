@@ -46,12 +46,12 @@ from trustsim.analysis.sweep.chunks import set_aside
 from trustsim.analysis.sweep.design import point_data, run_seed
 from trustsim.analysis.sweep.driver import exclusive
 from trustsim.errors import (
-    EXIT_IO,
     OutputError,
     ScenarioError,
     TrustsimError,
     UsageError,
     interrupt_in,
+    keeping,
     output_errors,
     require,
 )
@@ -497,17 +497,24 @@ def calibrate(
     plan = make_plan(t, budget, quick)
     out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
     check_options(workers, cluster)
-    with exclusive(out, "calibration", _check_out), interrupted_as(out):
-        try:
-            return _session(t, plan, out, workers, cluster, quick, progress)
-        except OutputError as exc:  # a full disk, ...: say what is kept, not "nothing"
-            exc.kept = exc.kept or f"the finished generations are kept in {out / DB_NAME}"
-            exc.next_step = exc.next_step or (
-                "free space and run the same command again to go on"
-                if exc.exit_status == EXIT_IO
-                else "fix that and run the same command again to go on"
-            )
-            raise
+    with (
+        exclusive(out, "calibration", _check_out),
+        interrupted_as(out),
+        keeping(lambda: kept_in(out), "to go on"),
+    ):
+        return _session(t, plan, out, workers, cluster, quick, progress)
+
+
+def kept_in(out: Path) -> str:
+    """What a calibration folder holds for the next session (said when a write failed)."""
+    db = out / DB_NAME
+    history = _readable_history(db)[0] if db.exists() else None
+    done = history.max_t + 1 if history is not None else 0
+    if done:
+        return f"{done} finished generation{'s are' if done > 1 else ' is'} kept in {db}"
+    if (out / SCREEN_NAME).exists():
+        return f"no generation was finished; the movability check is kept in {out / SCREEN_NAME}"
+    return "no generation was finished and nothing of this calibration was kept"
 
 
 def _check_out(out: Path) -> None:

@@ -25,7 +25,7 @@ from trustsim.analysis.studies.plan import (
 )
 from trustsim.analysis.studies.spec import Study, load_studies
 from trustsim.analysis.studies.stats import driver
-from trustsim.errors import OutputError, UsageError
+from trustsim.errors import OutputError, UsageError, keeping
 from trustsim.runtime.files import atomic_write
 from trustsim.runtime.provenance import provenance
 
@@ -369,36 +369,51 @@ def run_loaded(
     pts = points_frame(points, studies, quick, replicates)
     check_same_studies(out, exp)
     sweep = execute(exp, out / "sweep", workers=workers, cluster=cluster, progress=progress)
-    reps = replicate_table(sweep.runs, pts, studies)
-    rob = robustness_table(reps)
-    candidates = candidates_of(studies, rob)
-    confirm, confirm_runs, confirm_new = None, 0, 0
-    if candidates:
-        cexp, cpoints = confirm_experiment(studies, candidates, out / "confirm", quick, replicates)
-        csweep = execute(cexp, out / "confirm", workers=workers, cluster=cluster, progress=progress)
-        cpts = points_frame(cpoints, studies, quick, replicates)
-        confirm = replicate_table(csweep.runs, cpts, studies)
-        confirm_runs, confirm_new = len(csweep.runs), csweep.new_runs
-    summary = summarize(studies, reps, rob, quick, confirm, candidates)
-    extras = extras_table(studies, reps)
-    _write_tables(out, summary, reps, rob, extras)
-    meta = {
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": quick,
-        "replicates_option": replicates,
-        "runs": len(sweep.runs) + confirm_runs,
-        "confirmation_runs": confirm_runs,
-        "new_runs": sweep.new_runs + confirm_new,
-        "workers": sweep.workers,
-        "sweep_seconds": round(sweep.seconds, 1),
-        "master_seeds": {s.id: s.spec.runs.master_seed for s in studies},
-        "study_files": {s.id: str(s.path) for s in studies},
-        **versions,
-    }
-    meta["wall_seconds"] = round(time.perf_counter() - start, 1)
-    write_report(out, studies, summary, reps, rob, meta, extras)
-    atomic_write(
-        out / "provenance.json",
-        lambda p: p.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"),
-    )
-    return StudyReport(out, summary, reps, rob, meta)
+    with keeping(lambda: _kept(out, len(sweep.runs)), "(it reuses the runs)"):
+        reps = replicate_table(sweep.runs, pts, studies)
+        rob = robustness_table(reps)
+        candidates = candidates_of(studies, rob)
+        confirm, confirm_runs, confirm_new = None, 0, 0
+        if candidates:
+            cexp, cpoints = confirm_experiment(
+                studies, candidates, out / "confirm", quick, replicates
+            )
+            csweep = execute(
+                cexp, out / "confirm", workers=workers, cluster=cluster, progress=progress
+            )
+            cpts = points_frame(cpoints, studies, quick, replicates)
+            confirm = replicate_table(csweep.runs, cpts, studies)
+            confirm_runs, confirm_new = len(csweep.runs), csweep.new_runs
+        summary = summarize(studies, reps, rob, quick, confirm, candidates)
+        extras = extras_table(studies, reps)
+        _write_tables(out, summary, reps, rob, extras)
+        meta = {
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "quick": quick,
+            "replicates_option": replicates,
+            "runs": len(sweep.runs) + confirm_runs,
+            "confirmation_runs": confirm_runs,
+            "new_runs": sweep.new_runs + confirm_new,
+            "workers": sweep.workers,
+            "sweep_seconds": round(sweep.seconds, 1),
+            "master_seeds": {s.id: s.spec.runs.master_seed for s in studies},
+            "study_files": {s.id: str(s.path) for s in studies},
+            **versions,
+        }
+        meta["wall_seconds"] = round(time.perf_counter() - start, 1)
+        write_report(out, studies, summary, reps, rob, meta, extras)
+        atomic_write(
+            out / "provenance.json",
+            lambda p: p.write_text(
+                json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
+            ),
+        )
+        return StudyReport(out, summary, reps, rob, meta)
+
+
+def _kept(out: Path, runs: int) -> str:
+    """What a study folder holds for the next session once its runs are done."""
+    kept = f"all {runs} runs are kept in {out / 'sweep'}"
+    if (out / "confirm").exists():
+        kept += f" and the confirmation runs finished so far in {out / 'confirm'}"
+    return kept

@@ -44,10 +44,10 @@ from trustsim.analysis.sweep.experiment import Experiment
 from trustsim.analysis.sweep.load import load_experiment
 from trustsim.analysis.sweep.progress import SweepProgress
 from trustsim.errors import (
-    EXIT_IO,
     DamagedFile,
     OutputError,
     UsageError,
+    keeping,
     output_errors,
 )
 from trustsim.runtime.files import atomic_write
@@ -496,17 +496,12 @@ def execute(
     check_options(workers, cluster)
     if not cluster and at_once > 1:
         check_main_guard()  # before the folder is locked: a script's workers rerun it
-    with exclusive(out):
-        try:
-            return _session(exp, out, full, workers, cluster, batch, progress)
-        except OutputError as exc:  # disk full, ...: say what is kept and how to go on
-            done = len(_chunk_ids(out))
-            exc.kept = f"{done} of {len(full)} runs are finished and kept in {out}"
-            if exc.exit_status == EXIT_IO:
-                exc.next_step = "free space and run the same command again to compute the rest"
-            else:
-                exc.next_step = "fix that and run the same command again to compute the rest"
-            raise
+
+    def kept() -> str:
+        return f"{len(_chunk_ids(out))} of {len(full)} runs are finished and kept in {out}"
+
+    with exclusive(out), keeping(kept, "to compute the rest"):
+        return _session(exp, out, full, workers, cluster, batch, progress)
 
 
 def _session(

@@ -12,10 +12,11 @@ from matplotlib.figure import Figure
 from trustsim.classroom.lessons import Lesson, find_lesson
 from trustsim.classroom.ringview import draw_rings
 from trustsim.classroom.text import text
-from trustsim.errors import require
+from trustsim.errors import interrupt_in, require
 from trustsim.loader import CLI_LABEL, ScenarioError, apply_overrides, load_scenario, validate
 from trustsim.mesa_model.model import TrustModel
 from trustsim.params import Scenario
+from trustsim.runtime.files import atomic_write
 
 FORMATS = (".gif", ".mp4")
 
@@ -115,10 +116,22 @@ def animate(
     if fps <= 0:
         raise ScenarioError([f"--fps {fps}: must be positive"])
     title = lesson.text(lang).title if lesson else Path(name).stem
-    images = list(frames(scenario, customer, steps, lang, title))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".gif":
-        iio.imwrite(out, images, duration=1000.0 / fps, loop=0)
-    else:
-        iio.imwrite(out, images, fps=fps)
+    try:
+        images = list(frames(scenario, customer, steps, lang, title))
+        atomic_write(out, lambda tmp: _encode(iio, tmp, out.suffix.lower(), images, fps))
+    except BaseException as exc:
+        if interrupt_in(exc):
+            raise KeyboardInterrupt(
+                f"interrupted: {out} was not written (a file there before is whole); "
+                f"the same command makes the same animation"
+            ) from None
+        raise
     return out
+
+
+def _encode(iio, path: Path, kind: str, images: list[np.ndarray], fps: float) -> None:
+    """The frames into ``path`` (a temporary name: the format comes from ``kind``)."""
+    if kind == ".gif":
+        iio.imwrite(path, images, extension=kind, duration=1000.0 / fps, loop=0)
+    else:
+        iio.imwrite(path, images, extension=kind, fps=fps)

@@ -66,11 +66,15 @@ def cmd_class(args: argparse.Namespace) -> int:
     require("uvicorn", "trustsim class")
     import uvicorn
 
-    from trustsim.classroom.commands import free_port, student_urls
+    from trustsim.classroom.commands import check_host, check_port, free_port, student_urls
     from trustsim.classroom.market import Market
     from trustsim.classroom.playserver import Room, make_app
+    from trustsim.classroom.serve import until_stopped
     from trustsim.loader import load_scenario
 
+    check_host(args.host)
+    if args.port:
+        check_port(args.host, args.port)
     scenario = load_scenario(args.scenario)
     seed = scenario.run.seed if args.seed is None else args.seed
     out = args.out or Path(f"class-{time.strftime('%Y%m%d-%H%M%S')}.parquet")
@@ -92,8 +96,15 @@ def cmd_class(args: argparse.Namespace) -> int:
         print(f"session file: {out} (after every round)  Ctrl-C to stop", flush=True)
 
     app = make_app(room, args.lang, on_ready=ready)
-    uvicorn.run(app, host=args.host, port=port, log_level="warning")
-    return 0
+    # uvicorn.Server, not uvicorn.run: run() swallows the Ctrl-C that ends the class
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning"))
+    return until_stopped(server.run, lambda: stopped_line(room))
+
+
+def stopped_line(room) -> str:
+    """What ``trustsim class`` says when Ctrl-C or SIGTERM ends it: where the rounds are."""
+    kept = f"every finished round is in {room.saved}" if room.saved else "no round was played"
+    return f"stopped: the class is closed; {kept}"
 
 
 def _warm_up(market) -> None:

@@ -9,12 +9,14 @@ same app, in production mode, without either.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Callable
 
 APP = "trustsim.classroom.app"
 ANNOUNCE_ENV = "TRUSTSIM_ANNOUNCE"  # the lines to print once the page answers
@@ -49,7 +51,42 @@ def announce_when_up(server: object, url: str, lines: str) -> None:
         time.sleep(0.05)
 
 
-def main(host: str, port: int) -> None:
+EXIT_INTERRUPTED = 130  # as trustsim.errors says; not imported: this process starts light
+
+
+def until_stopped(serve: Callable[[], None], said: Callable[[], str]) -> int:
+    """Serve until Ctrl-C or SIGTERM, then print ``said()`` as one line on stderr and return
+    130, as every other command ends. uvicorn shuts down gracefully on either signal and
+    then raises it again; SIGTERM is made Ctrl-C for that (also before the server runs)."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread else None
+    try:
+        serve()
+    except KeyboardInterrupt:
+        print(said(), file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def stopped_line(host: str, port: int) -> str:
+    return (
+        f"stopped: the classroom page at http://{host}:{port}/ is closed (its sessions keep "
+        f"nothing); `trustsim app` serves it again"
+    )
+
+
+def main(host: str, port: int) -> int:
+    return until_stopped(lambda: _serve(host, port), lambda: stopped_line(host, port))
+
+
+def _serve(host: str, port: int) -> None:
     import uvicorn
     from solara.__main__ import LOGGING_CONFIG
     from solara.server import settings
@@ -77,4 +114,4 @@ def main(host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))

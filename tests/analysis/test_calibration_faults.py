@@ -20,7 +20,7 @@ import pytest
 
 from tests.analysis.calibration_helpers import observe_truth, targets_text
 from tests.analysis.test_calibration import generations
-from tests.helpers import ROOT
+from tests.helpers import ROOT, disk_full_at
 from trustsim.analysis.calibration.abc import PAUSE, WORK_NAME, calibrate
 from trustsim.analysis.calibration.plan import make_plan
 from trustsim.analysis.calibration.targets import load_targets
@@ -227,20 +227,31 @@ def test_conflicting_inputs_are_said(observed, tmp_path, capsys):
 def test_a_full_disk_at_the_end_says_the_generations_are_kept(
     reference, targets, tmp_path, monkeypatch, capsys
 ):
-    import errno
-
     import trustsim.analysis.calibration.report as report
     from trustsim.cli import main
-    from trustsim.errors import OutputError
-
-    def disk_full(*args, **kwargs):
-        error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        raise OutputError.from_os(error, "writing report.html", "report.html")
 
     out = tmp_path / "out"
     shutil.copytree(reference.out, out)
-    monkeypatch.setattr(report, "write_outputs", disk_full)
+    disk_full_at(monkeypatch, report, "report.html")
     assert main(["calibrate", str(targets), "--out", str(out), "--workers", "1", "--quiet"]) == 74
     err = capsys.readouterr().err
-    assert "nothing else was changed" not in err
-    assert f"the finished generations are kept in {out / 'abc.db'}; free space" in err
+    assert "nothing else was changed" not in err and f"cannot write {out / 'report.html'}" in err
+    n = reference.generations
+    assert (
+        f"{n} finished generations are kept in {out / 'abc.db'}; "
+        "free space and run the same command again to go on"
+    ) in err
+    assert not list(out.glob(".report.html.*"))
+
+
+def test_a_full_disk_before_a_generation_says_none_is_kept(targets, tmp_path, monkeypatch, capsys):
+    import trustsim.analysis.calibration.abc as abc
+    from trustsim.cli import main
+
+    out = tmp_path / "out"
+    disk_full_at(monkeypatch, abc, "screen.json")
+    assert main(["calibrate", str(targets), "--out", str(out), "--workers", "1", "--quiet"]) == 74
+    err = capsys.readouterr().err
+    assert "nothing else was changed" not in err and f"cannot write {out / 'screen.json'}" in err
+    assert "no generation was finished and nothing of this calibration was kept" in err
+    assert not (out / "abc.db").exists()

@@ -56,3 +56,49 @@ def test_mp4_needs_an_encoder(tmp_path, monkeypatch):
     monkeypatch.setattr(A, "mp4_encoder", lambda: False)
     with pytest.raises(ScenarioError, match="no MP4 encoder"):
         A.check_output(tmp_path / "x.mp4")
+
+
+def _write_half_then(stop: BaseException):
+    """An imageio.imwrite that writes part of its file, then is stopped by ``stop``."""
+
+    def imwrite(path, *args, **kwargs):
+        with open(path, "wb") as fh:
+            fh.write(b"GIF89a half")
+        raise stop
+
+    return imwrite
+
+
+@pytest.mark.parametrize("before", [None, b"an earlier, whole animation"], ids=["new", "old"])
+def test_an_interrupted_animate_leaves_no_half_file(tmp_path, monkeypatch, capsys, before):
+    """Ctrl-C (or SIGTERM, which the command line turns into it) while the GIF is being
+    written: exit 130 and one line; no half file, an earlier file whole, no temporary."""
+    out = tmp_path / "breach.gif"
+    if before is not None:
+        out.write_bytes(before)
+    monkeypatch.setattr(iio, "imwrite", _write_half_then(KeyboardInterrupt()))
+    args = ["animate", "breach_way_back", "--out", str(out), "--steps", "1", "--lang", "en"]
+    assert main(args) == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"interrupted: {out} was not written (a file there before is whole); "
+        "the same command makes the same animation"
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ([] if before is None else ["breach.gif"])
+    if before is not None:
+        assert out.read_bytes() == before
+
+
+def test_a_full_disk_while_animate_writes_keeps_the_old_file(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    out = tmp_path / "breach.gif"
+    out.write_bytes(b"an earlier, whole animation")
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(iio, "imwrite", _write_half_then(full))
+    args = ["animate", "breach_way_back", "--out", str(out), "--steps", "1", "--lang", "en"]
+    assert main(args) == 74
+    err = capsys.readouterr().err
+    assert f"cannot write {out}" in err and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["breach.gif"]
+    assert out.read_bytes() == b"an earlier, whole animation"
