@@ -58,7 +58,7 @@ def main() -> None:
         path.write_text(
             targets_text(
                 observed, UNMOVABLE, args.budget, args.population, base_set=base_set
-            ).replace("screen_runs = 24", "screen_runs = 16")
+            ).replace("prior_check_draws = 24", "prior_check_draws = 16")
         )
         o = calibrate(
             path, args.out or Path(tmp) / "out", workers=args.workers, cluster=args.cluster
