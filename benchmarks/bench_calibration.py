@@ -21,14 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.calibration_helpers import (
+from tests.analysis.calibration_helpers import (
     PRIORS,
     TRUTH,
     UNMOVABLE,
     observe_truth,
     targets_text,
 )
-
 from trustsim.analysis.calibration.abc import calibrate
 from trustsim.analysis.calibration.posterior import weighted_quantile
 
