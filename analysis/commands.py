@@ -96,7 +96,10 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         help="only check what the model can reach across the priors (no fitting)",
     )
     p.add_argument(
-        "--draws", type=int, default=60, help="prior draws of --prior-check (default 60)"
+        "--draws",
+        type=int,
+        default=None,
+        help="prior draws of --prior-check (default: calibration.prior_check_draws)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
@@ -232,6 +235,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"-> {path}")
         return 0
     from trustsim.analysis.calibration.abc import calibrate
+    from trustsim.analysis.calibration.posterior import STOPS
 
     o = calibrate(
         args.targets,
@@ -242,9 +246,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         quick=args.quick,
         progress=not args.quiet,
     )
+    unreachable = [c.name for c in o.check.unreachable]
+    if unreachable:
+        print(f"UNREACHABLE across the priors (prior check): {', '.join(unreachable)}")
     unmovable = [n for n, s in o.screen.items() if not s["movable"]]
     if unmovable:
         print(f"not movable by the priors' parameters, not fitted: {', '.join(unmovable)}")
+    print(f"replicates per draw: {o.plan.replicates_why}")
+    print(f"stopped: {STOPS[o.stopped]}")
     print(
         f"{o.generations} generations, {o.simulations} draws, {o.seconds:.0f} s"
         f"{' (resumed)' if o.resumed else ''} -> {o.out / 'report.html'}"

@@ -21,14 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.calibration_helpers import (
+from tests.analysis.calibration_helpers import (
     PRIORS,
     TRUTH,
     UNMOVABLE,
     observe_truth,
     targets_text,
 )
-
 from trustsim.analysis.calibration.abc import calibrate
 from trustsim.analysis.calibration.posterior import weighted_quantile
 
@@ -58,7 +57,7 @@ def main() -> None:
         path.write_text(
             targets_text(
                 observed, UNMOVABLE, args.budget, args.population, base_set=base_set
-            ).replace("screen_runs = 24", "screen_runs = 16")
+            ).replace("prior_check_draws = 24", "prior_check_draws = 16")
         )
         o = calibrate(
             path, args.out or Path(tmp) / "out", workers=args.workers, cluster=args.cluster

@@ -4,11 +4,15 @@ The inference is pyabc's; this module supplies what pyabc needs (a model that ma
 parameters to the targets' statistics on the core engine, uniform priors, a distance that
 scales each target by its ``sd``) and what a researcher needs around it:
 
-* a movability check before fitting: a target whose spread across the prior predictive is
-  no larger than its spread across replicate seeds at one point is reported as not movable
-  and left out of the distance, never silently fitted;
-* a strict budget of model runs (each pyabc generation is run on its own, with the
-  remaining budget as its cap on evaluations);
+* the prior predictive check first (:mod:`trustsim.analysis.calibration.prior_check`),
+  stored in the folder and reused on resume: which targets the model can reach at all, which
+  it cannot move (left out of the distance, never silently fitted), and how noisy each
+  statistic is, from which the replicates per draw are chosen
+  (:func:`trustsim.analysis.calibration.plan.choose_replicates`);
+* a stopping rule: the calibration ends when a generation's tolerance reaches
+  ``minimum_epsilon`` or a generation would accept fewer than ``min_acceptance_rate`` of its
+  draws (both in the targets file), and at the latest when the budget of model runs is spent
+  (each pyabc generation is run on its own, with the remaining budget as its cap);
 * resumption: pyabc's sqlite History keeps every finished generation; a re-run loads it
   with ``ABCSMC.load`` and goes on. A database that cannot be read is moved to
   ``DIR/damaged/`` and the calibration starts again, with one line saying so;
@@ -37,9 +41,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustsim.analysis.calibration.plan import Plan, make_plan
+from trustsim.analysis.calibration.plan import Plan, make_plan, with_replicates
 from trustsim.analysis.calibration.posterior import Outcome, posterior_median
-from trustsim.analysis.calibration.prior_check import combined_sd
+from trustsim.analysis.calibration.prior_check import (
+    CHECK_NAME,
+    PriorCheck,
+    combined_sd,
+    load_check,
+    prior_check,
+    write_check,
+)
 from trustsim.analysis.calibration.targets import Targets, load_targets
 from trustsim.analysis.measures import statistics as S
 from trustsim.analysis.sweep.chunks import set_aside
@@ -61,14 +72,8 @@ from trustsim.runtime.run import simulate
 
 DB_NAME = "abc.db"
 STATE_NAME = "calibration.json"
-SCREEN_NAME = "screen.json"
 WORK_NAME = ".abc.db.next"  # the next generation is written here, then renamed to abc.db
 PENALTY = 1e6  # distance of a draw whose statistic is undefined (NaN): never accepted
-# Movability: a target is fitted when its variance across prior draws is at least this
-# multiple of its variance across seeds at one point. A point estimate, not a significance
-# test: with a few dozen runs a test would often miss a real effect, and dropping a real
-# target costs more than fitting one that is mostly seed noise (which the report shows).
-MOVABLE_RATIO = 1.5
 
 
 class CalibrationError(TrustsimError):
@@ -214,7 +219,7 @@ def open_folder(out: Path, t: Targets, plan: Plan) -> dict[str, Any]:
             f"({path} is missing or damaged); use another --out, or delete {out} to start over"
         )
     if old is None and owner is None:
-        _forget_screen(out)  # nothing proves whose movability check it holds
+        _forget_check(out)  # nothing proves whose prior check it holds
     save_state(out, old or state)
     return old or state
 
@@ -234,11 +239,11 @@ def _database_owner(db: Path) -> str | None:
     return str(options.get("targets_sha256", "")) if isinstance(options, dict) else ""
 
 
-def _forget_screen(out: Path) -> None:
-    if (out / SCREEN_NAME).exists():
+def _forget_check(out: Path) -> None:
+    if (out / CHECK_NAME).exists():
         set_aside(
-            out, [out / SCREEN_NAME], "no record says which targets file it belongs to", "the "
-            "movability check runs again",
+            out, [out / CHECK_NAME], "no record says which targets file it belongs to", "the "
+            "prior check runs again",
         )  # fmt: skip
 
 
@@ -309,7 +314,7 @@ def _sampler(executor, workers: int, cluster: str | None):
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
 
 
-# ----------------------------------------------------------------------------- screening
+# ----------------------------------------------------------------------------- prior draws
 
 
 def midpoint(t: Targets) -> dict[str, float]:
@@ -319,48 +324,6 @@ def midpoint(t: Targets) -> dict[str, float]:
 def prior_draws(t: Targets, n: int, seed: int) -> list[dict[str, float]]:
     rng = np.random.default_rng([t.settings.master_seed, seed])
     return [{p.name: float(rng.uniform(p.low, p.high)) for p in t.priors} for _ in range(n)]
-
-
-def screen(t: Targets, sim: Simulator, executor, n: int) -> dict[str, dict[str, Any]]:
-    """Which targets the free parameters can move: the variance of single runs across
-    the prior against the variance across seeds at the prior's midpoint (their ratio, with
-    the one-sided F-test p-value for the record)."""
-    from scipy import stats
-
-    draws = prior_draws(t, n, 1)
-    mid = midpoint(t)
-    jobs = [("run", d, run_seed(t.settings.master_seed, 10_000 + i)) for i, d in enumerate(draws)]
-    jobs += [("run", mid, run_seed(t.settings.master_seed, 20_000 + i)) for i in range(n)]
-    results = run_jobs(sim, jobs, executor)
-    out = {}
-    for target in t.targets:
-        prior = np.array([r[target.name] for r in results[:n]], dtype=float)
-        reps = np.array([r[target.name] for r in results[n:]], dtype=float)
-        prior, reps = prior[np.isfinite(prior)], reps[np.isfinite(reps)]
-        row: dict[str, Any] = {"prior_n": int(prior.size), "replicate_n": int(reps.size)}
-        if prior.size < 3 or reps.size < 3:
-            row.update(movable=False, why="undefined (NaN) in most runs")
-        else:
-            vp, vr = float(prior.var(ddof=1)), float(reps.var(ddof=1))
-            row.update(prior_sd=math.sqrt(vp), replicate_sd=math.sqrt(vr))
-            if vp == 0:
-                row.update(movable=False, why="the same value in every run")
-            elif vr == 0:
-                row.update(movable=True, p_value=0.0, why="")
-            else:
-                p = float(stats.f.sf(vp / vr, prior.size - 1, reps.size - 1))
-                movable = vp / vr >= MOVABLE_RATIO
-                row.update(
-                    movable=movable,
-                    variance_ratio=vp / vr,
-                    p_value=p,
-                    why=""
-                    if movable
-                    else f"variance across the prior {vp / vr:.2g}x that across seeds "
-                    f"at one point (< {MOVABLE_RATIO})",
-                )
-        out[target.name] = row
-    return out
 
 
 # ----------------------------------------------------------------------------- the run
@@ -447,28 +410,50 @@ def _pause_for_tests(stored: int) -> None:
 
 
 def _run_generations(
-    make, history, out: Path, plan: Plan, workers: int, progress: bool, master_seed: int
-) -> None:
+    make,
+    history,
+    out: Path,
+    plan: Plan,
+    workers: int,
+    progress: bool,
+    master_seed: int,
+    state: dict[str, Any],
+) -> str:
     """One pyabc generation per ABCSMC.load + run, each capped by what is left of the
-    budget and seeded by its number: the same path whether the run is fresh or resumed."""
+    budget and by the stated least acceptance rate, and seeded by its number: the same
+    path whether the run is fresh or resumed. Returns why it stopped."""
     slack = max(workers, 1)  # parallel samplers may finish evaluations already started
     while True:
+        reason = _stop_reason(history, plan, state)
+        if reason:
+            return reason
         used = history.total_nr_simulations or 0
         left = plan.abc_simulations - used - slack
         if history.max_t < 0:
             left -= plan.population_size  # the prior sample pyabc draws first
         if left < plan.population_size:
-            return
+            return "budget"
+        budget_rate = plan.population_size / left
         before = history.max_t
         np.random.seed(generation_seed(master_seed, before + 1))
         with _next_database(out) as work:
             abc = make()
             abc.load(f"sqlite:///{work}", history.id)
-            abc.run(max_nr_populations=1, min_acceptance_rate=plan.population_size / left)
+            # the stated least acceptance rate ends the calibration after its first
+            # generation, never before it (whose tolerance is the prior sample's median)
+            stated = plan.min_acceptance_rate if before >= 0 else 0.0
+            abc.run(max_nr_populations=1, min_acceptance_rate=max(budget_rate, stated))
         history = _readable_history(out / DB_NAME)[0]
         _pause_for_tests(history.max_t + 1)
-        if history.max_t == before:
-            return  # the cap was hit before the generation filled: the budget is spent
+        if history.max_t == before:  # the cap was hit before the generation filled
+            if before >= 0 and plan.min_acceptance_rate >= budget_rate:
+                state["stopped"] = {
+                    "after_generation": before,
+                    "min_acceptance_rate": plan.min_acceptance_rate,
+                }
+                save_state(out, state)
+                return "acceptance"
+            return "budget"
         if progress:
             eps = history.get_all_populations().set_index("t").epsilon[history.max_t]
             print(
@@ -476,6 +461,24 @@ def _run_generations(
                 f"{history.total_nr_simulations} of {plan.abc_simulations} draws",
                 file=sys.stderr,
             )
+
+
+def _stop_reason(history, plan: Plan, state: dict[str, Any]) -> str:
+    """Why no further generation is run ("" to go on): the tolerance is reached, or a
+    session before found that the next generation would accept too few of its draws."""
+    if history.max_t < 0:
+        return ""
+    if plan.minimum_epsilon > 0:
+        eps = float(history.get_all_populations().set_index("t").epsilon[history.max_t])
+        if eps <= plan.minimum_epsilon:
+            return "tolerance"
+    stopped = state.get("stopped") or {}
+    if (
+        stopped.get("after_generation") == history.max_t
+        and stopped.get("min_acceptance_rate") == plan.min_acceptance_rate
+    ):
+        return "acceptance"
+    return ""
 
 
 def calibrate(
@@ -502,7 +505,7 @@ def calibrate(
         interrupted_as(out),
         keeping(lambda: kept_in(out), "to go on"),
     ):
-        return _session(t, plan, out, workers, cluster, quick, progress)
+        return _session(t, plan, out, workers, cluster, budget is not None, progress)
 
 
 def kept_in(out: Path) -> str:
@@ -512,8 +515,8 @@ def kept_in(out: Path) -> str:
     done = history.max_t + 1 if history is not None else 0
     if done:
         return f"{done} finished generation{'s are' if done > 1 else ' is'} kept in {db}"
-    if (out / SCREEN_NAME).exists():
-        return f"no generation was finished; the movability check is kept in {out / SCREEN_NAME}"
+    if (out / CHECK_NAME).exists():
+        return f"no generation was finished; the prior check is kept in {out / CHECK_NAME}"
     return "no generation was finished and nothing of this calibration was kept"
 
 
@@ -543,7 +546,7 @@ def interrupted_as(out: Path) -> Iterator[None]:
         raise
 
 
-def _session(t: Targets, plan: Plan, out: Path, workers, cluster, quick, progress) -> Outcome:
+def _session(t: Targets, plan: Plan, out: Path, workers, cluster, given, progress) -> Outcome:
     """One calibration session in a locked folder."""
     from trustsim.analysis.calibration.report import write_outputs
     from trustsim.analysis.sweep.executors import machine_workers, open_executor
@@ -557,16 +560,19 @@ def _session(t: Targets, plan: Plan, out: Path, workers, cluster, quick, progres
     start = time.perf_counter()
     executor = open_executor(workers=n_workers if not cluster else None, cluster=cluster)
     try:
-        screened = _load_or_screen(out, t, sim, executor, plan)
+        check = _load_or_check(out, t, sim, executor, plan)
+        screened = check.screen()
+        plan = with_replicates(t, plan, check, given)
+        sim = dataclasses.replace(sim, replicates=plan.replicates)
         fitted = {  # each scaled by its observational and simulation uncertainty
-            x.name: combined_sd(float(x.sd), screened[x.name].get("replicate_sd"), plan.replicates)
+            x.name: combined_sd(float(x.sd), screened[x.name]["replicate_sd"], plan.replicates)
             for x in t.targets
             if screened[x.name]["movable"]
         }
         if not fitted:
             raise CalibrationError(
                 f"{t.path}: no target can be moved by the priors' parameters "
-                f"(see {out / SCREEN_NAME}); nothing to fit"
+                f"(see {out / CHECK_NAME}); nothing to fit"
             )
         sampler = _sampler(executor, n_workers, cluster)
 
@@ -574,7 +580,9 @@ def _session(t: Targets, plan: Plan, out: Path, workers, cluster, quick, progres
             return _new_abc(t, sim, fitted, plan, sampler)
 
         history, resumed = _open_history(t, make, out)
-        _run_generations(make, history, out, plan, n_workers, progress, t.settings.master_seed)
+        stopped = _run_generations(
+            make, history, out, plan, n_workers, progress, t.settings.master_seed, state
+        )
         history = _readable_history(out / DB_NAME)[0]
         if history.max_t < 0:
             raise CalibrationError(f"{out}: the budget ended before the first generation")
@@ -586,34 +594,52 @@ def _session(t: Targets, plan: Plan, out: Path, workers, cluster, quick, progres
             out,
             t,
             plan,
-            screened,
             posterior,
             history.max_t + 1,
             int(history.total_nr_simulations),
             0.0,
             resumed,
+            check=check,
+            stopped=stopped,
         )
         outcome.predictive = _predictive(outcome, sim, executor)
     finally:
         executor.stop(set())
     seconds = time.perf_counter() - start
-    state["sessions"].append({"seconds": round(seconds, 1), "resumed": resumed, "quick": quick})
+    state["sessions"].append(
+        {"seconds": round(seconds, 1), "resumed": resumed, "quick": plan.quick}
+    )
     outcome.seconds = sum(s["seconds"] for s in state["sessions"])
     save_state(out, state)
     outcome.paths = write_outputs(outcome, history, state)
     return outcome
 
 
-def _load_or_screen(out: Path, t: Targets, sim: Simulator, executor, plan: Plan) -> dict:
-    path = out / SCREEN_NAME
-    if path.exists():
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            pass
-    screened = screen(t, sim, executor, plan.screen_runs)
-    atomic_write(path, lambda p: p.write_text(json.dumps(screened, indent=2), encoding="utf-8"))
-    return screened
+def _load_or_check(out: Path, t: Targets, sim: Simulator, executor, plan: Plan) -> PriorCheck:
+    """The prior check stored in the folder, or a new one (then stored). A stored check
+    is reused only if it was made of this targets file with the file's sizes; any other is
+    made again, and being seeded, a check made again after an interruption is the same."""
+    check = load_check(out)
+    same = check is not None and (check.targets_sha256, check.draws, check.search) == (
+        t.sha256,
+        plan.check_draws,
+        plan.check_search,
+    )
+    if same:
+        return check
+    check = run_prior_check(t, sim, executor, plan.check_draws, plan.check_search)
+    write_check(check, out)
+    return check
+
+
+def run_prior_check(t: Targets, sim: Simulator, executor, draws: int, search: int) -> PriorCheck:
+    return prior_check(
+        t,
+        prior_draws(t, draws, 7),
+        midpoint(t),
+        lambda jobs: run_jobs(sim, jobs, executor),
+        search,
+    )
 
 
 def _predictive(o: Outcome, sim: Simulator, executor) -> pd.DataFrame:
@@ -648,18 +674,19 @@ __all__ = ["CalibrationError", "Outcome", "ScenarioError", "calibrate", "load_ta
 def check_priors(
     targets: str | Path,
     out: Path | None = None,
-    draws: int = 60,
+    draws: int | None = None,
     workers: int | None = None,
     cluster: str | None = None,
-    search: int = 8,
+    search: int | None = None,
 ):
     """``trustsim calibrate TARGETS --prior-check``: what the model can reach across the
     priors (:mod:`trustsim.analysis.calibration.prior_check`), written to
     ``DIR/prior_check.json``. Returns (the check, its path)."""
-    from trustsim.analysis.calibration.prior_check import prior_check, write_check
     from trustsim.analysis.sweep.executors import machine_workers, open_executor
 
     t = load_targets(targets)
+    draws = t.settings.prior_check_draws if draws is None else draws
+    search = t.settings.prior_check_search if search is None else search
     if draws < 5:
         raise UsageError(f"--draws {draws}: the prior check needs at least 5 draws")
     out = Path(out) if out else Path("out") / "calibrations" / t.settings.id
@@ -667,13 +694,7 @@ def check_priors(
     n = 1 if cluster else (machine_workers() if workers is None else workers)
     executor = open_executor(workers=n if not cluster else None, cluster=cluster)
     try:
-        check = prior_check(
-            t,
-            prior_draws(t, draws, 7),
-            midpoint(t),
-            lambda jobs: run_jobs(sim, jobs, executor),
-            search,
-        )
+        check = run_prior_check(t, sim, executor, draws, search)
     finally:
         executor.stop(set())
     return check, write_check(check, out)

@@ -19,7 +19,6 @@ class Outcome:
     out: Path
     targets: Targets
     plan: Plan
-    screen: dict[str, dict[str, Any]]
     posterior: pd.DataFrame
     generations: int
     simulations: int
@@ -27,6 +26,21 @@ class Outcome:
     resumed: bool
     paths: list[Path] = field(default_factory=list)
     predictive: pd.DataFrame | None = None
+    check: Any = None  # the prior check (PriorCheck)
+    stopped: str = ""  # why the last generation was the last: a key of STOPS
+
+    @property
+    def screen(self) -> dict[str, dict[str, Any]]:
+        """Per target: fitted (movable) or not, and why."""
+        return self.check.screen()
+
+
+STOPS = {
+    "tolerance": "the tolerance reached calibration.minimum_epsilon",
+    "acceptance": "the next generation would have accepted fewer than "
+    "calibration.min_acceptance_rate of its draws",
+    "budget": "the budget of model runs was spent (the stopping rule did not end it)",
+}
 
 
 def posterior_median(posterior: pd.DataFrame, names: list[str]) -> dict[str, float]:

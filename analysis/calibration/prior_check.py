@@ -12,6 +12,9 @@ Before any fitting (``trustsim calibrate TARGETS --prior-check``):
 * **simulation noise**: the replicate sd of every statistic at the prior's midpoint, and
   the replicates a calibration needs so that the standard error of a replicate mean is at
   most a third of the target's sd;
+* **movability**: a target whose variance across the prior draws is less than
+  ``MOVABLE_RATIO`` times its variance across seeds at the midpoint is *not movable*: a
+  calibration leaves it out of the distance (and says so) rather than fit seed noise;
 * **the verdict per target**: *reachable* when some replicate mean among the search's
   candidates comes within 2 sd of the target (the sd of such a mean: the observational sd
   and the simulation's standard error combined), else *unreachable*. A single run is no
@@ -35,6 +38,12 @@ from trustsim.analysis.calibration.targets import Targets
 from trustsim.runtime.files import atomic_write
 
 REACH_Z = 2.0  # a target is reachable when some setting brings it within this many sd
+# Movability: a target is fitted when its variance across prior draws is at least this
+# multiple of its variance across seeds at one point. A point estimate, not a significance
+# test: with a few dozen runs a test would often miss a real effect, and dropping a real
+# target costs more than fitting one that is mostly seed noise (which the report shows).
+MOVABLE_RATIO = 1.5
+SEARCH_MEMBERS = 15  # candidates per generation of the search (from the first prior draws)
 SE_SHARE = 1 / 3  # a replicate mean's standard error should be at most this share of the sd
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 CHECK_NAME = "prior_check.json"
@@ -56,6 +65,9 @@ class TargetCheck:
     undefined_runs: int  # runs in which the statistic had no value (NaN)
     reachable: bool
     movers: list[tuple[str, float]] = field(default_factory=list)  # (parameter, rho)
+    prior_sd: float = math.nan  # sd of single runs across the prior draws
+    movable: bool = True  # variance across the prior >= MOVABLE_RATIO x across seeds
+    why: str = ""  # why not movable
 
 
 @dataclass
@@ -65,6 +77,29 @@ class PriorCheck:
     best: dict[str, float]  # parameters of the best fit found
     best_distance: float
     search_evaluations: int
+    search: int = 0  # generations of the search
+    runs: int = 0  # model runs the check made
+    targets_sha256: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PriorCheck:
+        checks = [
+            TargetCheck(**{**c, "movers": [tuple(m) for m in c.get("movers", [])]})
+            for c in data["targets"]
+        ]
+        return cls(**{**data, "targets": checks})
+
+    def screen(self) -> dict[str, dict[str, Any]]:
+        """Per target: is it fitted (movable), and why not."""
+        return {
+            c.name: {
+                "movable": c.movable,
+                "why": c.why,
+                "prior_sd": c.prior_sd,
+                "replicate_sd": c.replicate_sd,
+            }
+            for c in self.targets
+        }
 
     @property
     def unreachable(self) -> list[TargetCheck]:
@@ -106,6 +141,37 @@ def replicates_needed(replicate_sd: float, sd: float) -> int:
     return max(1, math.ceil((replicate_sd / (SE_SHARE * sd)) ** 2))
 
 
+def search_members(draws: int) -> int:
+    return max(5, min(draws, SEARCH_MEMBERS))
+
+
+def midpoint_runs(draws: int) -> int:
+    return max(draws // 3, 8)
+
+
+def check_runs_bound(draws: int, search: int, replicates: int) -> int:
+    """The most model runs a prior check makes: single runs across the prior and at its
+    midpoint, and (search + 1) generations of candidates, each a mean of replicates."""
+    return draws + midpoint_runs(draws) + (search + 1) * search_members(draws) * replicates
+
+
+def movability(prior: np.ndarray, reps: np.ndarray) -> dict[str, Any]:
+    """Can the priors' parameters move a statistic beyond seed noise?"""
+    prior, reps = prior[np.isfinite(prior)], reps[np.isfinite(reps)]
+    if prior.size < 3 or reps.size < 3:
+        return {"movable": False, "why": "undefined (NaN) in most runs"}
+    vp, vr = float(prior.var(ddof=1)), float(reps.var(ddof=1))
+    if vp == 0:
+        return {"movable": False, "why": "the same value in every run"}
+    if vr == 0 or vp / vr >= MOVABLE_RATIO:
+        return {"movable": True, "why": ""}
+    return {
+        "movable": False,
+        "why": f"variance across the prior {vp / vr:.2g}x that across seeds at one point "
+        f"(< {MOVABLE_RATIO})",
+    }
+
+
 def combined_sd(sd: float, replicate_sd: float | None, replicates: int) -> float:
     """The scale of a target in the distance: its observational sd and the standard error
     of a mean of ``replicates`` runs, combined (independent errors add in variance)."""
@@ -144,7 +210,7 @@ def prior_check(
     seed0 = t.settings.master_seed
     draws = len(prior)
     jobs = [("run", d, run_seed(seed0, 30_000 + i)) for i, d in enumerate(prior)]
-    jobs += [("run", mid, run_seed(seed0, 40_000 + i)) for i in range(max(draws // 3, 8))]
+    jobs += [("run", mid, run_seed(seed0, 40_000 + i)) for i in range(midpoint_runs(draws))]
     results = run_jobs(jobs)
     prior_runs, mid_runs = results[:draws], results[draws:]
     best, best_distance, evaluations, candidates = _search(t, run_jobs, prior, search)
@@ -179,9 +245,12 @@ def prior_check(
                 undefined_runs=int((~np.isfinite(values)).sum() + (~np.isfinite(reps)).sum()),
                 reachable=bool(best_z <= REACH_Z),
                 movers=movers(t, prior, values),
+                prior_sd=float(np.nanstd(values, ddof=1)) if finite.size > 2 else math.nan,
+                **movability(values, reps),
             )
         )
-    return PriorCheck(checks, draws, best, best_distance, evaluations)
+    runs = len(jobs) + evaluations * t.settings.replicates
+    return PriorCheck(checks, draws, best, best_distance, evaluations, search, runs, t.sha256)
 
 
 def _search(t: Targets, run_jobs, prior: list[dict[str, float]], generations: int):
@@ -209,7 +278,7 @@ def _search(t: Targets, run_jobs, prior: list[dict[str, float]], generations: in
             seen[row] = (distance(stats), stats)
         return np.array([seen[tuple(map(float, row))][0] for row in population])
 
-    init = np.array([[d[n] for n in names] for d in prior[: max(5, min(len(prior), 15))]])
+    init = np.array([[d[n] for n in names] for d in prior[: search_members(len(prior))]])
     if len(names) == 1:
         init = np.vstack([init, init + 1e-9])  # scipy needs at least 5 distinct members
     result = differential_evolution(
@@ -237,8 +306,10 @@ def write_check(check: PriorCheck, out: Path) -> Path:
     return path
 
 
-def load_check(out: Path) -> dict[str, Any] | None:
+def load_check(out: Path) -> PriorCheck | None:
+    """The check stored in ``out`` (None if there is none or it cannot be read)."""
     try:
-        return json.loads((Path(out) / CHECK_NAME).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = json.loads((Path(out) / CHECK_NAME).read_text(encoding="utf-8"))
+        return PriorCheck.from_dict(data)
+    except (OSError, ValueError, TypeError, KeyError):
         return None

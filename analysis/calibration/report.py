@@ -95,6 +95,27 @@ def fit_table(o: Outcome) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def generations_table(history) -> pd.DataFrame:
+    """Per ABC generation: its tolerance (sd units), draws, acceptance rate and the
+    effective sample size of its particles (Kish: 1 / sum of squared weights)."""
+    pops = history.get_all_populations()
+    rows = []
+    for row in pops[pops.t >= 0].itertuples(index=False):
+        _, w = history.get_distribution(m=0, t=int(row.t))
+        w = np.asarray(w, dtype=float)
+        rows.append(
+            {
+                "generation": int(row.t),
+                "tolerance": float(row.epsilon),
+                "draws": int(row.samples),
+                "acceptance": float(row.particles) / max(int(row.samples), 1),
+                "ESS": float(1.0 / np.sum(np.square(w / w.sum()))),
+                "particles": int(row.particles),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------------------- figures
 
 
@@ -245,10 +266,16 @@ def provenance_table(o: Outcome, history, state: dict[str, Any]) -> dict[str, An
         "budget_runs": o.plan.budget,
         "population_size": o.plan.population_size,
         "replicates": o.plan.replicates,
+        "replicates_why": o.plan.replicates_why,
         "master_seed": o.targets.settings.master_seed,
         "abc_draws": o.simulations,
-        "model_runs": o.simulations * o.plan.replicates + o.plan.check_runs,
+        "prior_check_runs": o.check.runs,
+        "model_runs": o.check.runs
+        + (o.simulations + 3 * o.plan.predictive_draws) * o.plan.replicates,
         "generations": o.generations,
+        "stopped": o.stopped,
+        "minimum_epsilon": o.plan.minimum_epsilon,
+        "min_acceptance_rate": o.plan.min_acceptance_rate,
         "final_epsilon": float(
             history.get_all_populations().set_index("t").epsilon[o.generations - 1]
         ),
@@ -278,12 +305,38 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict) -> str:
+def _reach_md(o: Outcome) -> list[str]:
+    """The report's first lines: what the model can reach across the priors."""
+    check = o.check
+    lines = check.lines()
+    head = (
+        f"**The model cannot reach {len(check.unreachable)} of {len(check.targets)} "
+        "targets** anywhere in the priors (prior check: none of the search's replicate means "
+        "came within 2 sd); their fit below is the nearest the model gets, a finding about "
+        "the model, not a failure of the fit."
+        if check.unreachable
+        else "Every target is reachable across the priors (prior check: some replicate "
+        "mean within 2 sd of each)."
+    )
+    return [
+        *lines[:-1],
+        "",
+        head,
+        f"Prior check: {check.draws} single runs across the prior, {check.search_evaluations} "
+        f"replicate means in its search; {lines[-1]} (sd units). Details in prior_check.json.",
+        "",
+    ]
+
+
+def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict, gens) -> str:
+    from trustsim.analysis.calibration.posterior import STOPS
+
     t = o.targets
     movable = [x.name for x in t.targets if not o.screen[x.name]["movable"]]
     lines = [
         f"# Calibration of {t.settings.id}",
         "",
+        *_reach_md(o),
         f"ABC-SMC (pyabc) of `{t.path.name}` on base scenario `{t.settings.scenario}` "
         f"({'quick' if o.plan.quick else 'full'} run: {prov['model_runs']} model runs of a "
         f"budget of {o.plan.budget}, {o.generations} generations of {o.plan.population_size} "
@@ -291,6 +344,17 @@ def _report_md(o: Outcome, fit: pd.DataFrame, ident: pd.DataFrame, prov: dict) -
         f"{prov['final_epsilon']:.3g} in sd units; effective sample size of the posterior "
         f"{prov['effective_sample_size']:.0f} of {len(o.posterior)} particles: with few "
         "effective particles a posterior is less certain than its width suggests).",
+        "",
+        f"**Replicates per draw:** {o.plan.replicates_why}.",
+        "",
+        f"**Stopping rule:** {o.plan.stopping_rule()}. **Stopped:** {STOPS[o.stopped]}.",
+        "",
+        "## Generations",
+        "",
+        "Tolerance in sd units of the distance; acceptance = particles / draws; ESS = "
+        "effective sample size of the generation's weighted particles.",
+        "",
+        _md_table(gens),
         "",
         "## Fit to each target",
         "",
@@ -414,12 +478,17 @@ def write_outputs(o: Outcome, history, state: dict[str, Any]) -> list[Path]:
     atomic_write(paths[1], lambda p: o.predictive.to_parquet(p, index=False))
     atomic_write(paths[2], lambda p: p.write_text(calibrated_toml(o, _header(o, prov))))
     paths += [predictive_figure(o, out / "predictive.png"), pairs_figure(o, out / "pairs.png")]
-    fit, ident = fit_table(o), identifiability(o)
-    md = _report_md(o, fit, ident, prov)
+    fit, ident, gens = fit_table(o), identifiability(o), generations_table(history)
+    md = _report_md(o, fit, ident, prov, gens)
     atomic_write(out / "report.md", lambda p: p.write_text(md, encoding="utf-8"))
     page = _embed(_md_to_html(md), out)
     atomic_write(out / "report.html", lambda p: p.write_text(page, encoding="utf-8"))
-    tables = {"fit": fit.to_dict("records"), "identifiability": ident.to_dict("records")}
+    tables = {
+        "prior_check": [c.name for c in o.check.unreachable],
+        "fit": fit.to_dict("records"),
+        "identifiability": ident.to_dict("records"),
+        "generations": gens.to_dict("records"),
+    }
     atomic_write(
         out / "summary.json",
         lambda p: p.write_text(json.dumps({**tables, "provenance": prov}, indent=2, default=str)),

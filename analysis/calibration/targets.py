@@ -57,11 +57,39 @@ class Settings(_Table):
         "an integer in [4, 100000] (particles per generation with --quick)", 24, ge=4, le=100_000
     )
     quick_budget: int = _allowed("an integer >= 1 (model runs with --quick)", 600, ge=1)
-    screen_runs: int = _allowed(
-        "an integer in [4, 10000] (runs of the movability check, each of its two halves)",
-        16,
-        ge=4,
+    max_replicates: int | None = _allowed(
+        "an integer in [1, 1000] (most runs per parameter draw when the prior check asks "
+        "for more than `replicates`; unset: `replicates` always)",
+        None,
+        ge=1,
+        le=1000,
+    )
+    prior_check_draws: int = _allowed(
+        "an integer in [5, 10000] (single runs across the prior in the prior check; a "
+        "third as many, at least 8, at the prior's midpoint)",
+        60,
+        ge=5,
         le=10_000,
+    )
+    prior_check_search: int = _allowed(
+        "an integer in [0, 1000] (generations of the prior check's search for the best "
+        "reachable fit; 0: its first candidates only)",
+        8,
+        ge=0,
+        le=1000,
+    )
+    minimum_epsilon: float | int = _allowed(
+        "a number >= 0 (the calibration stops once a generation's tolerance, in sd units, "
+        "is at most this; 0: no such stop)",
+        0.0,
+        ge=0,
+    )
+    min_acceptance_rate: float | int = _allowed(
+        "a number in [0, 1) (the calibration stops when a generation would accept fewer "
+        "than this share of its draws; 0: no such stop)",
+        0.0,
+        ge=0,
+        lt=1,
     )
     predictive_draws: int = _allowed(
         "an integer in [2, 10000] (posterior draws of the predictive check)", 16, ge=2, le=10_000

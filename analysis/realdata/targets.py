@@ -53,7 +53,8 @@ SETTINGS = {
     "budget": 6000,
     "quick_population_size": 12,
     "quick_budget": 120,
-    "screen_runs": 12,
+    "prior_check_draws": 12,
+    "prior_check_search": 4,
     "predictive_draws": 10,
 }
 

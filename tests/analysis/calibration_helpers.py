@@ -62,6 +62,7 @@ def targets_text(
     population_size: int = 30,
     replicates: int = 2,
     base_set: list[str] = BASE_SET,
+    extra_settings: str = "",
 ) -> str:
     priors = "\n".join(f'"{k}" = [{lo}, {hi}]' for k, (lo, hi) in PRIORS.items())
     targets = "\n".join(
@@ -75,8 +76,9 @@ def targets_text(
         )
         + f"replicates = {replicates}\nmaster_seed = 3\nwindow = {WINDOW}\n"
         f"population_size = {population_size}\nbudget = {budget}\n"
-        "quick_population_size = 8\nquick_budget = 300\nscreen_runs = 24\npredictive_draws = 6\n"
-        f"[priors]\n{priors}\n{targets}{extra_targets}"
+        "quick_population_size = 8\nquick_budget = 300\npredictive_draws = 6\n"
+        "prior_check_draws = 24\nprior_check_search = 0\n"
+        f"{extra_settings}[priors]\n{priors}\n{targets}{extra_targets}"
     )
 
 

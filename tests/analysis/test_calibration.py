@@ -62,6 +62,7 @@ def test_the_budget_bounds_the_model_runs(recovery):
     summary = json.loads((recovery.out / "summary.json").read_text())
     assert summary["provenance"]["model_runs"] <= 700
     assert recovery.simulations * 2 + recovery.plan.check_runs <= 700
+    assert summary["provenance"]["prior_check_runs"] <= recovery.plan.prior_check_runs
 
 
 def test_a_target_no_parameter_moves_is_reported_not_fitted(recovery):
@@ -71,6 +72,29 @@ def test_a_target_no_parameter_moves_is_reported_not_fitted(recovery):
     assert "Not movable, not fitted" in report and "`moves`" in report
     fit = json.loads((recovery.out / "summary.json").read_text())["fit"]
     assert [r["fitted"].startswith("no") for r in fit] == [False, False, False, True]
+
+
+def test_the_report_leads_with_what_the_model_cannot_reach(recovery):
+    lines = [line for line in (recovery.out / "report.md").read_text().splitlines() if line]
+    assert lines[0] == "# Calibration of recovery"
+    assert lines[1].startswith("UNREACHABLE: moves observed 0.5")  # no run has a move
+    assert "closest replicate mean 0 (z 5.0)" in lines[1]
+    assert all(line.startswith("reachable: ") for line in lines[2:5])
+    assert lines[5].startswith("**The model cannot reach 1 of 4 targets**")
+    check = json.loads((recovery.out / "prior_check.json").read_text())
+    assert [c["name"] for c in check["targets"] if not c["reachable"]] == ["moves"]
+
+
+def test_the_report_shows_tolerance_acceptance_and_ess_per_generation(recovery):
+    gens = json.loads((recovery.out / "summary.json").read_text())["generations"]
+    assert len(gens) == recovery.generations >= 2
+    eps = [g["tolerance"] for g in gens]
+    assert eps == sorted(eps, reverse=True) and eps[-1] < eps[0]
+    for g in gens:
+        assert 0 < g["acceptance"] <= 1 and 1 <= g["ESS"] <= g["particles"] == 24
+    report = (recovery.out / "report.md").read_text()
+    assert "## Generations" in report and "| generation | tolerance | draws |" in report
+    assert "**Stopped:** the budget of model runs was spent" in report
 
 
 def test_outputs(recovery, tmp_path):

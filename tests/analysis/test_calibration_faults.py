@@ -245,13 +245,13 @@ def test_a_full_disk_at_the_end_says_the_generations_are_kept(
 
 
 def test_a_full_disk_before_a_generation_says_none_is_kept(targets, tmp_path, monkeypatch, capsys):
-    import trustsim.analysis.calibration.abc as abc
+    import trustsim.analysis.calibration.prior_check as prior_check
     from trustsim.cli import main
 
     out = tmp_path / "out"
-    disk_full_at(monkeypatch, abc, "screen.json")
+    disk_full_at(monkeypatch, prior_check, "prior_check.json")
     assert main(["calibrate", str(targets), "--out", str(out), "--workers", "1", "--quiet"]) == 74
     err = capsys.readouterr().err
-    assert "nothing else was changed" not in err and f"cannot write {out / 'screen.json'}" in err
+    assert "nothing else was changed" not in err and f"cannot write {out / 'prior_check.json'}" in err
     assert "no generation was finished and nothing of this calibration was kept" in err
     assert not (out / "abc.db").exists()

@@ -47,6 +47,20 @@ def test_the_shipped_targets_are_valid_and_cite_their_sources():
         assert all(S.lookup(x.statistic) for x in t.targets)
 
 
+@pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])
+def test_the_shipped_calibrations_afford_their_most_replicates_and_say_when_they_stop(quick):
+    from dataclasses import replace
+
+    from trustsim.analysis.calibration.plan import make_plan
+
+    t = load_targets("stylized_facts")
+    s = t.settings
+    assert s.max_replicates and s.max_replicates > s.replicates
+    assert s.minimum_epsilon > 0 and 0 < s.min_acceptance_rate < 0.1
+    worst = replace(make_plan(t, None, quick), replicates=s.max_replicates)
+    assert worst.budget >= worst.minimum
+
+
 @pytest.mark.parametrize(
     "old, new, words",
     [

@@ -9,7 +9,9 @@ import pytest
 
 from tests.analysis.calibration_helpers import observe_truth, targets_text
 from trustsim.analysis.calibration.abc import check_priors
-from trustsim.analysis.calibration.prior_check import replicates_needed
+from trustsim.analysis.calibration.plan import choose_replicates
+from trustsim.analysis.calibration.prior_check import PriorCheck, TargetCheck, replicates_needed
+from trustsim.analysis.calibration.targets import load_targets
 from trustsim.cli import main
 
 pytestmark = pytest.mark.slow
@@ -59,6 +61,41 @@ def test_replicates_are_chosen_from_the_simulation_noise():
     assert replicates_needed(0.06, 0.05) == 13  # (0.06 / (0.05 / 3))^2 = 12.96
     assert replicates_needed(0.01, 0.05) == 1
     assert replicates_needed(float("nan"), 0.05) == 1
+
+
+def fake_check(replicate_sds: dict[str, float], sd: float = 0.05) -> PriorCheck:
+    targets = [
+        TargetCheck(n, 0.0, sd, [0.0] * 5, True, 0, 0, 0, 0, rsd, 1, 0, True)
+        for n, rsd in replicate_sds.items()
+    ]
+    return PriorCheck(targets, 20, {}, 0.0, 0)
+
+
+def test_a_noisy_statistic_gets_more_replicates_than_a_quiet_one(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observe_truth_cheap(), extra_settings="max_replicates = 40\n"))
+    t = load_targets(path)
+    quiet, _ = choose_replicates(t, fake_check({"praise": 0.01}))
+    noisy, why = choose_replicates(t, fake_check({"praise": 0.01, "complaints": 0.06}))
+    assert quiet == 2  # needs 1: calibration.replicates is the least
+    assert noisy == 13 and "complaints the noisiest" in why
+    capped, why = choose_replicates(t, fake_check({"praise": 0.2}))
+    assert capped == 40 and "capped at calibration.max_replicates = 40" in why
+    # not movable: not fitted, so it asks for nothing
+    still = fake_check({"praise": 0.01, "complaints": 0.06})
+    still.targets[1].movable = False
+    assert choose_replicates(t, still)[0] == 2
+
+
+def test_without_a_maximum_the_replicates_are_the_files(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(targets_text(observe_truth_cheap()))
+    n, why = choose_replicates(load_targets(path), fake_check({"praise": 0.2}))
+    assert n == 2 and "no max_replicates given" in why
+
+
+def observe_truth_cheap() -> dict[str, tuple[float, float]]:
+    return {"praise": (0.3, 0.05), "complaints": (0.4, 0.05)}
 
 
 def test_too_few_draws_is_one_line_and_exit_2(tmp_path, capsys):
