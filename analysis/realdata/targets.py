@@ -52,7 +52,7 @@ SETTINGS = {
     "population_size": 150,
     "budget": 6000,
     "quick_population_size": 12,
-    "quick_budget": 120,
+    "quick_budget": 400,
     "prior_check_draws": 12,
     "prior_check_search": 4,
     "predictive_draws": 10,
