@@ -8,12 +8,9 @@ a minute; benchmarks/bench_calibration.py runs a fuller recovery.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -181,38 +178,6 @@ def start(path: Path, out: Path) -> subprocess.Popen:
         text=True,
         start_new_session=True,
     )
-
-
-def test_kill_9_mid_calibration_then_resume(observed, tmp_path):
-    path = tmp_path / "t.toml"
-    path.write_text(targets_text(observed, budget=400, population_size=12))
-    out = tmp_path / "out"
-    proc = start(path, out)
-    deadline = time.monotonic() + WAIT
-    while generations(out / "abc.db") < 1:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no generation finished"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)  # the calibrate process alone, as kill -9 PID would
-    proc.communicate(timeout=WAIT)
-    done_before = generations(out / "abc.db")
-    assert not (out / "posterior.parquet").exists()
-
-    again = subprocess.run(
-        calibrate_cmd(path, out),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
-    assert again.returncode == 0, again.stderr
-    assert "(resumed)" in again.stdout
-    assert generations(out / "abc.db") > done_before  # continued, kept what was done
-    post = pd.read_parquet(out / "posterior.parquet")
-    assert len(post) == 12 and np.isclose(post.weight.sum(), 1.0)
-    assert post[list(TRUTH)].notna().all().all()
-    state = json.loads((out / "calibration.json").read_text())
-    assert [s["resumed"] for s in state["sessions"]] == [True]
 
 
 def test_a_damaged_database_is_moved_aside_with_one_warning(observed, tmp_path):

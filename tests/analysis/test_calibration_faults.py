@@ -108,6 +108,10 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_posterior(
     again = subprocess.run(cli_cmd(targets, out), cwd=ROOT, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
+    if stored:  # a generation was kept: the session says it went on from it
+        assert "(resumed)" in again.stdout
+        state = json.loads((out / "calibration.json").read_text())
+        assert state["sessions"][-1]["resumed"] is True
     assert_same_posterior(out, reference)
 
 
@@ -252,6 +256,8 @@ def test_a_full_disk_before_a_generation_says_none_is_kept(targets, tmp_path, mo
     disk_full_at(monkeypatch, prior_check, "prior_check.json")
     assert main(["calibrate", str(targets), "--out", str(out), "--workers", "1", "--quiet"]) == 74
     err = capsys.readouterr().err
-    assert "nothing else was changed" not in err and f"cannot write {out / 'prior_check.json'}" in err
+    assert (
+        "nothing else was changed" not in err and f"cannot write {out / 'prior_check.json'}" in err
+    )
     assert "no generation was finished and nothing of this calibration was kept" in err
     assert not (out / "abc.db").exists()
