@@ -125,6 +125,22 @@ def test_a_servers_busy_port_is_73(command, capsys):
     assert "choose another --port" in line
 
 
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_a_class_session_file_that_cannot_be_written_is_73_before_it_starts(
+    where, tmp_path, monkeypatch, capsys
+):
+    pytest.importorskip("uvicorn")
+    import trustsim.classroom.market as market
+
+    (tmp_path / "f").write_text("mine")
+    out = tmp_path if where == "a folder" else tmp_path / "f" / "class.parquet"
+    monkeypatch.setattr(market, "Market", None)  # building the market would fail the test
+    assert main(["class", "--port", "0", "--out", str(out)]) == 73
+    line = one_line(capsys.readouterr().err)
+    assert f"cannot create {out}" in line and "nothing was started" in line
+    assert "is a folder, not a file" in line or "is a file, not a folder" in line
+
+
 def test_app_sessions_setting_is_checked_like_its_option(monkeypatch, capsys):
     pytest.importorskip("solara")
     monkeypatch.setenv("TRUSTSIM_MAX_SESSIONS", "many")

@@ -58,6 +58,23 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--timer {args.timer}: use 0 to 3600 seconds")
 
 
+def check_session_file(out: Path) -> None:
+    """Refuse, before the market is built, a session file that could never be written
+    (a folder, under a file, a place without write access): rounds are saved there."""
+    import errno
+    import tempfile
+
+    from trustsim.errors import output_errors
+
+    again = "choose another --out (a file in a folder you may write to) and start the class again"
+    with output_errors("checking the class's session file", out, "nothing was started", again):
+        if out.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(out))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe"):
+            pass
+
+
 def cmd_class(args: argparse.Namespace) -> int:
     from trustsim.errors import require
 
@@ -75,9 +92,10 @@ def cmd_class(args: argparse.Namespace) -> int:
     check_host(args.host)
     if args.port:
         check_port(args.host, args.port)
+    out = args.out or Path(f"class-{time.strftime('%Y%m%d-%H%M%S')}.parquet")
+    check_session_file(out)
     scenario = load_scenario(args.scenario)
     seed = scenario.run.seed if args.seed is None else args.seed
-    out = args.out or Path(f"class-{time.strftime('%Y%m%d-%H%M%S')}.parquet")
     print("preparing the market (the first start compiles the model)...", flush=True)
     market = Market(scenario, seed, args.seats, args.weeks)
     _warm_up(market)
