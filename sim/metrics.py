@@ -156,8 +156,8 @@ METRIC_HELP = {
     "salesperson causes (mechanisms.leave_market; apart from 'churned')",
     "introduced": "customers introduced to a successor in a joint visit after their "
     "salesperson's departure was announced (turnover.reassignment = handover)",
-    "gave_up": "customers who gave up on their own salesperson for good after "
-    "elsewhere.give_up unclosed encounters in a row (mechanisms.give_up)",
+    "gave_up": "customers who gave up on a salesperson for good after elsewhere.give_up "
+    "unclosed encounters in a row with it: they never choose it again (mechanisms.give_up)",
     "revenue": "value of this step's trades: each customer's basket times the firm's price",
     "mean_trust": "mean overall trust T in one's salesperson",
     "mean_instrumental_trust": "mean ability trust (gift effect included)",

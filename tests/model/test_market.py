@@ -130,7 +130,7 @@ def test_a_customer_who_leaves_the_market_never_trades_again_and_is_not_churn():
     assert (result.model.primary[left.customer.to_numpy()] < 0).all()
 
 
-def test_giving_up_bounds_the_run_of_misses_with_ones_own_salesperson():
+def test_giving_up_bounds_the_run_of_misses_with_a_salesperson():
     def longest(*o):
         ev = run("run.steps=120", "salespeople.capacity=3", *o, seed=3).events
         enc = ev[ev.kind == 0]
@@ -139,6 +139,28 @@ def test_giving_up_bounds_the_run_of_misses_with_ones_own_salesperson():
     give_up = load_scenario(None).elsewhere.give_up
     assert longest() > give_up + 2
     assert longest("mechanisms.give_up=true") < longest()
+
+
+def test_a_customer_who_gives_up_on_a_salesperson_never_meets_it_again():
+    # Without firms assigning salespeople (no turnover, no competitor offers), a customer
+    # meets a salesperson it gave up on through nothing: no referral, cold contact, kin or
+    # search elsewhere (ODD 7.14).
+    give_up = load_scenario(None).elsewhere.give_up
+    result = run(
+        "run.steps=120",
+        "salespeople.capacity=3",
+        "mechanisms.give_up=true",
+        "mechanisms.turnover=false",
+        "mechanisms.competitor_offers=false",
+        seed=3,
+    )
+    enc = result.events[result.events.kind == 0]
+    assert result.timeseries.gave_up.sum() >= 10
+    assert enc.misses.max() == give_up
+    refused = enc[enc.misses == give_up].groupby(["customer", "salesperson"]).step.min()
+    last = enc.groupby(["customer", "salesperson"]).step.max()
+    assert (last[refused.index] == refused).all()  # nothing after the step it gave up
+    assert len(refused) == result.timeseries.gave_up.sum()
 
 
 def test_the_joint_visit_carries_trust_over_to_the_colleague_introduced():
