@@ -184,6 +184,16 @@ METRIC_HELP = {
 }
 
 
+# Run metrics: one number per run, computed after it from the per-step series by
+# trustsim.measure.run_metrics (no engine computes them), reported in run.json and as
+# statistics of studies and calibration.
+RUN_METRICS = ("clv_mean",)
+RUN_METRIC_HELP = {
+    "clv_mean": "customer lifetime value so far: mean over all customers of the revenue "
+    "they brought, week t discounted by (1 + measurement.discount_rate)^(-t/52) (ODD 7.19)",
+}
+
+
 # The relationship event log (run.history): one row per encounter, offer or move.
 EV_ENCOUNTER, EV_OFFER, EV_TURNOVER, EV_INTRODUCED, EV_LEFT_MARKET = 0, 1, 2, 3, 4
 EVENT_KINDS = ("encounter", "offer", "turnover", "introduced", "left_market")

@@ -470,6 +470,14 @@ class Measurement(Section):
     negative_visibility: float = param(
         2.0, 0, 10, "", "How many times more visible a warning is than praise."
     )
+    discount_rate: float = param(
+        0.10,
+        0,
+        10,
+        "1/year",
+        "Annual discount rate of customer lifetime value (clv_mean): revenue of week t "
+        "counts (1 + rate)^(-t/52). Read only by the measurement after a run (ODD 7.19).",
+    )
 
 
 class Mechanisms(Section):

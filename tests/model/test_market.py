@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_frames_equal, small
+from trustsim.analysis.measures.statistics import RunView, lookup
 from trustsim.codes import CLOSED
 from trustsim.errors import ScenarioError
 from trustsim.loader import load_scenario
+from trustsim.measure import clv_mean, customer_values
 from trustsim.metrics import EV_INTRODUCED, EV_LEFT_MARKET, EV_TURNOVER
 from trustsim.params import Scenario
 from trustsim.population import build_world
@@ -111,6 +113,23 @@ def test_revenue_is_the_baskets_of_the_trades_at_their_firms_price():
     by_step = np.bincount(trades.step.to_numpy(), weights=value, minlength=sc.run.steps + 1)
     assert np.allclose(result.timeseries.revenue.to_numpy(), by_step[1:], rtol=1e-12)
     assert result.timeseries.revenue.sum() > 0
+
+
+def test_lifetime_value_is_each_customers_discounted_revenue_averaged():
+    sc = small("baseline", "run.history=true", "mechanisms.purchase_heterogeneity=true")
+    result = simulate(sc, "core", seed=1)
+    w, n = build_world(sc, 1), sc.population.n_customers
+    trades = result.events[(result.events.kind == 0) & (result.events.stage == CLOSED)]
+    value = w.basket[trades.customer.to_numpy()] * w.price[trades.firm.to_numpy()]
+    revenue = result.timeseries.revenue.to_numpy()
+    rate = sc.measurement.discount_rate
+    per_customer = customer_values(trades.customer, trades.step, value, n, rate)
+    assert clv_mean(revenue, n, rate) == pytest.approx(per_customer.mean(), rel=1e-12)
+    assert clv_mean(revenue, n, 0.0) == pytest.approx(revenue.sum() / n, rel=1e-12)
+    assert clv_mean(revenue, n, 0.5) < clv_mean(revenue, n, rate) < revenue.sum() / n
+    view = RunView(result.timeseries, None, None, scenario=sc)
+    assert lookup("clv_mean")(view) == clv_mean(revenue, n, rate)
+    assert np.isnan(lookup("clv_mean")(RunView(result.timeseries)))
 
 
 def test_a_customer_who_leaves_the_market_never_trades_again_and_is_not_churn():
