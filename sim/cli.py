@@ -182,10 +182,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from trustsim.metrics import METRIC_HELP, METRICS
+    from trustsim.metrics import METRIC_HELP, METRICS, RUN_METRIC_HELP
 
     for name in METRICS[1:]:
         print(f"{name}: {METRIC_HELP[name]}")
+    for name, help in RUN_METRIC_HELP.items():
+        print(f"{name}: {help} (one number per run)")
     return 0
 
 

@@ -156,8 +156,8 @@ METRIC_HELP = {
     "salesperson causes (mechanisms.leave_market; apart from 'churned')",
     "introduced": "customers introduced to a successor in a joint visit after their "
     "salesperson's departure was announced (turnover.reassignment = handover)",
-    "gave_up": "customers who gave up on their own salesperson for good after "
-    "elsewhere.give_up unclosed encounters in a row (mechanisms.give_up)",
+    "gave_up": "customers who gave up on a salesperson for good after elsewhere.give_up "
+    "unclosed encounters in a row with it: they never choose it again (mechanisms.give_up)",
     "revenue": "value of this step's trades: each customer's basket times the firm's price",
     "mean_trust": "mean overall trust T in one's salesperson",
     "mean_instrumental_trust": "mean ability trust (gift effect included)",
@@ -181,6 +181,16 @@ METRIC_HELP = {
     "wom_sentiment": "(praise - warnings) / all, as seen on social media",
     "needs_met_share": "share of this step's needs that ended in a trade with anyone "
     "(trades / needs; NaN: no need)",
+}
+
+
+# Run metrics: one number per run, computed after it from the per-step series by
+# trustsim.measure.run_metrics (no engine computes them), reported in run.json and as
+# statistics of studies and calibration.
+RUN_METRICS = ("clv_mean",)
+RUN_METRIC_HELP = {
+    "clv_mean": "customer lifetime value so far: mean over all customers of the revenue "
+    "they brought, week t discounted by (1 + measurement.discount_rate)^(-t/52) (ODD 7.19)",
 }
 
 

@@ -369,8 +369,9 @@ class Elsewhere(Section):
         1,
         1000,
         "encounters",
-        "Unclosed encounters in a row after which a customer gives up on its own salesperson "
-        "for good: it is no longer its own, and the need goes elsewhere (mechanisms.give_up).",
+        "Unclosed encounters in a row after which a customer gives up on a salesperson for "
+        "good: no longer its own, never chosen again, and the need goes elsewhere "
+        "(mechanisms.give_up).",
     )
 
 
@@ -469,6 +470,14 @@ class Measurement(Section):
     negative_visibility: float = param(
         2.0, 0, 10, "", "How many times more visible a warning is than praise."
     )
+    discount_rate: float = param(
+        0.10,
+        0,
+        10,
+        "1/year",
+        "Annual discount rate of customer lifetime value (clv_mean): revenue of week t "
+        "counts (1 + rate)^(-t/52). Read only by the measurement after a run (ODD 7.19).",
+    )
 
 
 class Mechanisms(Section):
@@ -509,8 +518,9 @@ class Mechanisms(Section):
     )
     give_up: bool = param(
         False,
-        help="A customer gives up on its own salesperson after elsewhere.give_up unclosed "
-        "encounters in a row (off: it keeps going back, however often it is not served).",
+        help="A customer gives up for good on a salesperson after elsewhere.give_up unclosed "
+        "encounters in a row: it never chooses that one again (off: it keeps going back, "
+        "however often it is not served).",
     )
     purchase_heterogeneity: bool = param(
         False,

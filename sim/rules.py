@@ -599,8 +599,8 @@ def looks_elsewhere(seed, step, c, s, trust, ring, misses, P):
 
 @njit(cache=True)
 def gives_up(misses, P):
-    """Does a customer give up for good on its own salesperson, with whom ``misses``
-    encounters in a row did not close (ODD 7.14)?"""
+    """Does a customer give up for good on a salesperson with whom ``misses`` encounters
+    in a row did not close (ODD 7.14)? It then never chooses that one again."""
     p = P[0]
     return p.mechanisms.give_up and misses >= p.elsewhere.give_up
 
@@ -612,11 +612,19 @@ def elsewhere_pick(seed, step, c, firm, n_staff):
 
 
 @njit(cache=True)
-def other_salesperson(seed, step, c, s, n_salespeople):
-    """Any salesperson but ``s`` (uniformly), when no rival firm has staff; -1 if none."""
-    if n_salespeople < 2:
+def other_pick(seed, step, c, n_others):
+    """Which of ``n_others`` other salespeople (by id) a customer tries, when no rival firm
+    has staff it may meet; -1 if there is none."""
+    if n_others < 1:
         return -1
-    other = index(seed, step, c, -1, D_ELSEWHERE_PICK, n_salespeople - 1)
+    return index(seed, step, c, -1, D_ELSEWHERE_PICK, n_others)
+
+
+@njit(cache=True)
+def other_salesperson(seed, step, c, s, n_salespeople):
+    """Any salesperson but ``s`` (uniformly), when no rival firm has staff; -1 if none:
+    :func:`other_pick` among all the others."""
+    other = other_pick(seed, step, c, n_salespeople - 1)
     return other + 1 if other >= s else other
 
 

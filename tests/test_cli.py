@@ -57,6 +57,10 @@ def test_run_json_holds_parameters_seed_engine_and_versions(out):
     assert meta["trustsim"] and meta["dependencies"]["mesa"].startswith("3.5")
     assert meta["dependencies"]["numba"] and meta["python"] and meta["wall_time_s"] >= 0
     assert "git_commit" in meta
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    weeks = (1.0 + meta["parameters"]["measurement"]["discount_rate"]) ** (-ts.step / 52)
+    clv = (ts.revenue * weeks).sum() / 137
+    assert clv > 0 and meta["run_metrics"]["clv_mean"] == pytest.approx(clv, rel=1e-12)
 
 
 def test_a_run_is_reproduced_from_its_run_json(out):

@@ -139,7 +139,9 @@ class Simulator:
         """One run at ``values``: every target's statistic."""
         scenario = validate(point_data(self.base, values), f"{self.source}: draw {values}")
         result = simulate(scenario, "core", seed)
-        view = S.RunView(result.timeseries, result.events, result.model.world, self.window)
+        view = S.RunView(
+            result.timeseries, result.events, result.model.world, self.window, result.scenario
+        )
         stats = S.compute(set(self.statistics), view)
         return {name: stats[stat] for name, stat in zip(self.targets, self.statistics)}
 

@@ -21,7 +21,8 @@ import pandas as pd
 from trustsim.analysis.measures import cohort as C
 from trustsim.analysis.measures import hypotheses as H
 from trustsim.codes import COLD, INSIDER
-from trustsim.metrics import EV_TURNOVER, METRIC_HELP, METRICS
+from trustsim.measure import run_metrics
+from trustsim.metrics import EV_TURNOVER, METRIC_HELP, METRICS, RUN_METRIC_HELP
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RunView:
     events: pd.DataFrame | None = None  # the event log, when the run kept one
     world: object | None = None  # trustsim.population.World, for per-firm attributes
     window: int = 20  # output window: the last steps a metric is averaged over
+    scenario: object | None = None  # trustsim.params.Scenario the run ran, for run metrics
 
     def window_mean(self, metric: str) -> float:
         """Mean of a metric over the last ``window`` steps that have a value."""
@@ -112,6 +114,17 @@ def _nan_if_empty(values: pd.Series | np.ndarray) -> float:
 )
 def _trades_to_insider(v: RunView) -> float:
     return _nan_if_empty(H.h1_insider_by_trades(v.events).attrs["trades_to_insider"])
+
+
+@statistic(
+    "clv_mean",
+    f"{RUN_METRIC_HELP['clv_mean']} (NaN: the scenario is not known)",
+    needs_events=False,
+)
+def _clv_mean(v: RunView) -> float:
+    if v.scenario is None:
+        return float("nan")
+    return run_metrics(v.timeseries["revenue"].to_numpy(), v.scenario)["clv_mean"]
 
 
 @statistic(

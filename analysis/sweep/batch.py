@@ -120,7 +120,7 @@ def _run_statistics(names: tuple[str, ...], model, cols: dict, window: int) -> d
     from trustsim.analysis.measures.statistics import RunView, compute
     from trustsim.runtime.run import events_frame
 
-    view = RunView(pd.DataFrame(cols), events_frame(model), model.world, window)
+    view = RunView(pd.DataFrame(cols), events_frame(model), model.world, window, model.params)
     return compute(names, view)
 
 

@@ -27,9 +27,10 @@ REL_DTYPE = np.dtype(
             "misses",
             "ring",
             "origin",
+            "refused",
         ],
-        "formats": ["f8", "f8", "f8", "f8", "f8", "i4", "i4", "i4", "i1", "i1"],
-        "offsets": [0, 8, 16, 24, 32, 40, 44, 48, 52, 53],
+        "formats": ["f8", "f8", "f8", "f8", "f8", "i4", "i4", "i4", "i1", "i1", "i1"],
+        "offsets": [0, 8, 16, 24, 32, 40, 44, 48, 52, 53, 54],
         "itemsize": 64,
     }
 )

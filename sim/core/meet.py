@@ -144,10 +144,12 @@ def meet(rnd, seed, t, P, history, want, demand, cap_left, served, look, stage_o
             r.misses += 1
             if rnd == FIRST_TRY:
                 look[c] = rules.looks_elsewhere(seed, t, c, s, trust, r.ring, r.misses, P)
-                if s == primary[c] and rules.gives_up(r.misses, P):  # for good (7.14)
+            if rules.gives_up(r.misses, P):  # for good (7.14)
+                r.refused = True
+                outcome[c] |= GAVE_UP
+                if s == primary[c]:
                     primary[c] = -1
-                    look[c] = True
-                    outcome[c] |= GAVE_UP
+                look[c] = look[c] or rnd == FIRST_TRY
             if history:
                 log_event(log, logged, slot, t, EV_ENCOUNTER, c, s, f, r, r, stage=stage,
                           trust_before=trust, trust_after=trust, org_trust=o,

@@ -31,11 +31,14 @@ from trustsim.core.eventlog import log_event
 from trustsim.core.layout import SLOT_INTRODUCED
 from trustsim.core.prefetch import AHEAD, prefetch
 from trustsim.core.relations import (
+    allowed,
     better_known,
     ensure_relationship,
+    n_refused,
     record_gift,
     record_trust,
     record_weight,
+    refuses,
 )
 from trustsim.core.relstore import COUNT, START, copy_record, find, make_own
 from trustsim.measure import Census, summarize
@@ -269,12 +272,15 @@ def consider_offers(seed, t, P, history, primary, sp_firm, propensity, recs, sid
     counts[I_SWITCHES] += n_switches
 
 
-def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices, tie_ring, recs, blk, tab,
-                       own_trust, choice, origin, ref_trust, ref_ring, ns, counts):  # fmt: skip
+def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices,
+                       tie_ring, recs, sid, blk, tab, own_trust, choice, origin, ref_trust,
+                       ref_ring, ns, counts):  # fmt: skip
     """Phase 3 (``Customer.choose_salesperson``): who needs to buy, and from whom: its own
-    salesperson, kin, a tie's referral or a cold contact. Each customer's trust in its own
-    salesperson first, once, for the ties that ask it (nothing it depends on changes here)."""
+    salesperson, kin, a tie's referral or a cold contact, never one it gave up on (7.14).
+    Each customer's trust in its own salesperson first, once, for the ties that ask it
+    (nothing it depends on changes here)."""
     nc = primary.shape[0]
+    give_up = P[0].mechanisms.give_up  # read before the loop: a parallel loop takes no record
     for c in prange(nc):
         prefetch(recs, blk[min(c + AHEAD, nc - 1), START])  # a hint only (trustsim.core.prefetch)
         s = primary[c]
@@ -287,7 +293,8 @@ def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indpt
         if primary[c] >= 0:
             choice[c] = primary[c]
             continue
-        if kin[c] >= 0:
+        refusing = give_up and n_refused(recs, sid, blk, c, -1) > 0
+        if kin[c] >= 0 and not (refusing and refuses(recs, sid, blk, c, kin[c])):
             choice[c] = kin[c]
             origin[c] = KIN
             continue
@@ -296,6 +303,8 @@ def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indpt
             sj = primary[j]
             if sj < 0 or not rules.refers(seed, t, c, j, tie_ring[k], P):
                 continue
+            if refusing and refuses(recs, sid, blk, c, sj):
+                continue
             tj = own_trust[j]
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
@@ -303,8 +312,12 @@ def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indpt
                 ref_trust[c] = tj
                 ref_ring[c] = tie_ring[k]
                 break
-        if choice[c] < 0:
+        if choice[c] < 0 and not refusing:
             choice[c] = index(seed, t, c, 0, D_CHOOSE, ns)
+        elif choice[c] < 0:  # a cold contact among those it has not given up on
+            ok = allowed(recs, sid, blk, c, np.arange(ns), -1)
+            if ok.shape[0] > 0:
+                choice[c] = ok[index(seed, t, c, 0, D_CHOOSE, ok.shape[0])]
     counts[I_NEEDS] += n_needs
 
 
@@ -315,6 +328,7 @@ def choose_elsewhere(seed, t, P, look, choice, want, origin, ref_trust, ref_ring
     first try did not close: a salesperson met before and trusted more, kin, a tie's
     referral, or a cold contact at a rival firm (or with anyone else)."""
     ns, nf = sp_firm.shape[0], staff_ptr.shape[0] - 1
+    give_up = P[0].mechanisms.give_up
     want[:] = -1
     n_looked = 0
     for c in prange(want.shape[0]):
@@ -322,17 +336,18 @@ def choose_elsewhere(seed, t, P, look, choice, want, origin, ref_trust, ref_ring
             continue
         s1 = choice[c]
         origin[c], ref_trust[c], ref_ring[c] = COLD, 0.0, OUTSIDER
+        refusing = give_up and n_refused(recs, sid, blk, c, -1) > 0
         best = better_known(recs, sid, blk, c, s1, t, P, tab)
         if best >= 0:  # a salesperson met before, trusted more
             want[c] = best
-        elif kin[c] >= 0 and kin[c] != s1:
+        elif kin[c] >= 0 and kin[c] != s1 and not (refusing and refuses(recs, sid, blk, c, kin[c])):
             want[c] = kin[c]
             origin[c] = KIN
         else:
             for k in range(indptr[c], indptr[c + 1]):
                 j = indices[k]
                 sj = primary[j]
-                if sj < 0 or sj == s1:
+                if sj < 0 or sj == s1 or (refusing and refuses(recs, sid, blk, c, sj)):
                     continue
                 if not rules.refers_elsewhere(seed, t, c, j, tie_ring[k], P):
                     continue
@@ -343,7 +358,7 @@ def choose_elsewhere(seed, t, P, look, choice, want, origin, ref_trust, ref_ring
                     ref_trust[c] = tj
                     ref_ring[c] = tie_ring[k]
                     break
-            if want[c] < 0:  # a cold contact at a rival firm
+            if want[c] < 0 and not refusing:  # a cold contact at a rival firm
                 rival = rules.elsewhere_firm(seed, t, c, sp_firm[s1], nf)
                 n_staff = 0
                 if rival != sp_firm[s1]:
@@ -353,9 +368,27 @@ def choose_elsewhere(seed, t, P, look, choice, want, origin, ref_trust, ref_ring
                     want[c] = staff[staff_ptr[rival] + pick]
                 else:
                     want[c] = rules.other_salesperson(seed, t, c, s1, ns)
+            elif want[c] < 0:  # the same, among those it has not given up on
+                want[c] = cold_elsewhere_allowed(seed, t, c, s1, sp_firm, staff_ptr, staff,
+                                                 recs, sid, blk)  # fmt: skip
         if want[c] >= 0:
             n_looked += 1
     counts[I_LOOKED_ELSEWHERE] += n_looked
+
+
+@njit(cache=True)
+def cold_elsewhere_allowed(seed, t, c, s1, sp_firm, staff_ptr, staff, recs, sid, blk):
+    """Phase 4b's cold contact (``Customer.cold_elsewhere``) for a customer that has given
+    up on someone: a rival firm's salesperson or any other, among those it may meet."""
+    nf = staff_ptr.shape[0] - 1
+    rival = rules.elsewhere_firm(seed, t, c, sp_firm[s1], nf)
+    if rival != sp_firm[s1]:
+        ok = allowed(recs, sid, blk, c, staff[staff_ptr[rival] : staff_ptr[rival + 1]], -1)
+        if ok.shape[0] > 0:
+            return ok[rules.elsewhere_pick(seed, t, c, rival, ok.shape[0])]
+    ok = allowed(recs, sid, blk, c, np.arange(sp_firm.shape[0]), s1)
+    k = rules.other_pick(seed, t, c, ok.shape[0])
+    return ok[k] if k >= 0 else -1
 
 
 def word_of_mouth(P, parts, wom, wom_firm, indptr, indices, tie_ring, org, aware):

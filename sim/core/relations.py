@@ -1,8 +1,9 @@
-"""Relationship records in the core: start one, find the best known, and read its
-trust at a step (ODD 7.1, 7.2, 7.14)."""
+"""Relationship records in the core: start one, find the best known, read its trust at a
+step, and pick among the salespeople a customer has not given up on (ODD 7.1, 7.2, 7.14)."""
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from trustsim import rules
@@ -40,6 +41,7 @@ def start_relationship(recs, sid, blk, c, s, own, origin, trust0, t):
     r.asym = 1.0
     r.n_trades = 0
     r.misses = 0
+    r.refused = 0
     return i, filled
 
 
@@ -53,7 +55,7 @@ def better_known(recs, sid, blk, c, s1, t, P, tab):
     best = -1
     for i in range(lo, hi):
         k = sid[i]
-        if k == s1:
+        if k == s1 or recs[i].refused:
             continue
         tk = record_trust(recs[i], t, P, tab)
         if tk > best_trust or (best >= 0 and tk == best_trust and k < best):
@@ -85,3 +87,34 @@ def record_trust(r, t, P, tab):
     return rules.weighted_trust(
         r.ti, r.te, record_gift(r, t, P, tab), record_weight(r.n_trades, P, tab), P
     )
+
+
+@njit(cache=True)
+def refuses(recs, sid, blk, c, s):
+    """Whether customer c has given up on salesperson s for good (ODD 7.14)."""
+    i = find(sid, blk, c, s)
+    return i >= 0 and recs[i].refused != 0
+
+
+@njit(cache=True)
+def n_refused(recs, sid, blk, c, skip):
+    """How many salespeople other than ``skip`` customer c has given up on."""
+    lo = blk[c, START]
+    n = 0
+    for i in range(lo, lo + blk[c, COUNT]):
+        if recs[i].refused and sid[i] != skip:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def allowed(recs, sid, blk, c, ids, skip):
+    """Of the salespeople ``ids`` (in id order), those customer c may meet: not ``skip``
+    and not given up on (``Customer.allowed``)."""
+    out = np.empty(ids.shape[0], dtype=np.int64)
+    n = 0
+    for x in ids:
+        if x != skip and not refuses(recs, sid, blk, c, x):
+            out[n] = x
+            n += 1
+    return out[:n]

@@ -146,7 +146,7 @@ def copy_record(dst, src):
     copy. The one list of REL_DTYPE's fields that code copies."""
     dst.ti, dst.te, dst.gift, dst.scar, dst.asym = src.ti, src.te, src.gift, src.scar, src.asym
     dst.last_step, dst.n_trades, dst.misses = src.last_step, src.n_trades, src.misses
-    dst.ring, dst.origin = src.ring, src.origin
+    dst.ring, dst.origin, dst.refused = src.ring, src.origin, src.refused
 
 
 @njit(cache=True)

@@ -62,8 +62,8 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
     recs, sid = make_room(recs, sid, blk, top, pending, limit)
     consider_offers(seed, t, P, history, primary, sp_firm, propensity, recs, sid, blk, pending,
                     before, staff_ptr, staff, tab, log, logged, counts)  # fmt: skip
-    choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices, tie_ring, recs, blk, tab,
-                       own_trust, choice, origin, ref_trust, ref_ring, sp_firm.shape[0],
+    choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices,
+                       tie_ring, recs, sid, blk, tab, own_trust, choice, origin, ref_trust, ref_ring, sp_firm.shape[0],
                        counts)  # fmt: skip
     for rnd in (FIRST_TRY, ELSEWHERE):  # whom each meets, with the capacity left for it
         if rnd == FIRST_TRY:

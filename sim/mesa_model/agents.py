@@ -91,6 +91,7 @@ class Relationship:
     asym: float = 1.0
     n_trades: int = 0
     misses: int = 0  # encounters in a row that did not close (reset by a trade)
+    refused: bool = False  # given up on for good (7.14): never chosen again
 
     def gift_at(self, step: int, P: np.ndarray) -> float:
         return rules.gift_now(self.gift, self.last_step, step, P)
@@ -145,6 +146,15 @@ class Customer(mesa.Agent):
             rel = Relationship(t0, t0, rules.initial_ring(origin), origin, m.steps)
             self.relationships[sp.idx] = rel
         return rel
+
+    def refuses(self, sp: Salesperson) -> bool:
+        """Whether I gave up on ``sp`` for good (7.14)."""
+        rel = self.relationships.get(sp.idx)
+        return rel is not None and rel.refused
+
+    def allowed(self, staff: list[Salesperson], skip: Salesperson | None = None):
+        """Of ``staff`` (in id order), those I may meet: not ``skip``, not given up on."""
+        return [x for x in staff if x is not skip and not self.refuses(x)]
 
     def forget(self) -> None:
         """At the cap, forget the relationship the shared rule picks (ODD 7.16): never the
@@ -299,19 +309,23 @@ class Customer(mesa.Agent):
         if self.salesperson is not None:
             self.choice = self.salesperson
             return
-        if self.kin >= 0:
+        if self.kin >= 0 and not self.refuses(m.salespeople[self.kin]):
             self.choice, self.origin = m.salespeople[self.kin], KIN
             return
         for tie, ring in self.ties:
             sp = tie.salesperson
             if sp is None or not rules.refers(m.seed, m.steps, self.idx, tie.idx, ring, m.P):
                 continue
+            if self.refuses(sp):
+                continue
             tie_trust = tie.relationships[sp.idx].trust(m.steps, m.P)
             if rules.trusted_enough_to_refer(tie_trust, m.P):
                 self.choice, self.origin = sp, REFERRAL
                 self.referrer_trust, self.referrer_ring = tie_trust, ring
                 return
-        self.choice = m.salespeople[index(m.seed, m.steps, self.idx, 0, D_CHOOSE, m.n_salespeople)]
+        ok = self.allowed(m.salespeople)  # a cold contact, never one I gave up on
+        if ok:
+            self.choice = ok[index(m.seed, m.steps, self.idx, 0, D_CHOOSE, len(ok))]
 
     def meet(self) -> None:
         """Phase 4, first try: an encounter with the chosen salesperson."""
@@ -328,7 +342,7 @@ class Customer(mesa.Agent):
         known = self.better_known(s1)
         if known is not None:
             self.elsewhere = known
-        elif self.kin >= 0 and self.kin != s1.idx:
+        elif self.kin >= 0 and self.kin != s1.idx and not self.refuses(m.salespeople[self.kin]):
             self.elsewhere, self.origin = m.salespeople[self.kin], KIN
         else:
             self.elsewhere = self.referred_elsewhere(s1) or self.cold_elsewhere(s1)
@@ -341,7 +355,7 @@ class Customer(mesa.Agent):
         m = self.model
         best, best_trust = None, self.relationships[s1.idx].trust(m.steps, m.P)
         for idx in sorted(self.relationships):
-            if idx != s1.idx:
+            if idx != s1.idx and not self.relationships[idx].refused:
                 trust = self.relationships[idx].trust(m.steps, m.P)
                 if trust > best_trust:
                     best, best_trust = m.salespeople[idx], trust
@@ -351,7 +365,7 @@ class Customer(mesa.Agent):
         m = self.model
         for tie, ring in self.ties:
             sp = tie.salesperson
-            if sp is None or sp is s1:
+            if sp is None or sp is s1 or self.refuses(sp):
                 continue
             if not rules.refers_elsewhere(m.seed, m.steps, self.idx, tie.idx, ring, m.P):
                 continue
@@ -364,11 +378,12 @@ class Customer(mesa.Agent):
     def cold_elsewhere(self, s1: Salesperson) -> Salesperson | None:
         m, t = self.model, self.model.steps
         rival = rules.elsewhere_firm(m.seed, t, self.idx, s1.firm.idx, m.n_firms)
-        staff = m.staff(rival) if rival != s1.firm.idx else []
+        staff = self.allowed(m.staff(rival)) if rival != s1.firm.idx else []
         if staff:
             return staff[rules.elsewhere_pick(m.seed, t, self.idx, rival, len(staff))]
-        other = rules.other_salesperson(m.seed, t, self.idx, s1.idx, m.n_salespeople)
-        return m.salespeople[other] if other >= 0 else None
+        others = self.allowed(m.salespeople, skip=s1)
+        other = rules.other_pick(m.seed, t, self.idx, len(others))
+        return others[other] if other >= 0 else None
 
     def meet_elsewhere(self) -> None:
         """Phase 4, second try (7.14): the need taken elsewhere."""
@@ -402,9 +417,12 @@ class Customer(mesa.Agent):
                 self.look = rules.looks_elsewhere(
                     m.seed, t, self.idx, sp.idx, trust, rel.ring, rel.misses, P
                 )
-                if sp is self.salesperson and rules.gives_up(rel.misses, P):
-                    self.salesperson, self.look = None, True
-                    m.count("gave_up")
+            if rules.gives_up(rel.misses, P):  # for good (7.14)
+                rel.refused = True
+                if sp is self.salesperson:
+                    self.salesperson = None
+                self.look = self.look or rnd == FIRST_TRY
+                m.count("gave_up")
             m.log(
                 EV_ENCOUNTER,
                 self,

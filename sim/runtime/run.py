@@ -14,6 +14,7 @@ import numpy as np
 
 from trustsim.engine import make_model
 from trustsim.errors import output_errors
+from trustsim.measure import run_metrics
 from trustsim.metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, MEANS, METRICS
 from trustsim.runtime.files import staged_write, write_columns
 from trustsim.runtime.provenance import provenance
@@ -191,6 +192,7 @@ def _run_record(result: RunResult, source: str | None) -> dict[str, object]:
         "seed": result.seed,
         "steps": result.steps,
         "wall_time_s": round(result.wall_time, 4),
+        "run_metrics": run_metrics(result.columns["revenue"], result.scenario),
         "parameters": result.scenario.model_dump(),
         **provenance(),
     }

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_frames_equal, small
+from trustsim.analysis.measures.statistics import RunView, lookup
 from trustsim.codes import CLOSED
 from trustsim.errors import ScenarioError
 from trustsim.loader import load_scenario
+from trustsim.measure import clv_mean, customer_values
 from trustsim.metrics import EV_INTRODUCED, EV_LEFT_MARKET, EV_TURNOVER
 from trustsim.params import Scenario
 from trustsim.population import build_world
@@ -113,6 +115,23 @@ def test_revenue_is_the_baskets_of_the_trades_at_their_firms_price():
     assert result.timeseries.revenue.sum() > 0
 
 
+def test_lifetime_value_is_each_customers_discounted_revenue_averaged():
+    sc = small("baseline", "run.history=true", "mechanisms.purchase_heterogeneity=true")
+    result = simulate(sc, "core", seed=1)
+    w, n = build_world(sc, 1), sc.population.n_customers
+    trades = result.events[(result.events.kind == 0) & (result.events.stage == CLOSED)]
+    value = w.basket[trades.customer.to_numpy()] * w.price[trades.firm.to_numpy()]
+    revenue = result.timeseries.revenue.to_numpy()
+    rate = sc.measurement.discount_rate
+    per_customer = customer_values(trades.customer, trades.step, value, n, rate)
+    assert clv_mean(revenue, n, rate) == pytest.approx(per_customer.mean(), rel=1e-12)
+    assert clv_mean(revenue, n, 0.0) == pytest.approx(revenue.sum() / n, rel=1e-12)
+    assert clv_mean(revenue, n, 0.5) < clv_mean(revenue, n, rate) < revenue.sum() / n
+    view = RunView(result.timeseries, None, None, scenario=sc)
+    assert lookup("clv_mean")(view) == clv_mean(revenue, n, rate)
+    assert np.isnan(lookup("clv_mean")(RunView(result.timeseries)))
+
+
 def test_a_customer_who_leaves_the_market_never_trades_again_and_is_not_churn():
     result = run("mechanisms.leave_market=true", "run.steps=60")
     ev, ts = result.events, result.timeseries
@@ -130,7 +149,7 @@ def test_a_customer_who_leaves_the_market_never_trades_again_and_is_not_churn():
     assert (result.model.primary[left.customer.to_numpy()] < 0).all()
 
 
-def test_giving_up_bounds_the_run_of_misses_with_ones_own_salesperson():
+def test_giving_up_bounds_the_run_of_misses_with_a_salesperson():
     def longest(*o):
         ev = run("run.steps=120", "salespeople.capacity=3", *o, seed=3).events
         enc = ev[ev.kind == 0]
@@ -139,6 +158,28 @@ def test_giving_up_bounds_the_run_of_misses_with_ones_own_salesperson():
     give_up = load_scenario(None).elsewhere.give_up
     assert longest() > give_up + 2
     assert longest("mechanisms.give_up=true") < longest()
+
+
+def test_a_customer_who_gives_up_on_a_salesperson_never_meets_it_again():
+    # Without firms assigning salespeople (no turnover, no competitor offers), a customer
+    # meets a salesperson it gave up on through nothing: no referral, cold contact, kin or
+    # search elsewhere (ODD 7.14).
+    give_up = load_scenario(None).elsewhere.give_up
+    result = run(
+        "run.steps=120",
+        "salespeople.capacity=3",
+        "mechanisms.give_up=true",
+        "mechanisms.turnover=false",
+        "mechanisms.competitor_offers=false",
+        seed=3,
+    )
+    enc = result.events[result.events.kind == 0]
+    assert result.timeseries.gave_up.sum() >= 10
+    assert enc.misses.max() == give_up
+    refused = enc[enc.misses == give_up].groupby(["customer", "salesperson"]).step.min()
+    last = enc.groupby(["customer", "salesperson"]).step.max()
+    assert (last[refused.index] == refused).all()  # nothing after the step it gave up
+    assert len(refused) == result.timeseries.gave_up.sum()
 
 
 def test_the_joint_visit_carries_trust_over_to_the_colleague_introduced():
