@@ -112,11 +112,10 @@ def _listed(experiment: Experiment) -> pd.DataFrame:
         for p, r, s, values in experiment.runs_table
     ]
     frame = pd.DataFrame(rows)
-    dtypes = {int: np.int64, float: np.float64, bool: np.bool_}
     for c in ("point_id", "replicate", "seed"):
         frame[c] = frame[c].astype(np.int64)
     for param in experiment.parameters:
-        frame[param.name] = frame[param.name].astype(dtypes[param.kind])
+        frame[param.name] = frame[param.name].astype(param.dtype)
     return frame
 
 
@@ -131,9 +130,7 @@ def points(experiment: Experiment) -> pd.DataFrame:
         col = raw[:, j]
         if param.kind is int:
             col = np.floor(col.astype(float) + 0.5).astype(np.int64)
-        columns[param.name] = np.asarray(
-            col.tolist(), dtype={int: np.int64, float: np.float64, bool: np.bool_}[param.kind]
-        )
+        columns[param.name] = np.asarray(col.tolist(), dtype=param.dtype)
     return pd.DataFrame(columns)
 
 
@@ -173,8 +170,10 @@ def largest_run(experiment: Experiment, runs: pd.DataFrame) -> Sizes:
     for the memory guard, computed from the plan's columns without building scenarios."""
     values = flat(experiment.base)
     for name in experiment.names:
-        if name in runs and runs[name].dtype != bool and len(runs):
-            values[name] = runs[name].max().item()
+        column = runs.get(name)
+        sized = column is not None and len(column) and column.dtype.kind in "iuf"  # not words
+        if sized:
+            values[name] = column.max().item()
     return Sizes.from_values(values)
 
 

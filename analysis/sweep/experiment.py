@@ -12,8 +12,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from trustsim.loader import (
@@ -104,6 +105,14 @@ class Parameter:
     def bounds(self) -> tuple[float, float]:
         return float(self.given[0]), float(self.given[1])
 
+    @property
+    def dtype(self) -> Any:
+        """The column type of this parameter in a run table (words are strings)."""
+        return COLUMN_TYPES.get(self.kind, object)
+
+
+COLUMN_TYPES = {int: np.int64, float: np.float64, bool: np.bool_}
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -167,6 +176,8 @@ def value_problem(name: str, kind: type, value: Any) -> str | None:
     section, key = name.split(".")
     if kind is bool:
         ok = isinstance(value, bool)
+    elif kind not in (int, float):  # a word-valued parameter
+        ok = isinstance(value, str) and value in get_args(kind)
     else:
         whole = isinstance(value, int) and not isinstance(value, bool)
         ok = whole or (kind is float and isinstance(value, float))
@@ -198,6 +209,8 @@ def _check_parameter(
         return Parameter(name, kind, values), problems
     if kind is bool:
         return None, [f"{where}: a switch can only be varied in a grid design ([true, false])"]
+    if kind not in (int, float):
+        return None, [f"{where}: a word-valued parameter can only be varied in a grid design"]
     if not (isinstance(given, list) and len(given) == 2):
         return None, [
             f"{where}: a {design.method} design needs a range [low, high] "

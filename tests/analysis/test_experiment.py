@@ -76,6 +76,17 @@ BAD = {
         experiment_text(LHS + '"mechanisms.gifts" = [false, true]\n'),
         ["a switch can only be varied in a grid design"],
     ),
+    "word in a sampled design": (
+        experiment_text(LHS + '"turnover.reassignment" = ["random", "best"]\n'),
+        ["a word-valued parameter can only be varied in a grid design"],
+    ),
+    "unknown word in a grid": (
+        experiment_text(
+            '[design]\nmethod = "grid"\n[design.parameters]\n'
+            '"turnover.reassignment" = ["random", "handoff"]\n'
+        ),
+        ["value 'handoff' is not allowed: must be one of 'random', 'best', 'known', 'handover'"],
+    ),
     "seed varied": (
         experiment_text('[design]\nmethod = "grid"\n[design.parameters]\n"run.seed" = [1, 2]\n'),
         ["'run.seed': cannot be varied: every run's seed comes from runs.master_seed"],
@@ -191,3 +202,16 @@ def test_dotted_and_quoted_parameter_names_mean_the_same(tmp_path):
         quoted.names == dotted.names == ["culture.ring_gradient", "salespeople.instrumental_share"]
     )
     assert plan(quoted).equals(plan(dotted))
+
+
+def test_a_word_valued_parameter_is_swept_in_a_grid(tmp_path):
+    from trustsim.analysis.sweep.driver import execute, load_runs
+
+    words = '[design]\nmethod = "grid"\n[design.parameters]\n"turnover.reassignment" = '
+    exp = load_experiment(write(tmp_path, experiment_text(words + '["random", "handover"]\n')))
+    done = execute(exp, tmp_path / "out", workers=1, progress=False)
+    assert sorted(done.runs["turnover.reassignment"]) == ["handover"] * 2 + ["random"] * 2
+    assert done.runs["mean_trust"].notna().all()
+    stored = load_runs(tmp_path / "out")  # the words survive the table on disk and a resume
+    assert sorted(stored["turnover.reassignment"]) == sorted(done.runs["turnover.reassignment"])
+    assert execute(exp, tmp_path / "out", workers=1, progress=False).new_runs == 0

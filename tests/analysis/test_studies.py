@@ -252,3 +252,18 @@ def test_a_folder_of_other_studies_is_refused(tiny_report, capsys):
 
 def test_study_text_helper_is_valid():
     assert "[study]" in study_text()
+
+
+def test_arms_that_differ_by_a_word_valued_parameter_run(tmp_path):
+    # a reassignment policy is a word: a study comparing two policies must run as any other
+    study = write_study(
+        tmp_path, name="words", base=["turnover.rate=0.05"], replicates=2,
+        control=["turnover.reassignment=random"], treatment=["turnover.reassignment=handover"],
+    )  # fmt: skip
+    report = run_studies([str(study)], tmp_path / "out", workers=1)
+    reps = report.replicates
+    assert sorted(reps["role"].value_counts().to_dict().items()) == [
+        ("control", 2),
+        ("treatment", 2),
+    ]
+    assert np.isfinite(reps["value"]).all()
