@@ -74,25 +74,30 @@ RENDERS: Counter[str] = Counter()  # renders per component, for the test that st
 CSS = """
 .ts-counter { font-size: 1.5em; font-weight: 600; }
 .ts-lesson-part { margin-bottom: 0.3em; }
-.ts-lesson-title { display: block; font-size: 1.15em; font-weight: 500; margin-bottom: 0.2em; }
-.ts-legend { font-size: 0.78em; line-height: 1.3; }
+.ts-lesson-title { display: block; font-size: 1.2em; font-weight: 500; margin-bottom: 0.1em; }
+.ts-legend { font-size: 0.75em; line-height: 1.25; }
+.ts-view > span, .ts-plots > span { font-size: 0.9em; }
 .ts-swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 50%;
   border: 1px solid #555; margin: 0 0.25em 0 0.8em; vertical-align: -0.1em; }
 .ts-bar { background: #6200ea; color: white; padding: 4px 16px; align-items: center;
   position: sticky; top: 0; z-index: 5; flex: none; }
 .ts-title { font-size: 1.15em; font-weight: 500; }
 .ts-address { font-size: 0.95em; margin-right: 1em; }
-.ts-body { display: flex; gap: 8px; padding: 8px; }
+.ts-compiling { flex: none !important; margin: 4px 8px !important; }
+.ts-body { display: flex; gap: 8px; padding: 6px 8px; }
 .ts-side { display: flex; flex-direction: column; gap: 8px; }
+.ts-side > * { flex: none; }
 .ts-side .v-card__title { padding: 8px 12px 0 12px; font-size: 1.05em; }
 .ts-side .v-card__text { padding: 4px 12px 8px 12px; }
 .ts-main { display: flex; flex-direction: column; gap: 6px; flex: 1; min-width: 0; }
-.ts-lesson { padding: 8px 12px; font-size: 0.9em; line-height: 1.35; }
+.ts-lesson { padding: 6px 12px; font-size: 0.85em; line-height: 1.3; flex: none; }
+.ts-try { margin-left: 0.5em; height: 22px !important; }
+.ts-predict .v-btn { height: 24px !important; }
 .ts-lesson-grid { display: flex; gap: 16px; }
 .ts-lesson-text { flex: 3; min-width: 0; }
 .ts-predict { flex: 2; min-width: 0; border-left: 3px solid #6200ea; padding-left: 12px; }
-.ts-choices { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
-.ts-commit { margin-top: 4px; }
+.ts-choices { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; align-items: center; }
+.ts-commit { margin-left: 8px; }
 .ts-predicted, .ts-observed { display: block; font-weight: 600; margin-top: 4px; }
 .ts-observed { color: #1b5e20; }
 .ts-explain { margin-top: 2px; }
@@ -112,7 +117,11 @@ CSS = """
   .ts-lesson { flex: none; max-height: 32vh; overflow-y: auto; }
   .ts-stage { flex: 1; min-height: 0; grid-template-columns: minmax(0, 1fr) minmax(0, 1.7fr); }
   .ts-views, .ts-plots { min-height: 0; }
-  .ts-ringview { flex: 1.35; min-height: 0; }
+  .ts-ringview { flex: 1.5; min-height: 0; }
+  .ts-lesson .v-card__text, .ts-lesson > div { padding: 0 !important; }
+  .ts-view > span, .ts-view .ts-legend { white-space: nowrap; overflow: hidden;
+    text-overflow: ellipsis; flex: none; }
+  .ts-ring-note { display: none; }
   .ts-network { flex: 1; min-height: 0; }
   .ts-chart-box { flex: 1; min-height: 0; }
   .ts-plot-grid { flex: 1; min-height: 0; grid-template-columns: repeat(2, minmax(0, 1fr));
@@ -335,30 +344,37 @@ def LessonCard(session: Session, live: Live, L: str) -> None:
                     with solara.Div(classes=["ts-lesson-part"]):
                         solara.Text(text(L, key) + text(L, "colon"), style={"font-weight": "600"})
                         solara.Text(body)
-                if session.tried:
-                    solara.Button(
-                        text(L, "undo_try"),
-                        on_click=_act(lambda: session.try_this(False)),
-                        outlined=True,
-                        small=True,
-                        classes=["ts-try"],
-                    )
-                else:
-                    solara.Button(
-                        text(L, "apply_try"),
-                        on_click=_act(session.try_this),
-                        color="secondary",
-                        small=True,
-                        classes=["ts-try"],
-                    )
+                        if key == "try_this":  # the button on the line it belongs to
+                            TryButton(session, L)
             if lesson.info.predict is not None:
                 PredictPanel(session, live, L)
+
+
+def TryButton(session: Session, L: str) -> None:
+    """Apply the lesson's "try this" change (or go back to the lesson) and start again."""
+    if session.tried:
+        solara.Button(
+            text(L, "undo_try"),
+            on_click=_act(lambda: session.try_this(False)),
+            outlined=True,
+            small=True,
+            classes=["ts-try"],
+        )
+    else:
+        solara.Button(
+            text(L, "apply_try"),
+            on_click=_act(session.try_this),
+            color="secondary",
+            small=True,
+            classes=["ts-try"],
+        )
 
 
 @solara.component
 def PredictPanel(session: Session, live: Live, L: str) -> None:
     """Predict before the run, observe the outcome beside it, then explain."""
-    RENDERS["PredictPanel"] += 1  # with LessonCard, which follows ``changed`` (not twice)
+    RENDERS["PredictPanel"] += 1
+    changed.value  # noqa: B018  (same props as before a commit: it must follow ``changed`` itself)
     predict = session.item.lesson.info.predict
     # what this browser picked and whether it came too late, for this world (run) only
     picked, set_picked = solara.use_state((session.world, None, False))
@@ -389,7 +405,7 @@ def PredictPanel(session: Session, live: Live, L: str) -> None:
     with solara.Div(classes=["ts-predict"]):
         solara.Text(text(L, "predict") + text(L, "colon"), style={"font-weight": "600"})
         solara.Text(predict.text(L).question)
-        solara.Text(status, classes=["ts-predicted" if made else "ts-predict-late"])
+        solara.Text(status, classes=["ts-predicted"])
         with solara.Div(classes=["ts-choices"], style={} if form else {"display": "none"}):
             if predict.is_choice:
                 for i, label in enumerate(choice_labels(predict, L)):
@@ -485,7 +501,7 @@ def Views(session: Session, live: Live, L: str) -> None:
                         ("#ffffff", "#000000", text(L, "current")),
                     ]
                 )
-                solara.Text(text(L, "ring_legend"), classes=["ts-legend"])
+                solara.Text(text(L, "ring_legend"), classes=["ts-legend", "ts-ring-note"])
             with solara.Div(classes=["ts-network", "ts-view"]):
                 solara.Text(text(L, "network_view"))
                 with solara.Div(classes=["ts-chart-box"]):
