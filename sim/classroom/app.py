@@ -177,7 +177,6 @@ class Live:
         for widget, feed in zip(self.plots, plot_feeds(model, extra, world)):
             widget.feed = Payload((world, step), feed)
 
-
     def push_outcome(self) -> None:
         """The predicted metric's outcome, once the run reaches its step, and the prompt."""
         s, L = self.session, self.lang
@@ -340,7 +339,11 @@ def LessonCard(session: Session, live: Live, L: str) -> None:
         with solara.Div(classes=["ts-lesson-grid"]):
             with solara.Div(classes=["ts-lesson-text"]):
                 solara.Text(t.title, classes=["ts-lesson-title"])
-                for key, body in (("watch", t.watch), ("question", t.question), ("try_this", t.try_)):
+                for key, body in (
+                    ("watch", t.watch),
+                    ("question", t.question),
+                    ("try_this", t.try_),
+                ):
                     with solara.Div(classes=["ts-lesson-part"]):
                         solara.Text(text(L, key) + text(L, "colon"), style={"font-weight": "600"})
                         solara.Text(body)
@@ -385,6 +388,7 @@ def PredictPanel(session: Session, live: Live, L: str) -> None:
 
     def set_late(flag: bool) -> None:
         set_picked((session.world, answer, flag))
+
     made = session.prediction
 
     def commit() -> None:

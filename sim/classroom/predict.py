@@ -134,4 +134,13 @@ def record(prediction: Prediction, path: Path) -> None:
         atomic_write(path, write)
 
 
-__all__ = ["ENV", "Prediction", "choice_labels", "choice_of", "make", "observe", "outcome", "record"]
+__all__ = [
+    "ENV",
+    "Prediction",
+    "choice_labels",
+    "choice_of",
+    "make",
+    "observe",
+    "outcome",
+    "record",
+]

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from trustsim.classroom import predict as pred
-
 from trustsim.classroom.lessons import Lesson, all_lessons
 from trustsim.classroom.ringview import network_layout
 from trustsim.classroom.text import param_label, text
@@ -271,7 +270,9 @@ class Session:
     def can_predict(self) -> bool:
         """A lesson with a prediction, before its run, not yet committed."""
         lesson = self.item.lesson
-        return bool(lesson and lesson.info.predict and self.model.steps == 0 and not self.prediction)
+        return bool(
+            lesson and lesson.info.predict and self.model.steps == 0 and not self.prediction
+        )
 
     def predict(self, answer: float) -> pred.Prediction:
         """Commit the class's prediction for this run (a range's index, or a number)."""

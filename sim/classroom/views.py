@@ -256,7 +256,12 @@ def plot_bases(lang: str, extra: list[str] | tuple[str, ...], world: int) -> lis
                     "textStyle": {"fontSize": 13},
                 },
                 # one legend line (scrolled if long), so a short chart keeps room for its lines
-                "legend": {"top": 20, "type": "scroll", "itemHeight": 10, "textStyle": {"fontSize": 11}},
+                "legend": {
+                    "top": 20,
+                    "type": "scroll",
+                    "itemHeight": 10,
+                    "textStyle": {"fontSize": 11},
+                },
                 "grid": {"left": 40, "right": 40 if twin else 14, "top": 46, "bottom": 30},
                 "xAxis": {
                     "type": "value",

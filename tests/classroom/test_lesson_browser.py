@@ -38,7 +38,7 @@ def app(tmp_path_factory):
         yield url, record
 
 
-def open_at(browser, url: str, width: int, height: int):  # noqa: F811
+def open_at(browser, url: str, width: int, height: int):
     tab = browser.new_context(viewport={"width": width, "height": height}).new_page()
     for _ in range(40):  # a page opened while the server compiles says so until reloaded
         tab.goto(url, timeout=120_000)
@@ -55,7 +55,7 @@ def open_at(browser, url: str, width: int, height: int):  # noqa: F811
     return tab
 
 
-def test_the_lesson_page_fits_a_projector_without_scrolling(app, browser):  # noqa: F811
+def test_the_lesson_page_fits_a_projector_without_scrolling(app, browser):
     tab = open_at(browser, app[0], 1280, 720)
     try:
         m = tab.evaluate(MEASURE)
@@ -63,13 +63,13 @@ def test_the_lesson_page_fits_a_projector_without_scrolling(app, browser):  # no
         assert m["scroll"] <= m["view"], m  # page height within the viewport: no scroll
         assert len(m["plots"]) >= 4 and len(m["views"]) == 2, m
         for top, bottom, width, height in m["plots"] + m["views"]:
-            assert 0 <= top and bottom <= m["view"], m  # on screen, not below the fold
+            assert top >= 0 and bottom <= m["view"], m  # on screen, not below the fold
             assert width >= 250 and height >= 140, m  # and big enough to read
     finally:
         tab.context.close()
 
 
-def test_the_lesson_page_is_usable_on_a_phone(app, browser):  # noqa: F811
+def test_the_lesson_page_is_usable_on_a_phone(app, browser):
     tab = open_at(browser, app[0], 375, 667)
     try:
         m = tab.evaluate(MEASURE)
@@ -83,7 +83,7 @@ def test_the_lesson_page_is_usable_on_a_phone(app, browser):  # noqa: F811
         tab.context.close()
 
 
-def test_predict_run_and_see_the_outcome_beside_the_prediction(app, browser):  # noqa: F811
+def test_predict_run_and_see_the_outcome_beside_the_prediction(app, browser):
     url, record = app
     tab = open_at(browser, url, 1280, 720)
     try:
