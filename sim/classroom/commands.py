@@ -7,6 +7,8 @@ import errno
 import os
 import socket
 import sys
+import time
+from pathlib import Path
 
 from trustsim.classroom.text import DEFAULT_LANG, LANGS
 from trustsim.errors import describe_os_error
@@ -38,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="browsers served at once, each with its own model; more see a 'classroom is "
         "full' page (default: sized to this machine, 20 per CPU core)",
+    )
+    p.add_argument(
+        "--predictions",
+        metavar="FILE",
+        help="CSV file the classes' lesson predictions and outcomes are written to "
+        "(default: predictions-<date>.csv here, written at the first prediction)",
     )
     p.set_defaults(func=cmd_app)
 
@@ -170,6 +178,7 @@ def announcement(host: str, port: int, urls: list[str], limit: int) -> str:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    from trustsim.classroom.predict import ENV as PREDICTIONS_ENV
     from trustsim.classroom.serve import ANNOUNCE_ENV
     from trustsim.errors import UsageError, require
 
@@ -204,6 +213,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         **os.environ,
         "TRUSTSIM_LANG": args.lang,
         "TRUSTSIM_LESSON": args.lesson or "",
+        PREDICTIONS_ENV: str(
+            Path(args.predictions or f"predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv").resolve()
+        ),
         "TRUSTSIM_ADDRESS": urls[0] if reachable else "",  # the header shows it to students
         ANNOUNCE_ENV: announcement(args.host, port, urls, limit),
         MAX_ENV: str(limit),

@@ -14,6 +14,14 @@ can only choose parameters and scheduled events that the schema already has.
     try_set = ["rings.insider_min_trades=8"]    # the "try this" change, as --set strings
     [lesson.en]                                 # and [lesson.zh]: title, watch, question, try
     title = "..."
+    [lesson.predict]                            # optional: predict, observe, explain
+    metric = "insider_share"                    # what the run is read on (`trustsim metrics`)
+    step = 60                                   # at which step (at most run.steps)
+    edges = [0.2, 0.4]                          # optional: choose a range; without, a number
+    [lesson.predict.en]                         # and [lesson.predict.zh]
+    question = "..."                            # asked before the run
+    explain = "..."                             # asked beside the outcome
+    choices = ["...", "...", "..."]             # optional: a name per range
     [culture]                                   # scenario tables, as in any scenario file
     ring_gradient = 0.8
 """
@@ -23,7 +31,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trustsim.loader import (
     SCENARIO_DIR,
@@ -52,6 +67,69 @@ class LessonText(BaseModel):
     try_: str = Field(min_length=1, alias="try")
 
 
+class PredictText(BaseModel):
+    """The prediction's words in one language: the question before the run, the prompt to
+    explain beside the outcome, and optionally a name for each range of ``edges``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(min_length=1)
+    explain: str = Field(min_length=1)
+    choices: list[str] | None = None
+
+
+class LessonPredict(BaseModel):
+    """The ``[lesson.predict]`` table: what the class predicts, read from the run at ``step``.
+
+    With ``edges`` the class chooses one of the ranges they cut (below the first edge,
+    between two, from the last one up); without, it gives a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    metric: str
+    step: int = Field(ge=1)
+    edges: list[float] = Field(default_factory=list)
+    zh: PredictText
+    en: PredictText
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, name: str) -> str:
+        if name not in METRICS[1:]:
+            raise ValueError(f"{name}: no such metric (`trustsim metrics` lists them)")
+        return name
+
+    @field_validator("edges")
+    @classmethod
+    def _increasing(cls, edges: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ValueError("edges must increase")
+        return edges
+
+    @model_validator(mode="after")
+    def _one_name_per_range(self) -> LessonPredict:
+        for lang in LANGS:
+            names = getattr(self, lang).choices
+            if names is None:
+                continue
+            key = f"lesson.predict.{lang}.choices"
+            if not self.edges:
+                raise ValueError(f"{key} names ranges, but lesson.predict has no edges")
+            if len(names) != len(self.edges) + 1:
+                raise ValueError(
+                    f"{key} has {len(names)} names for {len(self.edges) + 1} ranges "
+                    f"(one more than lesson.predict.edges)"
+                )
+        return self
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.edges)
+
+    def text(self, lang: str) -> PredictText:
+        return getattr(self, lang)
+
+
 class LessonInfo(BaseModel):
     """The ``[lesson]`` table."""
 
@@ -63,6 +141,7 @@ class LessonInfo(BaseModel):
     customer: int = Field(0, ge=0)
     try_set: list[str] = Field(min_length=1)
     plot: list[str] = Field(default_factory=list)
+    predict: LessonPredict | None = None
     zh: LessonText
     en: LessonText
 
@@ -100,17 +179,33 @@ class Lesson:
         return f"Lesson({self.info.order}, {self.id!r})"
 
 
+def _table_model(loc: list[str]) -> type[BaseModel]:
+    """The model of the table that holds the key at ``loc`` (e.g. predict.zh.colour)."""
+    model: type[BaseModel] = LessonInfo
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        kinds = getattr(field.annotation, "__args__", (field.annotation,)) if field else ()
+        nested = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        if not nested:
+            break
+        model = nested[0]
+    return model
+
+
 def _explain(source: str, err: dict[str, Any]) -> str:
     """One line for one pydantic error in the [lesson] table."""
     loc = [str(x) for x in err["loc"]]
     key = "lesson." + ".".join("try" if x == "try_" else x for x in loc)
     if err["type"] == "extra_forbidden":
-        model = LessonText if len(loc) > 1 else LessonInfo
+        model = _table_model(loc)
         allowed = [f.alias or name for name, f in model.model_fields.items()]
         hint = suggest(loc[-1], allowed)
         return f"{source}: unknown key '{key}'{hint} (allowed: {', '.join(allowed)})"
     if err["type"] == "missing":
-        return f"{source}: {key} is missing (every lesson needs it)"
+        needs = "a [lesson.predict] table" if loc[0] == "predict" else "every lesson"
+        return f"{source}: {key} is missing ({needs} needs it)"
+    if isinstance(err.get("input"), dict):  # a check across a table's keys names them itself
+        return f"{source}: {err['msg'].removeprefix('Value error, ')}"
     return f"{source}: {key} = {err.get('input')!r} is not allowed: {err['msg']}"
 
 
@@ -173,6 +268,12 @@ def load_lesson(path: str | Path) -> Lesson:
             f"{source}: lesson.customer = {info.customer} is not allowed: must be "
             f"a customer id in [0, {scenario.population.n_customers - 1}]"
         )
+    predict = info.predict
+    if scenario is not None and predict is not None and predict.step > scenario.run.steps:
+        problems.append(
+            f"{source}: lesson.predict.step = {predict.step} is not allowed: must be a step "
+            f"of the run, in [1, {scenario.run.steps}] (run.steps)"
+        )
     if problems:
         raise ScenarioError(problems)
     return Lesson(path, info, data, scenario, tried)  # type: ignore[arg-type]
@@ -222,6 +323,7 @@ __all__ = [
     "LESSON_DIR",
     "Lesson",
     "LessonInfo",
+    "LessonPredict",
     "LessonText",
     "all_lessons",
     "find_lesson",

@@ -8,10 +8,13 @@ every key the open lesson changes).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from trustsim.classroom import predict as pred
 from trustsim.classroom.lessons import Lesson, all_lessons
 from trustsim.classroom.ringview import network_layout
 from trustsim.classroom.text import param_label, text
@@ -147,10 +150,13 @@ def _tidy(key: str, value: Any) -> Any:
 class Session:
     """The chosen lesson or scenario, its control values and the running model."""
 
-    def __init__(self, key: str | None = None):
+    def __init__(self, key: str | None = None, record_to: Path | None = None):
         self.items = catalogue()
         self.lock = threading.RLock()
         self.world = 0  # counts models made: the page's views tell worlds apart by it
+        given = os.environ.get(pred.ENV)
+        self.record_to = record_to or (Path(given) if given else None)
+        self.record_error = ""  # the last failure to write the record, for the page
         self.open(key or self.items[0].key)
 
     # ---------------------------------------------------------------- choosing
@@ -250,6 +256,7 @@ class Session:
             scenario = self.scenario()
             self.model = TrustModel(scenario)
             self.world += 1
+            self.prediction: pred.Prediction | None = None  # a new run, a new prediction
             self.layout = network_layout(self.model.world.graph)  # once per world
             self.customer = min(self.customer, scenario.population.n_customers - 1)
 
@@ -258,6 +265,50 @@ class Session:
             for _ in range(n):
                 self.model.step()
             return self.model.steps
+
+    # ---------------------------------------------------------------- predict, observe
+    def can_predict(self) -> bool:
+        """A lesson with a prediction, before its run, not yet committed."""
+        lesson = self.item.lesson
+        return bool(
+            lesson and lesson.info.predict and self.model.steps == 0 and not self.prediction
+        )
+
+    def predict(self, answer: float) -> pred.Prediction:
+        """Commit the class's prediction for this run (a range's index, or a number)."""
+        with self.lock:
+            if not self.can_predict():
+                raise ValueError("a prediction is made once, before the run of a lesson with one")
+            lesson = self.item.lesson
+            self.prediction = pred.make(
+                lesson.info.predict, lesson.id, self.model.params.run.seed, self.tried, answer
+            )
+            self._record()
+            return self.prediction
+
+    def outcome(self) -> float | None:
+        """The lesson's predicted metric at its step once the run got there; the first time,
+        the committed prediction's record gains it."""
+        lesson = self.item.lesson
+        if lesson is None or lesson.info.predict is None:
+            return None
+        with self.lock:
+            value = pred.outcome(lesson.info.predict, self.model)
+            if value is not None and self.prediction and self.prediction.outcome is None:
+                pred.observe(self.prediction, value)
+                self._record()
+            return value
+
+    def _record(self) -> None:
+        from trustsim.errors import OutputError
+
+        if self.record_to is None or self.prediction is None:
+            return
+        try:
+            pred.record(self.prediction, self.record_to)
+            self.record_error = ""
+        except OutputError as exc:  # the page says so; the prediction stays on the page
+            self.record_error = str(exc).splitlines()[0]
 
     def frame(self):
         """Per-step metrics so far, a row per step from step 1 (the model's DataCollector

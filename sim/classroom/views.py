@@ -255,8 +255,14 @@ def plot_bases(lang: str, extra: list[str] | tuple[str, ...], world: int) -> lis
                     "left": "center",
                     "textStyle": {"fontSize": 13},
                 },
-                "legend": {"top": 24, "textStyle": {"fontSize": 11}},
-                "grid": {"left": 44, "right": 44 if twin else 16, "top": 70, "bottom": 34},
+                # one legend line (scrolled if long), so a short chart keeps room for its lines
+                "legend": {
+                    "top": 20,
+                    "type": "scroll",
+                    "itemHeight": 10,
+                    "textStyle": {"fontSize": 11},
+                },
+                "grid": {"left": 40, "right": 40 if twin else 14, "top": 46, "bottom": 30},
                 "xAxis": {
                     "type": "value",
                     "min": 0,
@@ -264,7 +270,7 @@ def plot_bases(lang: str, extra: list[str] | tuple[str, ...], world: int) -> lis
                     "minInterval": 1,
                     "name": text(lang, "step_axis"),
                     "nameLocation": "middle",
-                    "nameGap": 22,
+                    "nameGap": 18,
                 },
                 "yAxis": axes,
                 "series": series,

@@ -152,3 +152,91 @@ def test_orders_and_ids_must_be_unique_in_a_folder(tmp_path):
         ScenarioError, match=r"b.toml: lesson.order = 1 is already used by .*a.toml"
     ):
         all_lessons(tmp_path)
+
+
+PREDICT = """
+[lesson.predict]
+metric = "insider_share"
+step = 50
+edges = [0.2, 0.4]
+[lesson.predict.zh]
+question = "问"
+explain = "解释"
+choices = ["少", "中", "多"]
+[lesson.predict.en]
+question = "Ask"
+explain = "Explain"
+"""
+
+
+def test_a_prediction_table_is_read_with_its_ranges(tmp_path):
+    from trustsim.classroom.predict import choice_labels, choice_of
+
+    predict = load_lesson(write(tmp_path, GOOD + PREDICT)).info.predict
+    assert (predict.metric, predict.step, predict.edges) == ("insider_share", 50, [0.2, 0.4])
+    assert choice_labels(predict, "zh") == ["少", "中", "多"]
+    assert choice_labels(predict, "en") == ["below 0.2", "0.2 to 0.4", "0.4 or more"]
+    assert [choice_of(predict, v) for v in (0.1, 0.2, 0.39, 0.4, 0.9)] == [0, 1, 1, 2, 2]
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            lambda t: t.replace('metric = "insider_share"', 'metric = "insider_shar"'),
+            ["lesson.predict.metric", "insider_shar: no such metric"],
+        ),
+        (
+            lambda t: t.replace("step = 50", "step = 500"),
+            ["lesson.predict.step = 500 is not allowed", "[1, 120]"],
+        ),
+        (
+            lambda t: t.replace("edges = [0.2, 0.4]", "edges = [0.4, 0.2]"),
+            ["lesson.predict.edges", "edges must increase"],
+        ),
+        (
+            lambda t: t.replace('choices = ["少", "中", "多"]', 'choices = ["少", "多"]'),
+            ["lesson.predict.zh.choices has 2 names for 3 ranges"],
+        ),
+        (
+            lambda t: t.replace('explain = "Explain"\n', ""),
+            ["lesson.predict.en.explain is missing"],
+        ),
+        (
+            lambda t: t.replace('question = "Ask"', 'question = "Ask"\ncolour = 1'),
+            ["unknown key 'lesson.predict.en.colour'", "allowed: question, explain, choices"],
+        ),
+    ],
+)
+def test_a_bad_prediction_names_file_and_key(tmp_path, edit, expected):
+    path = write(tmp_path, edit(GOOD + PREDICT))
+    with pytest.raises(ScenarioError) as err:
+        load_lesson(path)
+    message = str(err.value)
+    assert str(path) in message
+    for part in expected:
+        assert part in message, message
+
+
+def test_a_bad_prediction_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, GOOD + PREDICT.replace("step = 50", "step = 0"))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trustsim.cli",
+            "animate",
+            str(path),
+            "--out",
+            str(tmp_path / "a.gif"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert f"{path}: lesson.predict.step = 0 is not allowed" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
