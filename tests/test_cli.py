@@ -9,7 +9,7 @@ import pytest
 
 from trustsim.cli import main
 from trustsim.loader import validate
-from trustsim.metrics import METRICS
+from trustsim.metrics import METRICS, RUN_METRICS
 from trustsim.params import iter_fields
 from trustsim.runtime.run import simulate
 
@@ -88,7 +88,7 @@ def test_params_lists_every_parameter_once(capsys):
 def test_metrics_lists_every_metric(capsys):
     assert main(["metrics"]) == 0
     names = [line.split(":")[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == list(METRICS[1:])
+    assert names == list(METRICS[1:]) + list(RUN_METRICS)  # per step, then one per run
 
 
 def test_validate_accepts_every_shipped_scenario(capsys):
