@@ -101,16 +101,19 @@ def test_sweep_out_on_a_file_and_under_a_file(exp_path, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("where", "cause"), [("under a file", "is a file, not a folder"), ("/proc", "does not exist")]
+    ("where", "cause"),
+    [("under a file", "is a file, not a folder"), ("/proc", "does not allow new files")],
 )
 def test_a_command_without_its_own_handling_gets_one_line(where, cause, tmp_path):
-    """``animate`` writes with imageio and translates nothing itself: main() does."""
+    """``animate`` writes through atomic_write: one line naming the file, the cause and that
+    nothing else changed."""
     (tmp_path / "f").write_text("x")
     out = tmp_path / "f" / "a.gif" if where == "under a file" else Path("/proc/1/a.gif")
     proc = run_cli("animate", "baseline", "--steps", "2", "--out", str(out))
     assert proc.returncode == EXIT_CANNOT_CREATE
     line = one_line(proc.stderr)
-    assert line.startswith("error: trustsim animate: ") and line.endswith(cause)
+    assert line.startswith(f"error: writing a.gif: cannot create {out}") and cause in line
+    assert "nothing else was changed" in line
 
 
 # ----------------------------------------------------------------------------- disk full
