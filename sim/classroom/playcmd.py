@@ -92,10 +92,10 @@ def cmd_class(args: argparse.Namespace) -> int:
     check_host(args.host)
     if args.port:
         check_port(args.host, args.port)
-    out = args.out or Path(f"class-{time.strftime('%Y%m%d-%H%M%S')}.parquet")
-    check_session_file(out)
     scenario = load_scenario(args.scenario)
     seed = scenario.run.seed if args.seed is None else args.seed
+    out = args.out or Path(f"class-{time.strftime('%Y%m%d-%H%M%S')}.parquet")
+    check_session_file(out)  # after the other inputs: a refusal leaves no folder made
     print("preparing the market (the first start compiles the model)...", flush=True)
     market = Market(scenario, seed, args.seats, args.weeks)
     _warm_up(market)

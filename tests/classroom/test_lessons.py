@@ -90,6 +90,16 @@ def test_find_lesson_by_id_stem_and_path():
     assert find_lesson("breach") is None  # a shipped scenario, not a lesson
 
 
+def assert_refused(path, expected: list[str]) -> None:
+    """Loading ``path`` fails with a message naming the file and each of ``expected``."""
+    with pytest.raises(ScenarioError) as err:
+        load_lesson(path)
+    message = str(err.value)
+    assert str(path) in message
+    for part in expected:
+        assert part in message, message
+
+
 @pytest.mark.parametrize(
     "edit, expected",
     [
@@ -130,13 +140,7 @@ def test_find_lesson_by_id_stem_and_path():
     ],
 )
 def test_bad_lessons_name_file_key_and_what_is_allowed(tmp_path, edit, expected):
-    path = write(tmp_path, edit(GOOD))
-    with pytest.raises(ScenarioError) as err:
-        load_lesson(path)
-    message = str(err.value)
-    assert str(path) in message
-    for part in expected:
-        assert part in message, message
+    assert_refused(write(tmp_path, edit(GOOD)), expected)
 
 
 def test_a_scenario_without_a_lesson_table_is_refused(tmp_path):
@@ -209,13 +213,7 @@ def test_a_prediction_table_is_read_with_its_ranges(tmp_path):
     ],
 )
 def test_a_bad_prediction_names_file_and_key(tmp_path, edit, expected):
-    path = write(tmp_path, edit(GOOD + PREDICT))
-    with pytest.raises(ScenarioError) as err:
-        load_lesson(path)
-    message = str(err.value)
-    assert str(path) in message
-    for part in expected:
-        assert part in message, message
+    assert_refused(write(tmp_path, edit(GOOD + PREDICT)), expected)
 
 
 def test_a_bad_prediction_is_one_line_and_exit_2(tmp_path):
