@@ -587,7 +587,10 @@ def _session(t: Targets, plan: Plan, out: Path, workers, cluster, given, progres
         )
         history = _readable_history(out / DB_NAME)[0]
         if history.max_t < 0:
-            raise CalibrationError(f"{out}: the budget ended before the first generation")
+            raise CalibrationError(
+                f"{out}: the budget ended before the first generation (its draws were "
+                f"accepted too rarely); raise --budget or calibration.budget and run again"
+            )
         df, w = history.get_distribution(m=0, t=history.max_t)
         posterior = pd.DataFrame({p.name: df[p.key].to_numpy() for p in t.priors})
         posterior["weight"] = w
