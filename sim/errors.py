@@ -14,7 +14,9 @@ import contextlib
 import errno
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -273,6 +275,36 @@ def interrupt_in(exc: BaseException | None) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+class RememberedInterrupts:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt where they land, and are remembered: one
+    that lands in a finalizer or weakref callback, where Python prints "Exception ignored"
+    and drops it, still ends the work at the next :meth:`check` (a long job calls it between
+    its steps). Only the main thread may set handlers; elsewhere this does nothing."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.received.append(signum)
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.received:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> RememberedInterrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def warn(message: str) -> None:

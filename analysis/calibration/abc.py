@@ -58,6 +58,7 @@ from trustsim.analysis.sweep.design import point_data, run_seed
 from trustsim.analysis.sweep.driver import exclusive
 from trustsim.errors import (
     OutputError,
+    RememberedInterrupts,
     ScenarioError,
     TrustsimError,
     UsageError,
@@ -406,9 +407,11 @@ def generation_seed(master_seed: int, t: int) -> list[int]:
 PAUSE = "TRUSTSIM_PAUSE_AFTER_GENERATION"
 
 
-def _pause_for_tests(stored: int) -> None:
+def _pause_for_tests(stored: int, signals: RememberedInterrupts) -> None:
     if os.environ.get(PAUSE) == str(stored):
-        time.sleep(600)
+        for _ in range(6000):
+            signals.check()
+            time.sleep(0.1)
 
 
 def _run_generations(
@@ -420,6 +423,7 @@ def _run_generations(
     progress: bool,
     master_seed: int,
     state: dict[str, Any],
+    signals: RememberedInterrupts,
 ) -> str:
     """One pyabc generation per ABCSMC.load + run, each capped by what is left of the
     budget and by the stated least acceptance rate, and seeded by its number: the same
@@ -446,7 +450,8 @@ def _run_generations(
             stated = plan.min_acceptance_rate if before >= 0 else 0.0
             abc.run(max_nr_populations=1, min_acceptance_rate=max(budget_rate, stated))
         history = _readable_history(out / DB_NAME)[0]
-        _pause_for_tests(history.max_t + 1)
+        signals.check()  # a Ctrl-C that landed in a finalizer ends the work here
+        _pause_for_tests(history.max_t + 1, signals)
         if history.max_t == before:  # the cap was hit before the generation filled
             if before >= 0 and plan.min_acceptance_rate >= budget_rate:
                 state["stopped"] = {
@@ -505,9 +510,10 @@ def calibrate(
     with (
         exclusive(out, "calibration", _check_out),
         interrupted_as(out),
+        RememberedInterrupts() as signals,
         keeping(lambda: kept_in(out), "to go on"),
     ):
-        return _session(t, plan, out, workers, cluster, budget is not None, progress)
+        return _session(t, plan, out, workers, cluster, budget is not None, progress, signals)
 
 
 def kept_in(out: Path) -> str:
@@ -548,7 +554,9 @@ def interrupted_as(out: Path) -> Iterator[None]:
         raise
 
 
-def _session(t: Targets, plan: Plan, out: Path, workers, cluster, given, progress) -> Outcome:
+def _session(
+    t: Targets, plan: Plan, out: Path, workers, cluster, given, progress, signals
+) -> Outcome:
     """One calibration session in a locked folder."""
     from trustsim.analysis.calibration.report import write_outputs
     from trustsim.analysis.sweep.executors import machine_workers, open_executor
@@ -583,7 +591,7 @@ def _session(t: Targets, plan: Plan, out: Path, workers, cluster, given, progres
 
         history, resumed = _open_history(t, make, out)
         stopped = _run_generations(
-            make, history, out, plan, n_workers, progress, t.settings.master_seed, state
+            make, history, out, plan, n_workers, progress, t.settings.master_seed, state, signals
         )
         history = _readable_history(out / DB_NAME)[0]
         if history.max_t < 0:

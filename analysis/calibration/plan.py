@@ -48,7 +48,9 @@ class Plan:
 
     @property
     def minimum(self) -> int:
-        """The least budget that allows the prior sample and two generations."""
+        """The least budget that allows the prior sample and two generations if every draw
+        were accepted: a floor, not an estimate (a first generation, whose tolerance is the
+        prior sample's median, accepts about half its draws; later ones fewer)."""
         return self.check_runs + 3 * self.population_size * self.replicates
 
     def stopping_rule(self) -> str:
@@ -107,7 +109,8 @@ def _check_minimum(t: Targets, plan: Plan, given: bool, after: str) -> None:
             f"{_where(t, given, plan.quick)} = {plan.budget}: too small for this targets file"
             f"{after}: it needs at least {plan.minimum} model runs (checks {plan.check_runs} + "
             f"prior sample and two generations of {plan.population_size} particles x "
-            f"{plan.replicates} replicates)"
+            f"{plan.replicates} replicates, if every draw were accepted; a generation "
+            f"usually needs several times its particles, so give it more)"
         )
 
 

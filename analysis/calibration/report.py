@@ -72,7 +72,7 @@ def fit_table(o: Outcome) -> pd.DataFrame:
 
         def summary(kind: str, name: str = x.name) -> tuple[float, float]:
             v = pred.loc[pred.set == kind, name].to_numpy(dtype=float)
-            v = v[np.isfinite(v)]
+            v = v[np.isfinite(v)]  # the undefined ones are counted in the "undefined" column
             return (float(v.mean()), float(v.std(ddof=1))) if v.size > 1 else (np.nan, np.nan)
 
         dm, _ = summary("defaults")
@@ -90,9 +90,21 @@ def fit_table(o: Outcome) -> pd.DataFrame:
                 "calibrated z": (cm - x.observed) / x.sd,
                 "posterior predictive": f"{pm:.3g} ± {ps:.2g}",
                 "fitted": "yes" if screen["movable"] else f"no: not movable ({screen['why']})",
+                "undefined": undefined_counts(pred, x.name),
             }
         )
     return pd.DataFrame(rows)
+
+
+def undefined_counts(pred: pd.DataFrame, name: str) -> str:
+    """How many predictive replicate means of ``name`` had no value (a replicate without
+    one, e.g. no departure in its window), of how many, per set: left out of the means."""
+    counts = [
+        f"{int((~np.isfinite(pred.loc[pred.set == kind, name].to_numpy(dtype=float))).sum())}"
+        f"/{int((pred.set == kind).sum())}"
+        for kind in ("defaults", "posterior", "calibrated")
+    ]
+    return " · ".join(counts)
 
 
 def generations_table(history) -> pd.DataFrame:

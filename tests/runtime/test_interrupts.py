@@ -91,3 +91,23 @@ def test_a_new_run_into_an_old_runs_folder_leaves_one_run(tmp_path):
         "run.json",
         "timeseries.parquet",
     ]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_python_drops_in_a_finalizer_still_ends_the_work(sig):
+    """A signal whose KeyboardInterrupt is raised inside ``__del__`` (or a weakref callback)
+    is printed as "Exception ignored" and dropped; the calibration's handler remembers it,
+    so the next check between generations stops the work instead of running on."""
+    from trustsim.errors import RememberedInterrupts
+
+    class Finalizer:
+        def __del__(self):
+            signal.raise_signal(sig)  # its handler runs here, inside __del__
+
+    with RememberedInterrupts() as signals:
+        signals.check()  # nothing received yet: no interrupt
+        Finalizer()  # deleted at once; the KeyboardInterrupt it raises is dropped
+        with pytest.raises(KeyboardInterrupt):
+            signals.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
