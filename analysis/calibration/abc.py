@@ -31,6 +31,7 @@ import logging
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -155,8 +156,15 @@ class Simulator:
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
         """pyabc's model: parameters by pyabc name -> summary statistics."""
-        if self.parent and os.getpid() != self.parent and os.getppid() != self.parent:
-            os._exit(1)  # a forked worker whose calibration was killed: compute for nobody
+        if self.parent and os.getpid() != self.parent:  # a worker pyabc forked
+            if os.getppid() != self.parent:
+                os._exit(1)  # its calibration was killed: compute for nobody
+            # Ctrl-C reaches the terminal's whole process group: the calibration process
+            # reports it in one line, and multiprocessing ends its daemon workers with
+            # SIGTERM as it exits; neither may print a worker's traceback (the handlers
+            # that turn them into KeyboardInterrupt were inherited from the parent)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         values = {n: float(pars[k]) for n, k in zip(self.names, self.keys)}
         return self.mean_of_replicates(values)
 

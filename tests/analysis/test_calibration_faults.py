@@ -266,3 +266,47 @@ def test_a_full_disk_before_a_generation_says_none_is_kept(targets, tmp_path, mo
     )
     assert "no generation was finished and nothing of this calibration was kept" in err
     assert not (out / "abc.db").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_to_the_group_with_two_workers_gives_one_line_and_no_worker_traceback(
+    targets, tmp_path, sig
+):
+    """Ctrl-C in a terminal (or a batch system's SIGTERM) signals the whole process group,
+    pyabc's forked workers too, while they compute: the calibration says what is kept in
+    one line, exit 130, and no worker prints a traceback of its own."""
+    out = tmp_path / "out"
+    cmd = cli_cmd(targets, out)
+    cmd[cmd.index("--workers") + 1] = "2"
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job has
+    )
+    deadline = time.monotonic() + WAIT
+    while len(workers_of(proc.pid)) < 2:  # pyabc's sampler has forked its workers
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no workers"
+        time.sleep(0.01)
+    time.sleep(0.3)  # they are computing draws
+    os.killpg(proc.pid, sig)
+    _, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines() == [
+        f"interrupted: the finished generations are kept in {out / 'abc.db'}; "
+        "run the same command again to go on"
+    ]
+
+
+def workers_of(pid: int) -> list:
+    """The calibration's forked copies of itself (pyabc's workers), not its helpers."""
+    import psutil
+
+    try:
+        main = psutil.Process(pid)
+        return [c for c in main.children() if c.cmdline() == main.cmdline()]
+    except psutil.NoSuchProcess:
+        return []
