@@ -1,12 +1,16 @@
 """Make scenarios/realdata/cdnow.toml: calibrate the cohort market to CDNOW's weeks 1-39.
 
-    .venv/bin/python scripts/calibrate_cdnow.py [--quick] [--workers N] [--out DIR]
+    .venv/bin/python scripts/calibrate_cdnow.py [--heterogeneous] [--quick] [--workers N]
+                                                [--out DIR]
 
 Runs (or resumes) `trustsim calibrate cdnow` (scenarios/targets/cdnow.toml, written by
 `trustsim data cdnow --write-targets`) into out/calibrations/cdnow; the calibration runs
 weeks 1-39 only. Its posterior median becomes scenarios/realdata/cdnow.toml, the same
-scenario run for 78 weeks, with a header saying how it was made (command, budget, commit,
-wall time, machine load). Then `trustsim predict cdnow` uses it.
+scenario run for 78 weeks. With --heterogeneous: the targets file cdnow_heterogeneous
+(`--model heterogeneous`: customers also differ in purchase rate and spend and may leave
+the market) and scenarios/realdata/cdnow_heterogeneous.toml. Each scenario has a header
+saying how it was made (command, budget, commit, wall time, machine load); `trustsim predict
+cdnow [--scenario cdnow_heterogeneous]` uses it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from trustsim.analysis.measures.cohort import CALIBRATION_WEEKS, TOTAL_WEEKS
 from trustsim.loader import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = SCENARIO_DIR / "realdata" / "cdnow.toml"
 
 
 def load_average() -> str:
@@ -39,25 +42,30 @@ def full_length(text: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heterogeneous", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--out", type=Path, default=ROOT / "out/calibrations/cdnow")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    name = "cdnow_heterogeneous" if args.heterogeneous else "cdnow"
+    target = SCENARIO_DIR / "realdata" / f"{name}.toml"
     load_before = load_average()
     start = time.perf_counter()
-    o = calibrate("cdnow", args.out, workers=args.workers, quick=args.quick)
+    out = args.out or ROOT / "out/calibrations" / name
+    o = calibrate(name, out, workers=args.workers, quick=args.quick)
     wall = time.perf_counter() - start
     text = full_length((o.out / "calibrated.toml").read_text(encoding="utf-8"))
     made = (
-        f"# Made by scripts/calibrate_cdnow.py{' --quick' if args.quick else ''} on "
+        f"# Made by scripts/calibrate_cdnow.py{' --heterogeneous' if args.heterogeneous else ''}"
+        f"{' --quick' if args.quick else ''} on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {wall / 60:.1f} min wall time "
         f"this session\n# ({o.seconds / 60:.1f} min over all sessions) on {os.cpu_count()} cores, "
         f"load average {load_before} before / {load_average()} after.\n"
         f"# The cohort scenario of docs/REAL_DATA.md: nothing in it was chosen by looking at "
         f"weeks {CALIBRATION_WEEKS + 1}-{TOTAL_WEEKS}.\n"
     )
-    TARGET.write_text(made + text, encoding="utf-8")
-    print(f"wrote {TARGET} ({wall:.0f} s; report {o.out / 'report.md'})")
+    target.write_text(made + text, encoding="utf-8")
+    print(f"wrote {target} ({wall:.0f} s; report {o.out / 'report.md'})")
 
 
 if __name__ == "__main__":

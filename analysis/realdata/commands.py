@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="write the weeks 1-39 calibration targets (TOML) to FILE",
     )
+    p.add_argument(
+        "--model",
+        default="trust",
+        help="the model the targets file fits: trust alone (default), or heterogeneous "
+        "(customers also differ in purchase rate and spend and may leave the market)",
+    )
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser(
@@ -70,13 +76,15 @@ def _panel(args: argparse.Namespace):
 
 def cmd_data(args: argparse.Namespace) -> int:
     from trustsim.analysis.realdata import cdnow
-    from trustsim.analysis.realdata.targets import targets_text
+    from trustsim.analysis.realdata.targets import MODELS, targets_text
     from trustsim.runtime.files import atomic_write
 
+    if args.model not in MODELS:
+        raise UsageError(f"--model {args.model}: no such model; choose one of {', '.join(MODELS)}")
     panel = _panel(args)
     print("\n".join(cdnow.describe(panel)))
     if args.write_targets is not None:
-        text = targets_text(panel, args.write_targets)
+        text = targets_text(panel, args.write_targets, args.model)
         with output_errors("writing the targets file", args.write_targets):
             atomic_write(args.write_targets, lambda p: p.write_text(text, encoding="utf-8"))
         print(f"targets (weeks 1-39 only) -> {args.write_targets}")

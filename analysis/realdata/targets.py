@@ -44,6 +44,23 @@ PRIORS = {
     "firms.failure_rate": (0.0, 0.2, "service failures per order"),
     "failures.exit_prob": (0.1, 1.0, "leaving after an unforgiven failure"),
 }
+# The model the targets are fitted with. "trust": trust alone (every customer's needs
+# arrive at the same rate and no customer leaves for reasons of its own); "heterogeneous":
+# customers also differ in purchase rate and spend and may leave the market after a
+# purchase (ODD 7.17, 7.18), with those mechanisms' shapes freed. Their priors are set by
+# what the shapes mean, wide around the defaults (CDNOW's published weeks 1-39 BG/NBD fit).
+MODELS = {
+    "trust": {"id": "cdnow", "set": [], "priors": {}},
+    "heterogeneous": {
+        "id": "cdnow_heterogeneous",
+        "set": ["mechanisms.purchase_heterogeneity=true", "mechanisms.leave_market=true"],
+        "priors": {
+            "buying.rate_shape": (0.05, 5.0, "purchase rates: a few heavy buyers .. near equal"),
+            "buying.dropout_a": (0.1, 5.0, "chance to leave after a purchase: its beta shape a"),
+            "buying.dropout_b": (0.5, 20.0, "... and b (mean a / (a + b): 0.5 % to 91 %)"),
+        },
+    },
+}
 SETTINGS = {
     "id": "cdnow",
     "set": [f"run.steps={CALIBRATION_WEEKS}"],  # the model never runs past week 39 here
@@ -121,9 +138,13 @@ def market_path(where: Path) -> str:
         return MARKET.as_posix()
 
 
-def targets_text(panel: Panel, where: Path) -> str:
-    """The whole targets file (TOML) of ``panel``'s weeks 1-39, to be written at ``where``."""
-    settings = {"id": SETTINGS["id"], "scenario": market_path(where), **SETTINGS}
+def targets_text(panel: Panel, where: Path, model: str = "trust") -> str:
+    """The whole targets file (TOML) of ``panel``'s weeks 1-39, to be written at ``where``,
+    for ``model`` (a key of :data:`MODELS`)."""
+    m = MODELS[model]
+    settings = {"id": m["id"], "scenario": market_path(where), **SETTINGS}
+    settings.update(id=m["id"], set=[*SETTINGS["set"], *m["set"]])
+    priors = {**PRIORS, **m["priors"]}
     lines = [
         "# CDNOW calibration targets, written by `trustsim data cdnow --write-targets`",
         "# from weeks 1-39 only (1 January to 30 September 1997). docs/REAL_DATA.md.",
@@ -134,7 +155,7 @@ def targets_text(panel: Panel, where: Path) -> str:
         *(f"{k} = {_value(v)}" for k, v in settings.items()),
         "",
         "[priors]",
-        *(f'"{k}" = [{lo}, {hi}]  # {why}' for k, (lo, hi, why) in PRIORS.items()),
+        *(f'"{k}" = [{lo}, {hi}]  # {why}' for k, (lo, hi, why) in priors.items()),
     ]
     for row in targets(panel):
         lines += ["", "[[targets]]", *(f"{k} = {_value(v)}" for k, v in row.items())]

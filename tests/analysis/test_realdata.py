@@ -69,12 +69,18 @@ def test_targets_come_from_weeks_1_to_39_only(tmp_path):
     assert whole.read_text() != short.read_text()
 
 
-def test_the_shipped_targets_file_is_what_the_command_writes():
+@pytest.mark.parametrize(
+    "model, name", [("trust", "cdnow"), ("heterogeneous", "cdnow_heterogeneous")]
+)
+def test_the_shipped_targets_file_is_what_the_command_writes(model, name):
     from trustsim.analysis.calibration.targets import TARGETS_DIR, load_targets
 
-    shipped = TARGETS_DIR / "cdnow.toml"
-    assert shipped.read_text(encoding="utf-8") == targets_text(cdnow.load(), shipped)
+    shipped = TARGETS_DIR / f"{name}.toml"
+    assert shipped.read_text(encoding="utf-8") == targets_text(cdnow.load(), shipped, model)
     t = load_targets(shipped)
+    on = model == "heterogeneous"  # its mechanisms are on and their shapes free
+    assert t.base.mechanisms.purchase_heterogeneity is on and t.base.mechanisms.leave_market is on
+    assert ("buying.rate_shape" in [p.name for p in t.priors]) is on
     assert [x.statistic for x in t.targets][:2] == [share_name(0), share_name(1)]
     shares = [x for x in t.targets if x.statistic.startswith("cohort_share")]
     assert sum(x.observed for x in shares) == pytest.approx(1.0, abs=1e-5)
@@ -109,6 +115,10 @@ def test_missing_folder_file_and_extra_are_one_line(tmp_path, capsys, monkeypatc
     assert "is a file, not a folder" in msg and "CDNOW_sample.txt" in msg
     (msg,) = errors(capsys, "data", "cdnow", "--data", str(tmp_path), "--master")
     assert "CDNOW_master.txt" in msg and "no such file" in msg
+    out = tmp_path / "t.toml"
+    (msg,) = errors(capsys, "data", "cdnow", "--model", "hetero", "--write-targets", str(out))
+    assert msg == "error: --model hetero: no such model; choose one of trust, heterogeneous"
+    assert not out.exists()
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "lifetimes" else real(n, *a)
