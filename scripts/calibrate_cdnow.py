@@ -16,19 +16,13 @@ cdnow [--scenario cdnow_heterogeneous]` uses it.
 from __future__ import annotations
 
 import argparse
-import os
-import time
 from pathlib import Path
 
-from trustsim.analysis.calibration.abc import calibrate
+from trustsim.analysis.calibration.shipped import calibrated_text
 from trustsim.analysis.measures.cohort import CALIBRATION_WEEKS, TOTAL_WEEKS
 from trustsim.loader import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def full_length(text: str) -> str:
@@ -49,23 +43,15 @@ def main() -> None:
     args = parser.parse_args()
     name = "cdnow_heterogeneous" if args.heterogeneous else "cdnow"
     target = SCENARIO_DIR / "realdata" / f"{name}.toml"
-    load_before = load_average()
-    start = time.perf_counter()
-    out = args.out or ROOT / "out/calibrations" / name
-    o = calibrate(name, out, workers=args.workers, quick=args.quick)
-    wall = time.perf_counter() - start
-    text = full_length((o.out / "calibrated.toml").read_text(encoding="utf-8"))
-    made = (
-        f"# Made by scripts/calibrate_cdnow.py{' --heterogeneous' if args.heterogeneous else ''}"
-        f"{' --quick' if args.quick else ''} on "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {wall / 60:.1f} min wall time "
-        f"this session\n# ({o.seconds / 60:.1f} min over all sessions) on {os.cpu_count()} cores, "
-        f"load average {load_before} before / {load_average()} after.\n"
-        f"# The cohort scenario of docs/REAL_DATA.md: nothing in it was chosen by looking at "
-        f"weeks {CALIBRATION_WEEKS + 1}-{TOTAL_WEEKS}.\n"
+    command = "scripts/calibrate_cdnow.py" + (" --heterogeneous" if args.heterogeneous else "")
+    why = (
+        f"The cohort scenario of docs/REAL_DATA.md: nothing in it was chosen by looking at "
+        f"weeks {CALIBRATION_WEEKS + 1}-{TOTAL_WEEKS}."
     )
-    target.write_text(made + text, encoding="utf-8")
-    print(f"wrote {target} ({wall:.0f} s; report {o.out / 'report.md'})")
+    out = args.out or ROOT / "out/calibrations" / name
+    o, text = calibrated_text(name, out, args.workers, args.quick, command, why)
+    target.write_text(full_length(text), encoding="utf-8")
+    print(f"wrote {target} ({o.seconds:.0f} s; report {o.out / 'report.md'})")
 
 
 if __name__ == "__main__":

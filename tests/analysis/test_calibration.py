@@ -230,3 +230,16 @@ def test_on_a_dask_cluster(cluster, observed, tmp_path):
     assert o.generations >= 1 and len(o.posterior) == 8
     assert np.isclose(o.posterior.weight.sum(), 1.0)
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_shipped_scenario_says_how_it_was_made_over_the_calibrated_file(recovery):
+    """What scripts/calibrate_*.py ship: the calibrated.toml of the folder (resumed: the
+    finished calibration is not run again) under a header naming the command."""
+    from trustsim.analysis.calibration.shipped import calibrated_text
+
+    o, text = calibrated_text(recovery.targets.path, recovery.out, 1, False, "make.py", "why")
+    header, body = text.split("\n# Calibrated by", 1)
+    assert header.startswith("# Made by make.py on ") and header.endswith("\n# why")
+    assert "min wall time this session" in header and "load average" in header
+    assert "# Calibrated by" + body == (recovery.out / "calibrated.toml").read_text()
+    assert o.generations == recovery.generations and o.simulations == recovery.simulations

@@ -1,7 +1,7 @@
 """Golden regression baseline: every shipped scenario still gives the stored trajectory.
 
-The baseline (tests/golden/) is regenerated on purpose by tests/golden/regenerate.py, in a
-commit that says why the model's trajectories moved.
+The baseline (tests/engines/golden/) is regenerated on purpose by
+tests/engines/golden/regenerate.py, in a commit that says why the model's trajectories moved.
 """
 
 import json

@@ -1,15 +1,15 @@
-"""Regenerate the golden regression baseline on purpose: ``python tests/golden/regenerate.py``.
+"""Regenerate the golden regression baseline on purpose: ``python tests/engines/golden/regenerate.py``.
 
 Docking proves that the two engines agree; the golden baseline catches a rule change that
 moves both at once. Regenerate it only in a commit that says why the trajectories moved.
 
-``tests/golden/before_issue12/`` holds the baseline of the model before customers could
+``tests/engines/golden/before_issue12/`` holds the baseline of the model before customers could
 take a need elsewhere or leave after a breach (issue 12): with both switches off the model
 must still give it, in the columns it had then. Regenerate that one only when something
 else moved those trajectories on purpose (the world building, say):
-``python tests/golden/regenerate.py --switches-off``.
+``python tests/engines/golden/regenerate.py --switches-off``.
 
-``tests/golden/before_issue18/`` holds the baseline of the model before customers could
+``tests/engines/golden/before_issue18/`` holds the baseline of the model before customers could
 differ in their buying, leave the market or be handed over by a managed departure (issue
 18): with those switches off (their defaults) the model gives it, in the columns it had
 then (``--switches-off`` regenerates it too).
