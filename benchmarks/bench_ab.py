@@ -8,7 +8,7 @@ the baseline, best of the rounds, wall and CPU time.
     .venv/bin/python benchmarks/bench_ab.py --old /tmp/old [--sizes 1000 30000] [--rounds 5]
 
 The other tree is put first on PYTHONPATH of its subprocesses (it is found before the
-installed package); the current tree is the installed one.
+installed package); the current tree is the installed one, or ``--new`` another such tree.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def timed(tree: str | None, n: int, steps: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--old", required=True, help="the other tree (laid out as installed)")
+    ap.add_argument("--new", help="a second such tree to time instead of the installed one")
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 30000])
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
@@ -69,7 +70,7 @@ def main() -> None:
         steps = int(min(500, max(40, 3e7 // n)))
         best: dict[str, dict[str, float]] = {}
         for _ in range(args.rounds):
-            for name, tree in (("old", args.old), ("new", None)):
+            for name, tree in (("old", args.old), ("new", args.new)):
                 r = timed(tree, n, steps)
                 b = best.setdefault(name, {"wall_ns": 1e18, "cpu_ns": 1e18})
                 b["wall_ns"] = min(b["wall_ns"], r["wall_ns"])
