@@ -4,6 +4,7 @@ written, and a folder that holds one run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,6 +32,19 @@ def trustsim(*args: str, **kw) -> subprocess.CompletedProcess:
     )
 
 
+@contextlib.contextmanager
+def as_foreground_job():
+    """Children started inside get Ctrl-C's default, as in a terminal's foreground job: a
+    suite started in the background of a shell (``cmd &``) has SIGINT ignored, an ignored
+    signal stays ignored across exec, and a Python started so keeps ignoring it (as
+    ``nohup`` wants). A handler, unlike SIG_IGN, is reset to the default at exec."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_run_interrupted_while_it_computes(tmp_path, sig):
@@ -38,13 +52,14 @@ def test_run_interrupted_while_it_computes(tmp_path, sig):
     starts): exit 130 and one line, not an internal error or a silent 143."""
     assert trustsim("run", *SMALL, "--out", str(tmp_path / "warm")).returncode == 0
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trustsim.cli", "run", *LONG, "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with as_foreground_job():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trustsim.cli", "run", *LONG, "--out", str(out)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     deadline = time.monotonic() + WAIT
     while not out.exists():
         assert proc.poll() is None, proc.communicate()
@@ -105,9 +120,10 @@ def test_an_interrupt_python_drops_in_a_finalizer_still_ends_the_work(sig):
         def __del__(self):
             signal.raise_signal(sig)  # its handler runs here, inside __del__
 
+    before = signal.getsignal(sig)
     with RememberedInterrupts() as signals:
         signals.check()  # nothing received yet: no interrupt
         Finalizer()  # deleted at once; the KeyboardInterrupt it raises is dropped
         with pytest.raises(KeyboardInterrupt):
             signals.check()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert signal.getsignal(sig) is before  # the handler it replaced is back
