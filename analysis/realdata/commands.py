@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trustsim.errors import UsageError, output_errors
+from trustsim.errors import UsageError, output_errors, warn
 
 DATASETS = ("cdnow",)
 
@@ -81,6 +81,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     if args.model not in MODELS:
         raise UsageError(f"--model {args.model}: no such model; choose one of {', '.join(MODELS)}")
+    if args.model != "trust" and args.write_targets is None:
+        warn(f"--model {args.model} is read only with --write-targets; no targets file written")
     panel = _panel(args)
     print("\n".join(cdnow.describe(panel)))
     if args.write_targets is not None:

@@ -61,8 +61,7 @@ MODELS = {
         },
     },
 }
-SETTINGS = {
-    "id": "cdnow",
+SETTINGS = {  # the id and the model's own `set` come from MODELS
     "set": [f"run.steps={CALIBRATION_WEEKS}"],  # the model never runs past week 39 here
     "replicates": 2,
     "master_seed": 22,
@@ -142,8 +141,12 @@ def targets_text(panel: Panel, where: Path, model: str = "trust") -> str:
     """The whole targets file (TOML) of ``panel``'s weeks 1-39, to be written at ``where``,
     for ``model`` (a key of :data:`MODELS`)."""
     m = MODELS[model]
-    settings = {"id": m["id"], "scenario": market_path(where), **SETTINGS}
-    settings.update(id=m["id"], set=[*SETTINGS["set"], *m["set"]])
+    settings = {
+        "id": m["id"],
+        "scenario": market_path(where),
+        **SETTINGS,
+        "set": [*SETTINGS["set"], *m["set"]],
+    }
     priors = {**PRIORS, **m["priors"]}
     lines = [
         "# CDNOW calibration targets, written by `trustsim data cdnow --write-targets`",

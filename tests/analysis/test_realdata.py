@@ -119,6 +119,10 @@ def test_missing_folder_file_and_extra_are_one_line(tmp_path, capsys, monkeypatc
     (msg,) = errors(capsys, "data", "cdnow", "--model", "hetero", "--write-targets", str(out))
     assert msg == "error: --model hetero: no such model; choose one of trust, heterogeneous"
     assert not out.exists()
+    assert main(["data", "cdnow", "--model", "heterogeneous"]) == 0  # a conflict: warned
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: --model heterogeneous is read only with --write-targets; no targets file written"
+    ]
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "lifetimes" else real(n, *a)
