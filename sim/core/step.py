@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from trustsim import rules
 from trustsim.codes import ELSEWHERE, FIRST_TRY, REASSIGN_HANDOVER
+from trustsim.core.borrow import borrowed
 from trustsim.core.meet import capacity_left, meet, open_round
 from trustsim.core.phases import (
     begin_step,
@@ -113,7 +114,9 @@ def run_steps(seed, first, k, P, world, state, scratch, counts_out, means_out, p
     call from Python costs ~12 us of argument unboxing, as much as a step of a small
     world. Row i of ``counts_out`` and ``means_out`` gets step ``first + i``'s summary.
     Returns the relationship pool (recs, sid), which may have grown."""
-    sp_firm, primary, org, aware, in_market, recs, sid, blk, top, pending = state
+    sp_firm, primary, org, aware, in_market, recs, sid, blk, top, pending = borrowed(state)
+    recs, sid = state.recs, state.sid  # the pool grows: it keeps its owner
+    P, world, scratch = borrowed(P), borrowed(world), borrowed(scratch)
     for i in range(k):
         now = State(sp_firm, primary, org, aware, in_market, recs, sid, blk, top, pending)
         counts, means, recs, sid = _step(seed, first + i, P, False, world, now, scratch, parts)  # noqa: F821 (bound by _runner)
