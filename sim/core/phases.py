@@ -273,18 +273,14 @@ def consider_offers(seed, t, P, history, primary, sp_firm, propensity, recs, sid
 
 
 def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices,
-                       tie_ring, recs, sid, blk, tab, own_trust, choice, origin, ref_trust,
-                       ref_ring, ns, counts):  # fmt: skip
+                       tie_ring, recs, sid, blk, tab, choice, origin, ref_trust, ref_ring, ns,
+                       counts):  # fmt: skip
     """Phase 3 (``Customer.choose_salesperson``): who needs to buy, and from whom: its own
     salesperson, kin, a tie's referral or a cold contact, never one it gave up on (7.14).
-    Each customer's trust in its own salesperson first, once, for the ties that ask it
-    (nothing it depends on changes here)."""
+    A tie's trust in its own salesperson is read when that tie is asked (nothing it depends
+    on changes in this phase, so every customer sees the same value)."""
     nc = primary.shape[0]
     give_up = P[0].mechanisms.give_up  # read before the loop: a parallel loop takes no record
-    for c in prange(nc):
-        prefetch(recs, blk[min(c + AHEAD, nc - 1), START])  # a hint only (trustsim.core.prefetch)
-        s = primary[c]
-        own_trust[c] = record_trust(recs[blk[c, START]], t, P, tab) if s >= 0 else NAN
     n_needs = 0
     for c in prange(nc):
         if not in_market[c] or not rules.needs_to_buy_at(seed, t, c, purchase_rate[c]):
@@ -305,7 +301,7 @@ def choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indpt
                 continue
             if refusing and refuses(recs, sid, blk, c, sj):
                 continue
-            tj = own_trust[j]
+            tj = record_trust(recs[blk[j, START]], t, P, tab)
             if rules.trusted_enough_to_refer(tj, P):
                 choice[c] = sj
                 origin[c] = REFERRAL

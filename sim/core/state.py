@@ -124,7 +124,6 @@ class Scratch(NamedTuple):
     served: np.ndarray  # served in the first try
     look: np.ndarray  # takes its need elsewhere
     cap_left: np.ndarray  # salespeople: capacity left for the second try
-    own_trust: np.ndarray  # customers: trust in one's own salesperson in phase 3
     outcome: np.ndarray  # what came of this round's encounter, as bits (trustsim.core.meet)
     revenue: np.ndarray  # this step's trade: its value (NaN: no trade)
 
@@ -149,7 +148,6 @@ class Scratch(NamedTuple):
             served=np.zeros(nc, dtype=np.bool_),
             look=np.zeros(nc, dtype=np.bool_),
             cap_left=np.zeros(ns, dtype=i8),
-            own_trust=np.zeros(nc, dtype=f8),
             outcome=np.zeros(nc, dtype=i8),
             revenue=np.zeros(nc, dtype=f8),
         )

@@ -44,7 +44,7 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
     sp_firm, primary, org, aware, in_market, recs, sid, blk, top, pending = state
     (log, logged, before, counts, start_sp, choice, origin, ref_ring, wom, wom_firm, depth_c,
      stage_of, ring_c, ref_trust, cost, perf_c, trust_c, ti_c, te_c, asym_c, porg, repeat,
-     moved_from, demand, staff_ptr, staff, want, served, look, cap_left, own_trust,
+     moved_from, demand, staff_ptr, staff, want, served, look, cap_left,
      outcome, revenue) = scratch  # fmt: skip
     limit = int(P[0].population.max_relationships)
     begin_step(history, primary, logged, counts, start_sp, choice, origin, ref_trust, ref_ring,
@@ -64,7 +64,7 @@ def step(seed, t, P, history, world, state, scratch, parts=1):
     consider_offers(seed, t, P, history, primary, sp_firm, propensity, recs, sid, blk, pending,
                     before, staff_ptr, staff, tab, log, logged, counts)  # fmt: skip
     choose_salespeople(seed, t, P, primary, in_market, purchase_rate, kin, indptr, indices,
-                       tie_ring, recs, sid, blk, tab, own_trust, choice, origin, ref_trust, ref_ring, sp_firm.shape[0],
+                       tie_ring, recs, sid, blk, tab, choice, origin, ref_trust, ref_ring, sp_firm.shape[0],
                        counts)  # fmt: skip
     for rnd in (FIRST_TRY, ELSEWHERE):  # whom each meets, with the capacity left for it
         if rnd == FIRST_TRY:
