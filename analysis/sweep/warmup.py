@@ -19,8 +19,10 @@ import gc
 
 
 def warm() -> None:
-    """Import what a worker imports and call every compiled function once."""
-    from trustsim.analysis import statistics  # noqa: F401 - what run_batch imports when it runs
+    """Import what a worker imports and call every compiled function once: ``run`` of
+    two steps or more goes through the compiled multi-step loop without the event log and
+    step by step with it, as :func:`.batch.run_batch` does."""
+    from trustsim.analysis.measures import statistics  # noqa: F401 - what run_batch imports
     from trustsim.engine import make_model
     from trustsim.params import Scenario
 
@@ -28,9 +30,7 @@ def warm() -> None:
         scenario = Scenario.model_validate(
             {"population": {"n_customers": 20}, "run": {"steps": 2, "history": history}}
         )
-        model = make_model(scenario, "core", 0)
-        for _ in range(scenario.run.steps):
-            model.step()
+        make_model(scenario, "core", 0).run(scenario.run.steps)  # as run_batch runs it
 
 
 with contextlib.suppress(Exception):  # warming only saves time; a worker reports errors

@@ -42,3 +42,27 @@ def test_workers_run_blas_on_one_thread(monkeypatch):
     finally:
         pool.stop([])
     assert threads and set(threads) == {1}
+
+
+def compiled_before_any_batch(_: object = None) -> dict[str, bool]:
+    """Which of the core's compiled entry points a worker has loaded before its first run."""
+    from trustsim.core.step import run_steps_serial, step_serial
+
+    return {"run_steps": bool(run_steps_serial.overloads), "step": bool(step_serial.overloads)}
+
+
+def test_workers_start_with_the_compiled_core_loaded():
+    """The fork server warms the core as a batch runs it (the multi-step loop, and the step
+    with the event log), so no worker pays for loading it on its first batch."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform: workers load on their first run")
+    pool = LocalPool(2)
+    try:
+        assert pool.submit(compiled_before_any_batch, None).result() == {
+            "run_steps": True,
+            "step": True,
+        }
+    finally:
+        pool.stop([])
