@@ -234,7 +234,7 @@ def forced_breach(step, s, P):
     return step == p.breach.scheduled_step and s == p.breach.scheduled_salesperson
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sales_stages(seed, step, c, s, dtrust, price, P):
     """Walk contact -> consult -> objection -> closing; return the stage reached (ODD 7.3)."""
     p = P[0]
@@ -251,7 +251,7 @@ def sales_stages(seed, step, c, s, dtrust, price, P):
     return CLOSED
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def needs_depth(seed, step, c, s, ring, empathy, P):
     """Deepest need level uncovered (1 stated ... 5 secret); deeper levels only for insiders."""
     p = P[0]
@@ -282,7 +282,7 @@ def needs_value(depth, P):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trade_outcome(
     seed, step, c, s, competence, integrity, quality, consistency, failure_rate, forced_breach, P
 ):
@@ -310,7 +310,7 @@ def strategy_signals(strategy, P):
     return gift, respect
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def learn(ti, te, gift, scar, asym, perf, depth, integrity, strategy, transparency, P):
     """Trust learning from one honest trade (ODD 7.5); returns new (ti, te, gift, scar, asym)."""
     p = P[0]
@@ -428,19 +428,19 @@ def wom_receive(org, sign, ring, P):
     return clip01(org + p.wom.influence * ring_weight(ring, P) * (target - org))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _refers(u, tie_ring, P):
     p = P[0]
     return p.mechanisms.referral and u < p.wom.referral_prob * ring_weight(tie_ring, P)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def refers(seed, step, c, tie, tie_ring, P):
     """Would neighbour ``tie`` pass its salesperson to customer ``c`` (if it trusts them)?"""
     return _refers(uniform(seed, step, c, tie, D_REFERRAL), tie_ring, P)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def refers_elsewhere(seed, step, c, tie, tie_ring, P):
     """The same question asked again, with a fresh draw, by a customer whose need did not
     close this step (7.14)."""
@@ -591,7 +591,7 @@ def look_probability(trust, ring, misses, P):
     return clip01(1.0 - stay)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def looks_elsewhere(seed, step, c, s, trust, ring, misses, P):
     """Does customer ``c``, whose encounter with ``s`` did not close, look elsewhere now?"""
     return uniform(seed, step, c, s, D_LOOK) < look_probability(trust, ring, misses, P)
