@@ -38,5 +38,9 @@ def test_borrowed_refuses_what_is_not_an_array_or_a_tuple():
     import pytest
     from numba.core.errors import TypingError
 
+    @njit
+    def borrow(x):
+        return borrowed(x)
+
     with pytest.raises(TypingError):
-        njit(lambda x: borrowed(x))(3.0)
+        borrow(3.0)
