@@ -46,14 +46,12 @@ def experiment_file(folder: Path, runs: int, customers: int, steps: int) -> Path
 
 
 def serial_seconds_per_run(path: Path, n: int = 40) -> float:
-    """Wall time of building and stepping one model in a warm process: the work a sweep
-    counts as simulation."""
+    """Wall time of building and running one model in a warm process, as a sweep's batch
+    runs it (all steps in one compiled call): the work a sweep counts as simulation."""
     scenario = load_experiment(path).base
 
     def one(seed: int) -> None:
-        model = make_model(scenario, "core", seed)
-        for _ in range(scenario.run.steps):
-            model.step()
+        make_model(scenario, "core", seed).run(scenario.run.steps)
 
     one(0)  # loads the compiled code
     start = time.perf_counter()
