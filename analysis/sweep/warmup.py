@@ -9,13 +9,14 @@ process is still planning; every forked worker starts ready.
 
 Importing this module runs a tiny model of each kind a batch may run (with and without the
 event log). It never raises: a worker that was not warmed still works, it only loads on
-its first run.
+its first run. An unexpected failure (not a user's error, which the sweep itself reports)
+is said in one line on stderr.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
+import sys
 
 
 def warm() -> None:
@@ -33,8 +34,18 @@ def warm() -> None:
         make_model(scenario, "core", 0).run(scenario.run.steps)  # as run_batch runs it
 
 
-with contextlib.suppress(Exception):  # warming only saves time; a worker reports errors
+try:
     warm()
+except Exception as exc:  # warming only saves time: the sweep goes on
+    from trustsim.errors import TrustsimError
+
+    if not isinstance(exc, TrustsimError):  # a user's error is the sweep's one line to say
+        print(
+            f"trustsim: sweep workers were not warmed ({type(exc).__name__}: {exc}); each "
+            "loads the model on its first run",
+            file=sys.stderr,
+            flush=True,
+        )
 # Everything loaded so far lives as long as the process: keep it out of the collector's
 # passes, and out of the pages a forked worker would copy when the collector touches them.
 gc.freeze()
