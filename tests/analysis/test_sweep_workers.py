@@ -84,24 +84,15 @@ def test_a_warm_up_that_fails_says_why_in_one_line_and_does_not_stop_the_sweep()
 
 def test_a_bad_setting_the_workers_meet_while_warming_is_still_one_line(tmp_path):
     """The fork server's warm-up meets a bad TRUSTSIM_THREADS first; the sweep says it once."""
-    import subprocess
-    import sys
-
     import numba
 
-    exp = tmp_path / "small.toml"
-    exp.write_text(
-        '[base]\nscenario = "baseline"\nset = ["population.n_customers=50", "run.steps=5"]\n'
-        '[design]\nmethod = "lhs"\nsamples = 4\n'
-        '[design.parameters]\n"culture.ring_gradient" = [0.0, 1.0]\n'
-        '[runs]\nreplicates = 1\n[output]\nmetrics = ["mean_trust"]\n',
-        encoding="utf-8",
-    )
-    cmd = [sys.executable, "-m", "trustsim.cli", "sweep", str(exp), "--workers", "2", "--quiet"]
-    env = {**os.environ, "TRUSTSIM_THREADS": "two"}
-    out = subprocess.run(
-        [*cmd, "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env
-    )
+    from tests.analysis.sweep_helpers import GRID, cli, experiment_text, write
+
+    exp = write(tmp_path, experiment_text(GRID))
+    out = cli(
+        "sweep", str(exp), "--workers", "2", "--quiet", "--out", str(tmp_path / "out"),
+        env={**os.environ, "TRUSTSIM_THREADS": "two"},
+    )  # fmt: skip
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "error: TRUSTSIM_THREADS='two': use a whole number of threads, 1 or more "
