@@ -8,8 +8,8 @@ afresh (an empty, temporary NUMBA_CACHE_DIR: about a minute), runs ``--warm`` st
 the measured ``--steps`` while perf samples it, and writes perf's map of its compiled
 functions (/tmp/perf-PID.map: each function's address from its library). The report is
 perf's own (`perf report --sort sym`), printed as shares of the samples, the reference
-counting (``NRT_incref``/``NRT_decref``) and libm (exp, log, cos) by name. Market: 25
-customers a salesperson, 3 firms, baseline otherwise (as the scaling table). Needs perf
+counting (``NRT_incref``/``NRT_decref``) and libm (exp, log, cos) by name. Market: the
+scaling table's (bench_scale.py: customers a salesperson, firms), baseline otherwise. Needs perf
 (linux-perf) and permission to attach to one's own process.
 """
 
@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_scale.py beside this file
+from bench_scale import FIRMS, PER_SALESPERSON
+
 CHILD = r"""
 import os, re, sys, time
 from pathlib import Path
@@ -33,10 +36,11 @@ from trustsim.core.step import run_steps_parallel, run_steps_serial
 from trustsim.loader import load_scenario
 from numba.core.runtime import nrt
 
-n, warm, steps, flags = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+n, warm, steps, per, firms = (int(a) for a in sys.argv[1:6])
+flags = Path(sys.argv[6])
 sc = load_scenario("baseline", [f"population.n_customers={n}",
-                                f"population.n_salespeople={max(1, n // 25)}",
-                                "population.n_firms=3", f"run.steps={warm + steps}"])
+                                f"population.n_salespeople={max(1, n // per)}",
+                                f"population.n_firms={firms}", f"run.steps={warm + steps}"])
 m = CoreModel(sc, 1)
 m.run(warm)
 (flags / "ready").write_text(str(os.getpid()))
@@ -87,7 +91,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         flags, data = Path(tmp), Path(tmp) / "perf.data"
         env = {**os.environ, "NUMBA_CACHE_DIR": str(flags / "cache"), "TRUSTSIM_THREADS": "1"}
-        cmd = [sys.executable, "-c", CHILD, str(args.customers), str(args.warm), str(args.steps)]
+        sizes = (args.customers, args.warm, args.steps, PER_SALESPERSON, FIRMS)
+        cmd = [sys.executable, "-c", CHILD, *map(str, sizes)]
         child = subprocess.Popen([*cmd, tmp], env=env)
         print("compiling the core afresh (about a minute), then the warm-up steps ...")
         wait_for(flags / "ready", child)
