@@ -31,7 +31,6 @@ import logging
 import math
 import os
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -99,8 +98,8 @@ def _values_key(values: dict[str, float]) -> int:
 class Simulator:
     """Parameter values -> the targets' statistics (mean over replicates) on the core engine.
 
-    Picklable (plain data), so pyabc's samplers can send it to forked processes or dask
-    workers. Each run's seed is a function of the master seed, the values and the
+    Picklable (plain data), so it travels to pool processes and dask workers inside
+    pyabc's ``simulate_one``. Each run's seed is a function of the master seed, the values and the
     replicate, so any draw can be re-run exactly.
     """
 
@@ -114,7 +113,6 @@ class Simulator:
     master_seed: int
     window: int
     history: bool
-    parent: int = 0  # pid of the calibrate process when pyabc forks workers from it
 
     @classmethod
     def of(cls, t: Targets) -> Simulator:
@@ -156,15 +154,6 @@ class Simulator:
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
         """pyabc's model: parameters by pyabc name -> summary statistics."""
-        if self.parent and os.getpid() != self.parent:  # a worker pyabc forked
-            if os.getppid() != self.parent:
-                os._exit(1)  # its calibration was killed: compute for nobody
-            # Ctrl-C reaches the terminal's whole process group: the calibration process
-            # reports it in one line, and multiprocessing ends its daemon workers with
-            # SIGTERM as it exits; neither may print a worker's traceback (the handlers
-            # that turn them into KeyboardInterrupt were inherited from the parent)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         values = {n: float(pars[k]) for n, k in zip(self.names, self.keys)}
         return self.mean_of_replicates(values)
 
@@ -314,15 +303,13 @@ def _job(arg: tuple[Simulator, tuple[str, dict, int]]) -> dict[str, float]:
     return sim.mean_of_replicates(values, group=number)
 
 
-def _sampler(executor, workers: int, cluster: str | None):
-    pyabc = require("pyabc", "trustsim calibrate")
-    if cluster:
-        # pyabc's dask sampler ignores the per-generation cap: a generation may overrun
-        # the budget there (docs/CALIBRATION.md)
-        return pyabc.sampler.DaskDistributedSampler(dask_client=executor._client)
-    if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler(check_max_eval=True)
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
+def _sampler(executor):
+    """pyabc's sampling on the calibration's executor, in draw order
+    (:mod:`trustsim.analysis.calibration.sampler`): the same particles on any executor."""
+    require("pyabc", "trustsim calibrate")
+    from trustsim.analysis.calibration.sampler import OrderedSampler
+
+    return OrderedSampler(executor)
 
 
 # ----------------------------------------------------------------------------- prior draws
@@ -427,7 +414,6 @@ def _run_generations(
     history,
     out: Path,
     plan: Plan,
-    workers: int,
     progress: bool,
     master_seed: int,
     state: dict[str, Any],
@@ -435,14 +421,14 @@ def _run_generations(
 ) -> str:
     """One pyabc generation per ABCSMC.load + run, each capped by what is left of the
     budget and by the stated least acceptance rate, and seeded by its number: the same
-    path whether the run is fresh or resumed. Returns why it stopped."""
-    slack = max(workers, 1)  # parallel samplers may finish evaluations already started
+    path whether the run is fresh or resumed, on any executor (the sampler counts no
+    draw past its cap). Returns why it stopped."""
     while True:
         reason = _stop_reason(history, plan, state)
         if reason:
             return reason
         used = history.total_nr_simulations or 0
-        left = plan.abc_simulations - used - slack
+        left = plan.abc_simulations - used
         if history.max_t < 0:
             left -= plan.population_size  # the prior sample pyabc draws first
         if left < plan.population_size:
@@ -573,8 +559,6 @@ def _session(
         state = open_folder(out, t, plan)
     n_workers = 1 if cluster else (machine_workers() if workers is None else workers)
     sim = Simulator.of(t)
-    if n_workers > 1 and not cluster:
-        sim = dataclasses.replace(sim, parent=os.getpid())
     start = time.perf_counter()
     executor = open_executor(workers=n_workers if not cluster else None, cluster=cluster)
     try:
@@ -592,14 +576,14 @@ def _session(
                 f"{t.path}: no target can be moved by the priors' parameters "
                 f"(see {out / CHECK_NAME}); nothing to fit"
             )
-        sampler = _sampler(executor, n_workers, cluster)
+        sampler = _sampler(executor)
 
         def make():
             return _new_abc(t, sim, fitted, plan, sampler)
 
         history, resumed = _open_history(t, make, out)
         stopped = _run_generations(
-            make, history, out, plan, n_workers, progress, t.settings.master_seed, state, signals
+            make, history, out, plan, progress, t.settings.master_seed, state, signals
         )
         history = _readable_history(out / DB_NAME)[0]
         if history.max_t < 0:

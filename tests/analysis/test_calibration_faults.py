@@ -1,7 +1,8 @@
 """A calibration folder is as safe as a sweep folder: a generation is stored wholly or not
-at all, a resumed calibration with one worker gives the posterior of an uninterrupted one
-(interrupted by SIGINT, SIGTERM or kill -9 at fixed points), the folder's owner is checked
-even when calibration.json is damaged or missing, and a second calibration is refused."""
+at all, a resumed calibration gives the posterior of an uninterrupted one (interrupted by
+SIGINT, SIGTERM or kill -9 at fixed points), two workers give the posterior of one, the
+folder's owner is checked even when calibration.json is damaged or missing, and a second
+calibration is refused."""
 
 from __future__ import annotations
 
@@ -117,6 +118,15 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_posterior(
         assert "(resumed)" in said.out
         state = json.loads((out / "calibration.json").read_text())
         assert state["sessions"][-1]["resumed"] is True
+    assert_same_posterior(out, reference)
+
+
+def test_two_workers_give_the_one_worker_posterior(targets, reference, tmp_path):
+    """A generation takes its candidates in draw order, whichever worker finishes first:
+    the particles, the draw count and every stored generation are those of one worker."""
+    out = tmp_path / "out"
+    outcome = calibrate(targets, out, workers=2, progress=False)
+    assert outcome.simulations == reference.simulations
     assert_same_posterior(out, reference)
 
 
@@ -273,8 +283,8 @@ def test_a_signal_to_the_group_with_two_workers_gives_one_line_and_no_worker_tra
     targets, tmp_path, sig
 ):
     """Ctrl-C in a terminal (or a batch system's SIGTERM) signals the whole process group,
-    pyabc's forked workers too, while they compute: the calibration says what is kept in
-    one line, exit 130, and no worker prints a traceback of its own."""
+    the pool's workers too, while they compute pyabc's draws: the calibration says what is
+    kept in one line, exit 130, and no worker prints a traceback of its own."""
     out = tmp_path / "out"
     cmd = cli_cmd(targets, out)
     cmd[cmd.index("--workers") + 1] = "2"
@@ -287,7 +297,8 @@ def test_a_signal_to_the_group_with_two_workers_gives_one_line_and_no_worker_tra
         start_new_session=True,  # its own process group, as a terminal's job has
     )
     deadline = time.monotonic() + WAIT
-    while len(workers_of(proc.pid)) < 2:  # pyabc's sampler has forked its workers
+    # the generations have begun (abc.db is made just before them) on the pool's workers
+    while len(workers_of(proc.pid)) < 2 or not (out / "abc.db").exists():
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no workers"
         time.sleep(0.01)
@@ -302,11 +313,11 @@ def test_a_signal_to_the_group_with_two_workers_gives_one_line_and_no_worker_tra
 
 
 def workers_of(pid: int) -> list:
-    """The calibration's forked copies of itself (pyabc's workers), not its helpers."""
+    """The calibration's pool workers: its descendants that run the worker entry point."""
     import psutil
 
     try:
-        main = psutil.Process(pid)
-        return [c for c in main.children() if c.cmdline() == main.cmdline()]
+        found = psutil.Process(pid).children(recursive=True)
+        return [p for p in found if "spawn_main" in " ".join(p.cmdline()) or p.ppid() != pid]
     except psutil.NoSuchProcess:
         return []
