@@ -123,8 +123,9 @@ def answers(seed, step, census, P):
 def summarize(seed, step, counts, census, P):
     """MEANS for one step from a :class:`Census` (NaN where nothing to average).
 
-    The draws come first, per customer (:func:`answers`); the sums then run serially in
-    customer-id order, so the means have the same bits with any number of threads.
+    The draws come first, per customer (:func:`answers`, skipped with
+    ``measurement.observe`` off); the sums then run serially in customer-id order, so the
+    means have the same bits with any number of threads.
     """
     (
         start_sp,
@@ -144,8 +145,12 @@ def summarize(seed, step, counts, census, P):
         aware,
         revenue,
     ) = census
-    seen, sampled, survey, interview = _answers(seed, step, census, P)  # noqa: F821 (bound below)
     n = end_sp.shape[0]
+    if P[0].measurement.observe:
+        seen, sampled, survey, interview = _answers(seed, step, census, P)  # noqa: F821 (bound below)
+    else:  # nobody seen, sampled or interviewed: those means are NaN
+        seen, sampled = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+        survey, interview = np.full(n, np.nan), np.full(n, np.nan)
     out = np.full(len(MEANS), np.nan)
     n_sp = 0
     s_t = s_ti = s_te = s_porg = s_asym = 0.0

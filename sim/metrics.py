@@ -119,6 +119,9 @@ MEANS = (
 ) = range(len(MEANS))
 
 METRICS = ("step",) + COUNTERS + MEANS
+# The simulated measurements (ODD 7.12): their draws are made only with
+# measurement.observe on, and they are NaN with it off.
+OBSERVED = ("survey_trust", "survey_response_rate", "interview_trust", "wom_sentiment")
 
 # Human-readable meaning of each metric, shown by `trustsim metrics` and in docs/ODD.md.
 METRIC_HELP = {

@@ -470,6 +470,12 @@ class Measurement(Section):
     negative_visibility: float = param(
         2.0, 0, 10, "", "How many times more visible a warning is than praise."
     )
+    observe: bool = param(
+        True,
+        help="Draw the simulated survey, interviews and visible word of mouth each step "
+        "(7.12); off: survey_trust, survey_response_rate, interview_trust and wom_sentiment "
+        "are NaN and no other value changes (a sweep that keeps none of them turns it off).",
+    )
     discount_rate: float = param(
         0.10,
         0,

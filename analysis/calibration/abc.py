@@ -54,7 +54,7 @@ from trustsim.analysis.calibration.prior_check import (
 from trustsim.analysis.calibration.targets import Targets, load_targets
 from trustsim.analysis.measures import statistics as S
 from trustsim.analysis.sweep.chunks import set_aside
-from trustsim.analysis.sweep.design import point_data, run_seed
+from trustsim.analysis.sweep.design import point_data, run_seed, unobserved
 from trustsim.analysis.sweep.driver import exclusive
 from trustsim.errors import (
     OutputError,
@@ -136,8 +136,10 @@ class Simulator:
         return [run_seed(self.master_seed, key * 1000 + r) for r in range(self.replicates)]
 
     def run_once(self, values: dict[str, float], seed: int) -> dict[str, float]:
-        """One run at ``values``: every target's statistic."""
-        scenario = validate(point_data(self.base, values), f"{self.source}: draw {values}")
+        """One run at ``values``: every target's statistic (the simulated measurements
+        only if one is a target)."""
+        data = unobserved(point_data(self.base, values), self.statistics)
+        scenario = validate(data, f"{self.source}: draw {values}")
         result = simulate(scenario, "core", seed)
         view = S.RunView(
             result.timeseries, result.events, result.model.world, self.window, result.scenario

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustsim.analysis.sweep.design import point_data
+from trustsim.analysis.sweep.design import point_data, unobserved
 from trustsim.engine import make_model
 from trustsim.loader import validate
 from trustsim.runtime.run import model_columns
@@ -138,7 +138,7 @@ def run_batch(batch: Batch) -> BatchResult:
     wanted = {e[0]: (e[1], e[2] if len(e) > 2 else batch.window) for e in batch.statistics}
     for ids, values in batch.runs:
         names, window = wanted.get(ids["point_id"], ((), batch.window))
-        data = point_data(batch.base, values)
+        data = unobserved(point_data(batch.base, values), (*batch.metrics, *names))
         if names and needs_events(names):
             data["run"]["history"] = True
         scenario = validate(data, f"{batch.source}: run {ids['run_id']}")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from trustsim.analysis.sweep.experiment import Experiment
 from trustsim.loader import ScenarioError, validate
+from trustsim.metrics import OBSERVED
 from trustsim.params import flat
 from trustsim.runtime.memory import Sizes
 
@@ -183,6 +184,15 @@ def point_data(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         section, key = name.split(".")
         data[section][key] = value.item() if isinstance(value, np.generic) else value
+    return data
+
+
+def unobserved(data: dict[str, Any], kept: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` with the simulated measurements off when a run keeps none of their metrics
+    (``kept``: the metric and statistic names it keeps; the named statistics never read
+    them): their draws are skipped and no kept value changes."""
+    if set(OBSERVED).isdisjoint(kept):
+        data["measurement"] = {**data.get("measurement", {}), "observe": False}
     return data
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -84,6 +85,33 @@ def test_each_row_is_the_run_it_names(reference):
         )
         expected = ts.loc[ts["step"] % TS_EVERY == 0, list(kept.columns)].reset_index(drop=True)
         pd.testing.assert_frame_equal(kept, expected, check_exact=True)
+
+
+def test_a_sweep_keeping_a_simulated_measurement_keeps_its_draws(tmp_path):
+    """A sweep keeping none of the simulated measurements skips their draws (the kept
+    values are those of simulate(), test above); one that keeps survey_trust gets
+    simulate()'s values of it too, not the NaN of a run with the measurements off."""
+    design = '[design]\nmethod = "grid"\n[design.parameters]\n"culture.ring_gradient" = [0.5]\n'
+    metrics = ("survey_trust", "wom_sentiment")
+    text = experiment_text(design, replicates=1, metrics=metrics, extra="window = 4\n")
+    report = execute(write(tmp_path, text), tmp_path / "out", workers=1)
+    (row,) = report.runs.to_dict("records")
+    ts = simulate(
+        load_scenario("baseline", SMALL + ["culture.ring_gradient=0.5"]), seed=row["seed"]
+    )
+    for metric in metrics:
+        expected = ts.timeseries[metric].iloc[-4:].dropna().mean()
+        assert np.isfinite(expected), metric
+        assert row[metric] == pytest.approx(expected, abs=0, rel=1e-14), metric
+
+
+def test_unobserved_turns_the_measurements_off_only_when_none_is_kept():
+    from trustsim.analysis.sweep.design import unobserved
+
+    off = unobserved({"measurement": {"survey_rate": 0.1}}, ("mean_trust", "cost_ratio"))
+    assert off["measurement"] == {"survey_rate": 0.1, "observe": False}
+    for kept in (("survey_trust",), ("mean_trust", "interview_trust"), ("wom_sentiment",)):
+        assert unobserved({"measurement": {}}, kept) == {"measurement": {}}
 
 
 def test_two_workers_give_the_same_table(reference, exp_path, tmp_path):

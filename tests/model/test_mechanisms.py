@@ -1,6 +1,7 @@
 """Every mechanism switch turns something off: the run changes, and in the expected way."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.helpers import small
@@ -85,3 +86,32 @@ def test_switched_off_measurement_noise_makes_interviews_exact():
     # with no noise and everyone interviewed, the interview estimate is latent trust
     off = run("mechanisms.measurement_noise=false", "measurement.interview_rate=1.0")
     assert np.allclose(off.interview_trust, off.mean_trust, equal_nan=True)
+
+
+def test_unobserved_runs_skip_the_simulated_measurements_and_change_nothing_else(on):
+    """measurement.observe off: the four simulated measurements are NaN in every step, every
+    other metric has the same bits (their draws are keyed, so skipping them moves no other
+    draw), and with it on they have values (the check that the switch is what changed)."""
+    from trustsim.metrics import OBSERVED
+
+    off = run("measurement.observe=false")
+    assert on[list(OBSERVED)].notna().any().all()
+    assert off[list(OBSERVED)].isna().all().all()
+    rest = [c for c in on.columns if c not in OBSERVED]
+    pd.testing.assert_frame_equal(on[rest], off[rest], check_exact=True)
+
+
+def test_no_named_statistic_reads_the_simulated_measurements():
+    """Sweeps and calibrations turn the measurements off unless a kept metric or target
+    names one; that is safe only if no registered statistic reads them."""
+    from trustsim.analysis.measures.statistics import STATISTICS, RunView, compute
+
+    names = sorted(STATISTICS)
+    got = {}
+    for observe in ("true", "false"):
+        sc = small("baseline", *ACTIVE, "run.history=true", f"measurement.observe={observe}")
+        r = simulate(sc, "core", seed=4)
+        got[observe] = compute(names, RunView(r.timeseries, r.events, r.model.world, 20, sc))
+    assert got["true"].keys() == got["false"].keys() and len(names) > 10
+    for name in names:
+        assert np.array_equal(got["true"][name], got["false"][name], equal_nan=True), name
