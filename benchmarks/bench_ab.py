@@ -18,21 +18,25 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_scale.py beside this file
+from bench_scale import FIRMS, PER_SALESPERSON
 
 CHILD = """
 import json, sys, time
-n, steps = int(sys.argv[1]), int(sys.argv[2])
+n, steps, per, firms = (int(a) for a in sys.argv[1:5])
 try:
     from trustsim.core.model import CoreModel
 except ImportError:  # a tree from before the layout by layer
     from trustsim.kernel import CoreModel
 from trustsim.loader import load_scenario
 import trustsim
-ns = max(1, n // 25)
+ns = max(1, n // per)
 warm = load_scenario("baseline", ["population.n_customers=60", "population.n_salespeople=4", "run.steps=2"])
 CoreModel(warm, 1).run(2)
 sc = load_scenario("baseline", [f"population.n_customers={n}", f"population.n_salespeople={ns}",
-                                "population.n_firms=3", f"run.steps={steps}"])
+                                f"population.n_firms={firms}", f"run.steps={steps}"])
 m = CoreModel(sc, 1)
 m.run(steps // 5)  # the first weeks, in which customers look for salespeople
 k = steps - steps // 5
@@ -48,7 +52,7 @@ def timed(tree: str | None, n: int, steps: int) -> dict:
     if tree:
         env["PYTHONPATH"] = tree
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n), str(steps)],
+        [sys.executable, "-c", CHILD, str(n), str(steps), str(PER_SALESPERSON), str(FIRMS)],
         capture_output=True,
         text=True,
         env=env,

@@ -8,7 +8,7 @@ at a phone's 375x667. Every student chooses, then the teacher clicks "Run round"
 Measured, per round and student: the time from the click (``Date.now()`` in the
 projector's page) to that student's page showing the round's results (``Date.now()``
 stamped by the page after drawing them; one machine, one clock), and the projector's own
-answer to its click (the round run and saved, a bound on the server's share). Targets (issue 24):
+answer to its click (the round run and saved, a bound on the server's share). Targets:
 median < 1 s, max < 3 s. Server memory: resident set of the server process after all
 students joined and played, less before anyone joined, per student. Writes a JSON result
 (default: benchmarks/results/bench_class.json) with ``uptime`` before and after: the

@@ -10,7 +10,7 @@ browser).
 
 With ``--browser``: starts ``trustsim app`` on 127.0.0.1 (or uses ``--url``, also a
 loopback address) and drives it with Playwright and Debian's Chromium, server and
-browser on this machine, lesson 1 (200 customers). Targets (issue 10):
+browser on this machine, lesson 1 (200 customers). Targets:
 
 - click on Step to the new step number *and* every view redrawn with it: median < 150 ms;
 - 20 clicks as fast as Playwright can click: 20 steps;

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_studies.py --only quick
     .venv/bin/python benchmarks/bench_studies.py --keep out/studies   # keep the full run there
 
-Targets (issue 8): every shipped study in full mode within 20 minutes on 2 cores, --quick
+Targets: every shipped study in full mode within 20 minutes on 2 cores, --quick
 within 2 minutes. Each mode starts in an empty folder, so nothing is resumed. The machine
 may be shared: the load average (`uptime`) before and after is printed next to each time.
 """

@@ -1,7 +1,7 @@
 """Sweep throughput: runs per second, and how much of the time is simulation.
 
     .venv/bin/python benchmarks/bench_sweep.py                 # 2,000 runs, about a minute
-    .venv/bin/python benchmarks/bench_sweep.py --runs 10000    # the issue's full target
+    .venv/bin/python benchmarks/bench_sweep.py --runs 10000    # the full target
     .venv/bin/python benchmarks/bench_sweep.py --cluster tcp://HOST:8786
 
 Each run is 100 customers x 50 steps on the core engine (a Latin hypercube over two
