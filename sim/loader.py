@@ -64,6 +64,14 @@ def suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+NAMES_HINT = "(names look like population.n_customers; `trustsim params` lists them)"
+
+
+def no_such_parameter(name: str, known: list[str]) -> str:
+    """The one wording for a parameter name the schema does not have."""
+    return f"no such parameter{suggest(name, known)} {NAMES_HINT}"
+
+
 def _inside(annotation: Any) -> Any:
     """The model a field holds, looking through list[...], dict[..., ...] and Optional."""
     args = getattr(annotation, "__args__", (annotation,))
@@ -175,11 +183,8 @@ def apply_overrides(
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in known:
-            why = "expected KEY=VALUE" if not sep else f"no such parameter{suggest(key, known)}"
-            problems.append(
-                f"{label.format(item)}: {why} (keys look like population.n_customers; "
-                f"`trustsim params` lists them)"
-            )
+            why = f"expected KEY=VALUE {NAMES_HINT}" if not sep else no_such_parameter(key, known)
+            problems.append(f"{label.format(item)}: {why}")
             continue
         section, name = key.split(".")
         table = out.setdefault(section, {})

@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from trustsim.analysis.measures import statistics as S
 from trustsim.analysis.sweep.experiment import FIXED, Base, base_scenario, schema_fields
 from trustsim.errors import ScenarioError, warn
-from trustsim.loader import SCENARIO_DIR, read_toml, resolve_path, suggest, validate_spec
+from trustsim.loader import (
+    SCENARIO_DIR,
+    no_such_parameter,
+    read_toml,
+    resolve_path,
+    suggest,
+    validate_spec,
+)
 from trustsim.params import Scenario, describe, field_range
 
 TARGETS_DIR = SCENARIO_DIR / "targets"
@@ -157,9 +164,7 @@ def _check_prior(source: str, name: str, given: Any) -> tuple[Prior | None, list
     fields = schema_fields()
     where = f"{source}: priors.'{name}'"
     if name not in fields:
-        return None, [
-            f"{where}: no such parameter{suggest(name, list(fields))} (`trustsim params` lists them)"
-        ]
+        return None, [f"{where}: {no_such_parameter(name, list(fields))}"]
     if name in FIXED or name == "run.steps":
         return None, [f"{where}: cannot be calibrated (set it in [calibration] set)"]
     if fields[name].annotation is not float:

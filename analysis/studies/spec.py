@@ -23,6 +23,7 @@ from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
     apply_overrides,
+    no_such_parameter,
     read_toml,
     resolve_path,
     suggest,
@@ -288,7 +289,7 @@ def _check_robustness(source: str, spec: Spec) -> list[str]:
     for name, bounds in rob.parameters.items():
         where = f"{source}: robustness.parameters.'{name}'"
         if name not in fields:
-            problems.append(f"{where}: no such parameter{suggest(name, list(fields))}")
+            problems.append(f"{where}: {no_such_parameter(name, list(fields))}")
             continue
         if fields[name].annotation is bool or name in NOT_SETTABLE:
             problems.append(f"{where}: only numeric parameters can be sampled")
@@ -330,7 +331,7 @@ def _check_dose(source: str, spec: Spec, base: dict[str, Any]) -> tuple[tuple, l
     fields = {f"{s}.{k}": f for s, k, f in iter_fields()}
     where = f"{source}: dose.parameter = {dose.parameter!r}"
     if dose.parameter not in fields:
-        return (), [f"{where}: no such parameter{suggest(dose.parameter, list(fields))}"]
+        return (), [f"{where}: {no_such_parameter(dose.parameter, list(fields))}"]
     kind = fields[dose.parameter].annotation
     if kind not in (int, float) or dose.parameter in NOT_SETTABLE:
         return (), [f"{where}: only a numeric parameter can be dosed"]

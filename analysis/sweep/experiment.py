@@ -21,6 +21,7 @@ from trustsim.loader import (
     SCENARIO_DIR,
     ScenarioError,
     apply_overrides,
+    no_such_parameter,
     read_toml,
     resolve_path,
     suggest,
@@ -192,10 +193,7 @@ def _check_parameter(
     fields = schema_fields()
     where = f"{source}: design.parameters.'{name}'"
     if name not in fields:
-        return None, [
-            f"{where}: no such parameter{suggest(name, list(fields))} "
-            f"(names look like culture.ring_gradient; `trustsim params` lists them)"
-        ]
+        return None, [f"{where}: {no_such_parameter(name, list(fields))}"]
     if name in FIXED:
         return None, [f"{where}: cannot be varied: {FIXED[name]}"]
     kind = fields[name].annotation
