@@ -13,10 +13,8 @@ import contextlib
 import gc
 import importlib
 import os
-import signal
 import sys
 import tempfile
-import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +27,7 @@ from trustsim.errors import (
     debug_wanted,
     interrupt_in,
     output_errors,
+    sigterm_as_interrupt,
 )
 from trustsim.loader import (
     CLI_LABEL,
@@ -286,25 +285,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, SystemExit):
             raise
         return report(exc, args.command, getattr(args, "debug", False) or debug_wanted())
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """SIGTERM ends every command as Ctrl-C does: its ``finally`` blocks remove temporary
-    files, finished work is kept, one line, exit 130 (a sweep's own handler, which first
-    saves the running batches, takes over while it runs)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def report(exc: BaseException, command: str = "", debug: bool = False) -> int:

@@ -277,6 +277,26 @@ def interrupt_in(exc: BaseException | None) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM ends every command as Ctrl-C does: its ``finally`` blocks remove temporary
+    files, finished work is kept, one line, exit 130 (a sweep's own handler, which first
+    saves the running batches, takes over while it runs; the classroom servers use it
+    too)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class RememberedInterrupts:
     """Ctrl-C and SIGTERM raise KeyboardInterrupt where they land, and are remembered: one
     that lands in a finalizer or weakref callback, where Python prints "Exception ignored"

@@ -9,7 +9,6 @@ same app, in production mode, without either.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
@@ -59,19 +58,14 @@ def until_stopped(serve: Callable[[], None], said: Callable[[], str]) -> int:
     130, as every other command ends. uvicorn shuts down gracefully on either signal and
     then raises it again; SIGTERM is made Ctrl-C for that (also before the server runs)."""
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    from trustsim.errors import sigterm_as_interrupt  # here: importing this module stays light
 
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread else None
     try:
-        serve()
+        with sigterm_as_interrupt():
+            serve()
     except KeyboardInterrupt:
         print(said(), file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     return 0
 
 
