@@ -188,7 +188,7 @@ METRIC_HELP = {
 
 
 # Run metrics: one number per run, computed after it from the per-step series by
-# trustsim.measure.run_metrics (no engine computes them), reported in run.json and as
+# trustsim.value.run_metrics (no engine computes them), reported in run.json and as
 # statistics of studies and calibration.
 RUN_METRICS = ("clv_mean",)
 RUN_METRIC_HELP = {

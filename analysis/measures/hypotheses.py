@@ -8,12 +8,16 @@ intervals, whatever the direction.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from trustsim.codes import CLOSED, COLD, INSIDER, OUTSIDER, REFERRAL
 from trustsim.metrics import EV_ENCOUNTER, EV_OFFER, EV_TURNOVER
-from trustsim.population import World
+
+if TYPE_CHECKING:  # annotations only: importing the world would load numba
+    from trustsim.population import World
 
 PAIR = ["customer", "salesperson"]
 

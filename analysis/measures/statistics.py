@@ -21,8 +21,8 @@ import pandas as pd
 from trustsim.analysis.measures import cohort as C
 from trustsim.analysis.measures import hypotheses as H
 from trustsim.codes import COLD, INSIDER
-from trustsim.measure import run_metrics
 from trustsim.metrics import EV_TURNOVER, METRIC_HELP, METRICS, RUN_METRIC_HELP
+from trustsim.value import run_metrics
 
 
 @dataclass(frozen=True)

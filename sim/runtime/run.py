@@ -14,10 +14,10 @@ import numpy as np
 
 from trustsim.engine import make_model
 from trustsim.errors import output_errors
-from trustsim.measure import run_metrics
 from trustsim.metrics import COUNTERS, LOG_COLUMNS, LOG_INT_COLUMNS, MEANS, METRICS
 from trustsim.runtime.files import staged_write, write_columns
 from trustsim.runtime.provenance import provenance
+from trustsim.value import run_metrics
 
 if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: `trustsim run` needs none
     import pandas as pd

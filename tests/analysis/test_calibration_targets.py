@@ -169,6 +169,19 @@ def test_list_statistics(capsys):
         assert name in out
 
 
+def test_listing_the_statistics_does_not_load_the_compiled_core():
+    """A listing is text: it must not pay numba's import (a second or more cold)."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from trustsim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['calibrate', '--list-statistics'])\n"
+        "print(code, 'numba' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["0", "False"], proc.stderr
+
+
 def test_without_pyabc_the_command_names_the_extra(tmp_path):
     blocker = (
         "import sys\n"

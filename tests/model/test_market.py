@@ -10,11 +10,11 @@ from trustsim.analysis.measures.statistics import RunView, lookup
 from trustsim.codes import CLOSED
 from trustsim.errors import ScenarioError
 from trustsim.loader import load_scenario
-from trustsim.measure import clv_mean, customer_values
 from trustsim.metrics import EV_INTRODUCED, EV_LEFT_MARKET, EV_TURNOVER
 from trustsim.params import Scenario
 from trustsim.population import build_world
 from trustsim.runtime.run import simulate
+from trustsim.value import clv_mean, customer_values
 
 ON = (
     "mechanisms.purchase_heterogeneity=true",
