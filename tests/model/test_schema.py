@@ -30,7 +30,7 @@ def test_every_parameter_has_help_a_range_or_is_boolean():
 
 def test_every_parameter_is_read_by_the_model():
     """A parameter that nothing reads is a lie to the user."""
-    files = [SIM / f for f in ("rules.py", "measure.py", "population.py", "network.py")]
+    files = [SIM / f for f in ("rules.py", "measure.py", "value.py", "population.py", "network.py")]
     files += sorted((SIM / "core").glob("*.py")) + sorted((SIM / "mesa_model").glob("*.py"))
     files.append(SIM / "runtime" / "run.py")
     code = "\n".join(f.read_text() for f in files)
