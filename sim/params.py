@@ -232,8 +232,8 @@ class Rings(Section):
     def _hysteresis(self) -> Rings:
         if self.outsider_threshold > self.insider_threshold:
             raise ValueError(
-                f"outsider_threshold ({self.outsider_threshold}) must be <= "
-                f"insider_threshold ({self.insider_threshold})"
+                f"rings.outsider_threshold ({self.outsider_threshold}) must be <= "
+                f"rings.insider_threshold ({self.insider_threshold})"
             )
         return self
 
@@ -586,7 +586,7 @@ class Scenario(BaseModel):
         d = self.needs
         if not d.depth_outsider <= d.depth_insider <= d.depth_family:
             problems.append(
-                "needs: depth_outsider <= depth_insider <= depth_family must hold "
+                "needs.depth_outsider <= needs.depth_insider <= needs.depth_family must hold "
                 f"(got {d.depth_outsider}, {d.depth_insider}, {d.depth_family})"
             )
         if problems:

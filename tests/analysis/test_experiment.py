@@ -139,7 +139,7 @@ BAD = {
         ),
         [
             "design point 1 (rings.outsider_threshold=0.7)",
-            "outsider_threshold (0.7) must be <= insider_threshold (0.6)",
+            "rings.outsider_threshold (0.7) must be <= rings.insider_threshold (0.6)",
         ],
     ),
     "not TOML": ("[design\nmethod = grid", ["not valid TOML"]),

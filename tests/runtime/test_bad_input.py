@@ -57,7 +57,7 @@ def test_wrong_type_and_out_of_range_each_get_a_line(tmp_path, capsys):
         ("[turnover]\nscheduled_step = 0\n", ["turnover.scheduled_step = 0", "use -1 for none"]),
         (
             "[needs]\ndepth_outsider = 4\ndepth_insider = 3\n",
-            ["depth_outsider <= depth_insider <= depth_family"],
+            ["needs.depth_outsider <= needs.depth_insider <= needs.depth_family"],
         ),
     ],
 )
