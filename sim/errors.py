@@ -308,10 +308,19 @@ class RememberedInterrupts:
     def __init__(self) -> None:
         self.received: list[int] = []
         self._previous: dict = {}
+        self._previous_hook = sys.unraisablehook
 
     def _handle(self, signum, frame) -> None:
         self.received.append(signum)
         raise KeyboardInterrupt
+
+    def _unraisable(self, info) -> None:
+        """A remembered interrupt that Python drops (in a finalizer or weakref callback) is
+        not printed as "Exception ignored" with a traceback: the next check ends the work
+        with the command's one line. Anything else goes to the hook as before."""
+        if self.received and issubclass(info.exc_type, KeyboardInterrupt):
+            return
+        self._previous_hook(info)
 
     def check(self) -> None:
         if self.received:
@@ -320,11 +329,14 @@ class RememberedInterrupts:
     def __enter__(self) -> RememberedInterrupts:
         if threading.current_thread() is threading.main_thread():
             self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+            self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self._previous:
+            sys.unraisablehook = self._previous_hook
 
 
 def warn(message: str) -> None:

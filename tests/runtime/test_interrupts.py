@@ -127,3 +127,29 @@ def test_an_interrupt_python_drops_in_a_finalizer_still_ends_the_work(sig):
         with pytest.raises(KeyboardInterrupt):
             signals.check()
     assert signal.getsignal(sig) is before  # the handler it replaced is back
+
+
+def test_an_interrupt_that_lands_in_a_weakref_callback_is_remembered_not_printed(monkeypatch):
+    """Python drops an exception raised in a weakref callback or finalizer and hands it to
+    sys.unraisablehook, whose default prints "Exception ignored" and a traceback; a signal
+    that lands there must end the work at the next check and reach no hook (a calibration
+    printed such a traceback under load)."""
+    import weakref
+
+    from trustsim.errors import RememberedInterrupts
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)  # what would be printed
+
+    class Thing:
+        pass
+
+    with RememberedInterrupts() as signals:
+        thing = Thing()
+        ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGINT))
+        del thing  # the callback runs now, and the handler raises inside it
+        assert ref() is None and signals.received == [signal.SIGINT]
+        with pytest.raises(KeyboardInterrupt):
+            signals.check()
+    assert reported == []
+    assert sys.unraisablehook == reported.append  # put back
