@@ -354,6 +354,9 @@ def _new_abc(t: Targets, sim: Simulator, fitted: dict[str, float], plan: Plan, s
         ScaledDistance(fitted),
         population_size=plan.population_size,
         sampler=sampler,
+        transitions=pyabc.MultivariateNormalTransition(
+            scaling=float(t.settings.transition_scaling)
+        ),
     )
 
 

@@ -101,6 +101,13 @@ class Settings(_Table):
     predictive_draws: int = _allowed(
         "an integer in [2, 10000] (posterior draws of the predictive check)", 16, ge=2, le=10_000
     )
+    transition_scaling: float | int = _allowed(
+        "a number in (0, 10] (width of pyabc's multivariate normal proposal kernel, as a "
+        "multiple of Silverman's rule; wider keeps more particles effective)",
+        2.0,
+        gt=0,
+        le=10,
+    )
 
 
 class Target(_Table):

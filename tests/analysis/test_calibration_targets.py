@@ -108,6 +108,11 @@ def test_the_shipped_calibrations_afford_their_most_replicates_and_say_when_they
         ),
         (
             "master_seed = 3",
+            "master_seed = 3\ntransition_scaling = 0",
+            ["calibration.transition_scaling = 0", "a number in (0, 10]"],
+        ),
+        (
+            "master_seed = 3",
             "master_seed = 3\nbudgett = 5",
             ["unknown key 'calibration.budgett'", "did you mean 'budget'"],
         ),
