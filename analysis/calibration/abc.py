@@ -188,8 +188,8 @@ def _fingerprint(t: Targets) -> str:
 
 def _refuse(out: Path, t: Targets, owner: str) -> CalibrationFolderError:
     return CalibrationFolderError(
-        f"{out}: holds a calibration of another targets file or base scenario ({owner}), "
-        f"not of {t.path}; use another --out, or delete {out} to start over"
+        f"{out}: holds a calibration of another targets file, its settings or base scenario "
+        f"({owner}), not of {t.path}; use another --out, or delete {out} to start over"
     )
 
 

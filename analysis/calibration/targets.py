@@ -160,9 +160,11 @@ class Targets:
 
     @property
     def sha256(self) -> str:
-        """Hash of the file and the base scenario it resolves to: a calibration folder
-        belongs to one such hash."""
+        """Hash of the file, its settings with the defaults they resolve to (a changed
+        default, such as the proposal kernel's width, is another method) and the base
+        scenario: a calibration folder belongs to one such hash."""
         digest = hashlib.sha256(self.text.encode())
+        digest.update(json.dumps(self.settings.model_dump(), sort_keys=True).encode())
         digest.update(json.dumps(self.base.model_dump(), sort_keys=True).encode())
         return digest.hexdigest()
 

@@ -1,6 +1,7 @@
 """Targets files and the calibrate command's bad input: exit 2, one line per problem
 naming the file and the key, never a traceback; the optional extra's one-liner."""
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,18 @@ def test_the_recovery_file_is_valid(tmp_path):
         "costs.trust_saving",
     ]
     assert [x.name for x in t.targets] == ["praise", "complaints", "cost"]
+
+
+def test_a_folder_belongs_to_the_method_too_not_only_to_the_file(tmp_path):
+    """Two loads of one text have one fingerprint; a changed code default (here the
+    proposal kernel's width, which the text does not state) gives another, so a folder
+    made with the old method is not resumed with the new one."""
+    text = targets_text(OBSERVED)
+    assert "transition_scaling" not in text
+    t = load_targets(write(tmp_path, text))
+    assert load_targets(write(tmp_path, text)).sha256 == t.sha256
+    other = t.settings.model_copy(update={"transition_scaling": 1.0})
+    assert dataclasses.replace(t, settings=other).sha256 != t.sha256
 
 
 def test_the_shipped_targets_are_valid_and_cite_their_sources():
